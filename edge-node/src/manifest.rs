@@ -1,0 +1,212 @@
+//! A worker folder on disk: its `edge.toml` manifest and the modules beside it.
+//!
+//! `edge.toml` is to a worker what `wrangler.toml` is to a Cloudflare worker. Every field is
+//! optional; unknown fields are errors, so a typo never silently does nothing.
+//!
+//! ```toml
+//! name = "hello"           # default: the folder's name
+//! main = "src/index.js"    # default: worker.js, else index.js
+//! [vars]                   # plain bindings on `env`
+//! GREETING = "hi"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use edge_runtime::WorkerBundle;
+use edge_runtime::WorkerOptions;
+use serde::Deserialize;
+
+/// The name of the manifest file in a worker folder.
+pub const MANIFEST_FILE: &str = "edge.toml";
+/// The most bytes a worker's modules may add up to.
+pub const MAX_BUNDLE_BYTES: u64 = 32 * 1024 * 1024;
+/// The most files a worker folder may hold.
+pub const MAX_BUNDLE_FILES: usize = 1000;
+
+/// The contents of `edge.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Manifest {
+  /// The worker's name (lowercase letters, digits and `-`). Default: the folder's name.
+  pub name: Option<String>,
+  /// The entry module, relative to the folder. Default: `worker.js`, else `index.js`.
+  pub main: Option<String>,
+  /// Variables on `env`, by name. Strings stay strings; tables and arrays arrive as objects.
+  pub vars: BTreeMap<String, toml::Value>,
+}
+
+/// Why a worker folder cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+  #[error("{path}: {source}")]
+  Io { path: PathBuf, source: std::io::Error },
+  #[error("{path}: {message}")]
+  Invalid { path: PathBuf, message: String },
+}
+
+impl ManifestError {
+  fn invalid(path: &Path, message: impl Into<String>) -> Self {
+    ManifestError::Invalid { path: path.to_path_buf(), message: message.into() }
+  }
+}
+
+/// A worker read from disk, ready to start.
+#[derive(Debug)]
+pub struct LoadedWorker {
+  pub bundle: WorkerBundle,
+  pub options: WorkerOptions,
+}
+
+/// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
+/// (whose folder then is the worker's root).
+pub fn load_worker(path: &Path) -> Result<LoadedWorker, ManifestError> {
+  let meta = std::fs::metadata(path).map_err(|source| ManifestError::Io { path: path.into(), source })?;
+  let (root, main_file) = if meta.is_dir() {
+    (path.to_path_buf(), None)
+  } else {
+    let root = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file = path
+      .file_name()
+      .and_then(|f| f.to_str())
+      .ok_or_else(|| ManifestError::invalid(path, "not a valid file name"))?;
+    (root.to_path_buf(), Some(file.to_string()))
+  };
+
+  let manifest_path = root.join(MANIFEST_FILE);
+  let manifest = match std::fs::read_to_string(&manifest_path) {
+    Ok(text) => {
+      toml::from_str::<Manifest>(&text).map_err(|e| ManifestError::invalid(&manifest_path, e.to_string()))?
+    }
+    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
+    Err(source) => return Err(ManifestError::Io { path: manifest_path, source }),
+  };
+
+  let modules = read_modules(&root)?;
+  let main = match main_file.or_else(|| manifest.main.clone()) {
+    Some(main) => {
+      let main = main.trim_start_matches("./").to_string();
+      if !modules.contains_key(&main) {
+        return Err(ManifestError::invalid(&root, format!("the entry module {main:?} does not exist")));
+      }
+      main
+    }
+    None => ["worker.js", "index.js"]
+      .into_iter()
+      .find(|m| modules.contains_key(*m))
+      .map(str::to_string)
+      .ok_or_else(|| {
+        ManifestError::invalid(
+          &root,
+          "no entry module: add worker.js or index.js, or set `main` in edge.toml",
+        )
+      })?,
+  };
+
+  let name = match manifest.name {
+    Some(name) => name,
+    None => folder_name(&root),
+  };
+  validate_name(&name).map_err(|m| ManifestError::invalid(&manifest_path, m))?;
+
+  let env = manifest
+    .vars
+    .into_iter()
+    .map(|(k, v)| serde_json::to_value(v).map(|v| (k, v)))
+    .collect::<Result<_, _>>()
+    .map_err(|e| ManifestError::invalid(&manifest_path, format!("vars: {e}")))?;
+
+  Ok(LoadedWorker {
+    bundle: WorkerBundle { name, main, modules: Arc::new(modules) },
+    options: WorkerOptions { env },
+  })
+}
+
+/// Worker names are DNS labels: `[a-z0-9-]{1,63}`, not starting or ending with `-`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+  let ok = !name.is_empty()
+    && name.len() <= 63
+    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    && !name.starts_with('-')
+    && !name.ends_with('-');
+  if ok {
+    Ok(())
+  } else {
+    Err(format!("invalid worker name {name:?}: use 1-63 lowercase letters, digits and '-'"))
+  }
+}
+
+fn folder_name(root: &Path) -> String {
+  let absolute = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+  absolute
+    .file_name()
+    .and_then(|n| n.to_str())
+    .map(|n| n.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"))
+    .map(|n| n.trim_matches('-').to_string())
+    .filter(|n| !n.is_empty())
+    .unwrap_or_else(|| "worker".to_string())
+}
+
+/// Reads every module under `root`, skipping hidden entries and `node_modules`.
+fn read_modules(root: &Path) -> Result<BTreeMap<String, Arc<[u8]>>, ManifestError> {
+  let mut modules = BTreeMap::new();
+  let mut total = 0u64;
+  let mut stack = vec![root.to_path_buf()];
+  while let Some(dir) = stack.pop() {
+    let entries =
+      std::fs::read_dir(&dir).map_err(|source| ManifestError::Io { path: dir.clone(), source })?;
+    for entry in entries {
+      let entry = entry.map_err(|source| ManifestError::Io { path: dir.clone(), source })?;
+      let path = entry.path();
+      let name = entry.file_name();
+      let Some(name) = name.to_str() else { continue };
+      if name.starts_with('.') || name == "node_modules" || name == MANIFEST_FILE {
+        continue;
+      }
+      let kind = entry.file_type().map_err(|source| ManifestError::Io { path: path.clone(), source })?;
+      if kind.is_dir() {
+        stack.push(path);
+        continue;
+      }
+      if !kind.is_file() {
+        continue; // symlinks and special files are not part of a worker
+      }
+      let bytes = std::fs::read(&path).map_err(|source| ManifestError::Io { path: path.clone(), source })?;
+      total += bytes.len() as u64;
+      if total > MAX_BUNDLE_BYTES || modules.len() >= MAX_BUNDLE_FILES {
+        return Err(ManifestError::invalid(
+          root,
+          format!(
+            "the worker folder is too large (at most {MAX_BUNDLE_FILES} files and {} MiB)",
+            MAX_BUNDLE_BYTES >> 20
+          ),
+        ));
+      }
+      let relative = path.strip_prefix(root).expect("walked from root");
+      let key = relative.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join("/");
+      modules.insert(key, Arc::from(bytes));
+    }
+  }
+  Ok(modules)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn names_are_dns_labels() {
+    assert!(validate_name("hello-2").is_ok());
+    for bad in ["", "Hello", "a_b", "-a", "a-", "../x", &"a".repeat(64)] {
+      assert!(validate_name(bad).is_err(), "{bad:?} should be rejected");
+    }
+  }
+
+  #[test]
+  fn manifest_rejects_unknown_fields() {
+    let err = toml::from_str::<Manifest>("mian = \"x.js\"").unwrap_err();
+    assert!(err.to_string().contains("unknown field `mian`"), "{err}");
+  }
+}

@@ -1,0 +1,64 @@
+//! The one place where a failed request becomes an HTTP response.
+//!
+//! The client learns only that the worker failed and the request id to quote; the
+//! exception, its stack and whatever the handler returned go to the node's log under that
+//! id. Nothing of one tenant's failure is ever shown to another tenant's client.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+
+use edge_runtime::ResponseBody;
+use edge_runtime::WorkerError;
+use http::header;
+use http::HeaderValue;
+use http::Response;
+use http::StatusCode;
+
+/// The response header that carries a request's id.
+pub const REQUEST_ID_HEADER: &str = "x-edge-request-id";
+
+/// A short id, unique within this process and unlikely to repeat across processes.
+pub fn request_id() -> String {
+  static COUNTER: AtomicU64 = AtomicU64::new(0);
+  static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+  let seed = *SEED.get_or_init(|| {
+    use std::hash::BuildHasher;
+    std::collections::hash_map::RandomState::new().hash_one(std::process::id())
+  });
+  let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+  format!("{:016x}", seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+}
+
+/// Logs `error` for the operator and answers the client without its details.
+pub fn worker_failure(worker: &str, request_id: &str, error: &WorkerError) -> Response<ResponseBody> {
+  match error {
+    WorkerError::Exception { message, stack } => {
+      tracing::error!(
+        worker,
+        "request {request_id}: uncaught exception in the fetch handler: {message}\n{stack}"
+      );
+    }
+    other => tracing::error!(worker, "request {request_id}: {other}"),
+  }
+  let (status, reason) = if error.is_worker_fault() {
+    (StatusCode::INTERNAL_SERVER_ERROR, "the worker failed to handle the request")
+  } else {
+    (StatusCode::SERVICE_UNAVAILABLE, "the worker is not available")
+  };
+  plain(
+    status,
+    format!(
+      "{} {}: {reason}.\nrequest id: {request_id}\n",
+      status.as_u16(),
+      status.canonical_reason().unwrap_or("")
+    ),
+  )
+}
+
+/// A plain-text response made by the node itself.
+pub fn plain(status: StatusCode, body: String) -> Response<ResponseBody> {
+  let mut response = Response::new(ResponseBody::full(body));
+  *response.status_mut() = status;
+  response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+  response
+}

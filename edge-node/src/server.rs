@@ -1,0 +1,103 @@
+//! The HTTP side of a node: hyper on tokio, one task per connection, graceful shutdown.
+//!
+//! [`serve`] accepts connections until `shutdown` resolves, then stops accepting and waits
+//! (up to the drain timeout) for requests in flight to finish.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use std::time::Instant;
+
+use edge_runtime::RequestBody;
+use edge_runtime::ResponseBody;
+use edge_runtime::WorkerHandle;
+use edge_runtime::WorkerRequest;
+use http::HeaderValue;
+use http::Request;
+use http::Response;
+use http_body::Body as _;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::respond;
+
+/// How long requests in flight may take to finish once shutdown begins.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `worker` on `listener` until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, worker: WorkerHandle, shutdown: impl Future<Output = ()>) {
+  let graceful = GracefulShutdown::new();
+  let mut shutdown = std::pin::pin!(shutdown);
+  loop {
+    let (stream, peer) = tokio::select! {
+      accepted = listener.accept() => match accepted {
+        Ok(accepted) => accepted,
+        Err(e) => {
+          // Out of file descriptors and the like: report, back off briefly, keep serving.
+          tracing::warn!("accept failed: {e}");
+          tokio::time::sleep(Duration::from_millis(50)).await;
+          continue;
+        }
+      },
+      () = &mut shutdown => break,
+    };
+    let _ = stream.set_nodelay(true);
+    let worker = worker.clone();
+    let service = hyper::service::service_fn(move |request| handle(worker.clone(), peer, request));
+    let connection =
+      hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+      if let Err(e) = connection.await {
+        tracing::debug!(%peer, "connection ended: {e}");
+      }
+    });
+  }
+  drop(listener);
+  tracing::info!("shutting down: waiting for requests in flight");
+  tokio::select! {
+    () = graceful.shutdown() => tracing::info!("all connections closed"),
+    () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timeout: closing remaining connections"),
+  }
+}
+
+async fn handle(
+  worker: WorkerHandle,
+  peer: SocketAddr,
+  request: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+  let started = Instant::now();
+  let request_id = respond::request_id();
+  let method = request.method().clone();
+  let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+  let host = request
+    .headers()
+    .get(http::header::HOST)
+    .and_then(|h| h.to_str().ok())
+    .or_else(|| request.uri().authority().map(|a| a.as_str()))
+    .unwrap_or("localhost")
+    .to_owned();
+  let (parts, body) = request.into_parts();
+  let body = (!body.is_end_stream()).then(|| RequestBody::from_http_body(body));
+  let worker_request =
+    WorkerRequest { method: parts.method, url: format!("http://{host}{path}"), headers: parts.headers, body };
+  let mut response = match worker.fetch(worker_request).await {
+    Ok(response) => response,
+    Err(error) => respond::worker_failure(worker.name(), &request_id, &error),
+  };
+  if let Ok(id) = HeaderValue::from_str(&request_id) {
+    response.headers_mut().insert(respond::REQUEST_ID_HEADER, id);
+  }
+  tracing::info!(
+    worker = worker.name(),
+    request_id,
+    %peer,
+    "{method} {path} {} {:.2}ms",
+    response.status().as_u16(),
+    started.elapsed().as_secs_f64() * 1000.0
+  );
+  Ok(response)
+}

@@ -1,0 +1,418 @@
+// The worker's global scope and its request loop.
+//
+// Evaluated once, while the startup snapshot is built: it loads the Web API scripts of
+// Deno's crates (deno_web, deno_fetch, deno_crypto) and defines the WinterTC globals from
+// them. At isolate start the Rust side calls `__edgeInit` (which hides everything a worker
+// must not see, such as `Deno`) and later, with the worker's module namespace, `start`,
+// which runs the request loop: `op_edge_next_request` delivers requests, the handler's
+// Response goes back through the `op_edge_respond_*` and `op_edge_body_*` ops.
+
+import { core, primordials } from "ext:core/mod.js";
+
+const {
+  ArrayFrom,
+  ArrayPrototypePush,
+  ArrayPrototypeSplice,
+  ArrayPrototypeIndexOf,
+  Error,
+  JSONParse,
+  JSONStringify,
+  ObjectDefineProperties,
+  ObjectDefineProperty,
+  ObjectPrototypeIsPrototypeOf,
+  PromiseAllSettled,
+  PromisePrototypeThen,
+  PromiseResolve,
+  SafeSet,
+  SetPrototypeAdd,
+  SetPrototypeDelete,
+  String,
+  StringPrototypeSlice,
+  TypeError,
+  Uint8Array,
+} = primordials;
+
+const {
+  op_edge_next_request,
+  op_edge_request_read,
+  op_edge_request_cancel,
+  op_edge_respond_text,
+  op_edge_respond_bytes,
+  op_edge_respond_empty,
+  op_edge_respond_stream,
+  op_edge_body_write,
+  op_edge_body_close,
+  op_edge_fail,
+  op_edge_env,
+  op_edge_print,
+} = core.ops;
+
+const load = (specifier) => core.loadExtScript(specifier);
+const url = load("ext:deno_web/00_url.js");
+const urlPattern = load("ext:deno_web/01_urlpattern.js");
+const consoleScript = load("ext:deno_web/01_console.js");
+const domException = load("ext:deno_web/01_dom_exception.js");
+const event = load("ext:deno_web/02_event.js");
+const structuredCloneScript = load("ext:deno_web/02_structured_clone.js");
+const timers = load("ext:deno_web/02_timers.js");
+const abortSignal = load("ext:deno_web/03_abort_signal.js");
+const base64 = load("ext:deno_web/05_base64.js");
+const streams = load("ext:deno_web/06_streams.js");
+const encoding = load("ext:deno_web/08_text_encoding.js");
+const file = load("ext:deno_web/09_file.js");
+const compression = load("ext:deno_web/14_compression.js");
+const performance = load("ext:deno_web/15_performance.js");
+const headers = load("ext:deno_fetch/20_headers.js");
+const formData = load("ext:deno_fetch/21_formdata.js");
+const body = load("ext:deno_fetch/22_body.js");
+const request = load("ext:deno_fetch/23_request.js");
+const response = load("ext:deno_fetch/23_response.js");
+const fetch = load("ext:deno_fetch/26_fetch.js");
+const crypto = load("ext:deno_crypto/00_crypto.js");
+
+// Classes and constants: non-enumerable, like on the web. Functions: writable.
+const classes = {
+  AbortController: abortSignal.AbortController,
+  AbortSignal: abortSignal.AbortSignal,
+  Blob: file.Blob,
+  ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
+  CompressionStream: compression.CompressionStream,
+  CountQueuingStrategy: streams.CountQueuingStrategy,
+  Crypto: crypto.Crypto,
+  CryptoKey: crypto.CryptoKey,
+  CustomEvent: event.CustomEvent,
+  DecompressionStream: compression.DecompressionStream,
+  DOMException: domException.DOMException,
+  ErrorEvent: event.ErrorEvent,
+  Event: event.Event,
+  EventTarget: event.EventTarget,
+  File: file.File,
+  FormData: formData.FormData,
+  Headers: headers.Headers,
+  MessageEvent: event.MessageEvent,
+  Performance: performance.Performance,
+  PerformanceEntry: performance.PerformanceEntry,
+  PerformanceMark: performance.PerformanceMark,
+  PerformanceMeasure: performance.PerformanceMeasure,
+  PromiseRejectionEvent: event.PromiseRejectionEvent,
+  ReadableByteStreamController: streams.ReadableByteStreamController,
+  ReadableStream: streams.ReadableStream,
+  ReadableStreamBYOBReader: streams.ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest: streams.ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController: streams.ReadableStreamDefaultController,
+  ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
+  Request: request.Request,
+  Response: response.Response,
+  SubtleCrypto: crypto.SubtleCrypto,
+  TextDecoder: encoding.TextDecoder,
+  TextDecoderStream: encoding.TextDecoderStream,
+  TextEncoder: encoding.TextEncoder,
+  TextEncoderStream: encoding.TextEncoderStream,
+  TransformStream: streams.TransformStream,
+  TransformStreamDefaultController: streams.TransformStreamDefaultController,
+  URL: url.URL,
+  URLPattern: urlPattern.URLPattern,
+  URLSearchParams: url.URLSearchParams,
+  WritableStream: streams.WritableStream,
+  WritableStreamDefaultController: streams.WritableStreamDefaultController,
+  WritableStreamDefaultWriter: streams.WritableStreamDefaultWriter,
+};
+const functions = {
+  atob: base64.atob,
+  btoa: base64.btoa,
+  clearInterval: timers.clearInterval,
+  clearTimeout: timers.clearTimeout,
+  fetch: fetch.fetch,
+  reportError: event.reportError,
+  setInterval: timers.setInterval,
+  setTimeout: timers.setTimeout,
+  structuredClone: structuredCloneScript.structuredClone,
+};
+
+const descriptors = {};
+for (const name in classes) {
+  if (classes[name] === undefined) throw new Error(`bootstrap: ${name} is missing`);
+  descriptors[name] = core.propNonEnumerable(classes[name]);
+}
+for (const name in functions) {
+  if (functions[name] === undefined) throw new Error(`bootstrap: ${name} is missing`);
+  descriptors[name] = core.propWritable(functions[name]);
+}
+// Worker output goes to logs, never to a terminal: no ANSI colours.
+consoleScript.setNoColorFns(() => true, () => true);
+descriptors.console = core.propNonEnumerable(
+  new consoleScript.Console((text, level) => op_edge_print(level, text)),
+);
+descriptors.crypto = core.propGetterOnly(() => crypto.crypto);
+descriptors.performance = core.propWritable(performance.performance);
+descriptors.self = core.propGetterOnly(() => globalThis);
+ObjectDefineProperties(globalThis, descriptors);
+
+// The global scope is an EventTarget (as in a service worker), so that
+// `addEventListener("fetch", ...)` works; fetch listeners are kept here and called by the
+// request loop itself, so that a throwing listener becomes a 500, never a dead isolate.
+event.saveGlobalThisReference(globalThis);
+event.setEventTargetData(globalThis);
+const fetchListeners = [];
+const EventTargetPrototype = event.EventTarget.prototype;
+ObjectDefineProperties(globalThis, {
+  addEventListener: core.propWritable(function addEventListener(type, listener, options) {
+    if (type === "fetch") {
+      if (typeof listener === "function" || typeof listener?.handleEvent === "function") {
+        ArrayPrototypePush(fetchListeners, listener);
+      }
+      return;
+    }
+    return EventTargetPrototype.addEventListener.call(globalThis, type, listener, options);
+  }),
+  removeEventListener: core.propWritable(function removeEventListener(type, listener, options) {
+    if (type === "fetch") {
+      const at = ArrayPrototypeIndexOf(fetchListeners, listener);
+      if (at !== -1) ArrayPrototypeSplice(fetchListeners, at, 1);
+      return;
+    }
+    return EventTargetPrototype.removeEventListener.call(globalThis, type, listener, options);
+  }),
+  dispatchEvent: core.propWritable(function dispatchEvent(e) {
+    return EventTargetPrototype.dispatchEvent.call(globalThis, e);
+  }),
+});
+
+// The worker's view of one request: `ctx` in module syntax, the event in service-worker syntax.
+const pending = new SafeSet();
+function waitUntil(promise) {
+  const p = PromiseResolve(promise);
+  SetPrototypeAdd(pending, p);
+  PromisePrototypeThen(
+    p,
+    () => SetPrototypeDelete(pending, p),
+    (e) => {
+      SetPrototypeDelete(pending, p);
+      op_edge_print(3, `Uncaught (in waitUntil) ${errorText(e)}\n`);
+    },
+  );
+}
+
+class ExecutionContext {
+  waitUntil(promise) {
+    waitUntil(promise);
+  }
+  // Accepted for compatibility. A node has no origin to fall back to, so an exception still
+  // answers 500; a router in front of an origin can use this later.
+  passThroughOnException() {}
+}
+
+class FetchEvent extends event.Event {
+  #request;
+  #response = null;
+  constructor(request) {
+    super("fetch");
+    this.#request = request;
+  }
+  get request() {
+    return this.#request;
+  }
+  respondWith(response) {
+    if (this.#response !== null) throw new TypeError("respondWith() was already called");
+    this.#response = PromiseResolve(response);
+  }
+  waitUntil(promise) {
+    waitUntil(promise);
+  }
+  passThroughOnException() {}
+  get responded() {
+    return this.#response;
+  }
+}
+ObjectDefineProperty(globalThis, "FetchEvent", core.propNonEnumerable(FetchEvent));
+
+function errorText(e) {
+  if (ObjectPrototypeIsPrototypeOf(Error.prototype, e)) return e.stack ?? `${e.name}: ${e.message}`;
+  try {
+    return String(e);
+  } catch {
+    return "(an unprintable value)";
+  }
+}
+
+function describe(value) {
+  if (value === null) return "null";
+  if (typeof value !== "object") return `${typeof value} ${typeof value === "string" ? StringPrototypeSlice(JSONStringify(value), 0, 60) : String(value)}`;
+  const name = value?.constructor?.name;
+  return name ? `an object (${name})` : "an object";
+}
+
+function requestBody(id) {
+  const stream = new streams.ReadableStream(
+    {
+      async pull(controller) {
+        const chunk = await op_edge_request_read(id);
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk);
+      },
+      cancel() {
+        op_edge_request_cancel(id);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new body.InnerBody(stream);
+}
+
+async function handle(handler, head) {
+  const { 0: id, 1: method, 2: href, 3: headerList, 4: hasBody } = head;
+  let result;
+  try {
+    const inner = request.newInnerRequest(
+      method,
+      href,
+      () => headerList,
+      hasBody ? requestBody(id) : null,
+      false,
+    );
+    result = await handler(request.fromInnerRequest(inner, "immutable"));
+  } catch (e) {
+    const message = ObjectPrototypeIsPrototypeOf(Error.prototype, e) ? `${e.name}: ${e.message}` : errorText(e);
+    fail(id, 0, message, errorText(e));
+    return;
+  }
+  if (!ObjectPrototypeIsPrototypeOf(response.ResponsePrototype, result)) {
+    fail(id, 1, describe(result), "");
+    return;
+  }
+  const inner = response.toInnerResponse(result);
+  if (inner.type === "error" || inner.status === 0) {
+    fail(id, 0, "TypeError: the handler returned Response.error()", "");
+    return;
+  }
+  try {
+    await send(id, inner);
+  } catch (e) {
+    // The exchange may be gone (client disconnected); nothing else can be done for it.
+    op_edge_print(3, `Uncaught (while sending the response) ${errorText(e)}\n`);
+  }
+}
+
+function fail(id, kind, message, detail) {
+  try {
+    op_edge_fail(id, kind, message, detail);
+  } catch {
+    // The caller has gone away.
+  }
+}
+
+async function send(id, inner) {
+  const { status, headerList } = inner;
+  const innerBody = inner.body;
+  if (innerBody === null) {
+    op_edge_respond_empty(id, status, headerList);
+    return;
+  }
+  const source = innerBody.streamOrStatic;
+  if (!ObjectPrototypeIsPrototypeOf(streams.ReadableStreamPrototype, source) && !source.consumed) {
+    // A body given as a string or bytes goes out in one piece, without a stream.
+    source.consumed = true;
+    if (typeof source.body === "string") op_edge_respond_text(id, status, headerList, source.body);
+    else op_edge_respond_bytes(id, status, headerList, source.body);
+    return;
+  }
+  const reader = innerBody.stream.getReader();
+  op_edge_respond_stream(id, status, headerList);
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!ObjectPrototypeIsPrototypeOf(Uint8Array.prototype, value)) {
+        throw new TypeError(`a response body chunk must be a Uint8Array, got ${describe(value)}`);
+      }
+      if (!(await op_edge_body_write(id, value))) {
+        // The client has gone: stop the producer.
+        await reader.cancel("the client disconnected");
+        op_edge_body_close(id, "");
+        return;
+      }
+    }
+    op_edge_body_close(id, "");
+  } catch (e) {
+    op_edge_print(3, `Uncaught (in response body) ${errorText(e)}\n`);
+    op_edge_body_close(id, errorText(e));
+  }
+}
+
+let env = {};
+
+function moduleHandler(worker) {
+  return (req) => worker.fetch(req, env, new ExecutionContext());
+}
+
+async function serviceWorkerHandler(req) {
+  const e = new FetchEvent(req);
+  for (const listener of ArrayFrom(fetchListeners)) {
+    if (typeof listener === "function") listener.call(globalThis, e);
+    else listener.handleEvent(e);
+  }
+  if (e.responded === null) {
+    throw new TypeError("the fetch event listener did not call event.respondWith()");
+  }
+  return await e.responded;
+}
+
+async function serve(handler) {
+  try {
+    while (true) {
+      const head = await op_edge_next_request();
+      if (head === null) break;
+      handle(handler, head);
+    }
+    // Shutting down: let ctx.waitUntil() work finish.
+    while (pending.size > 0) await PromiseAllSettled(ArrayFrom(pending));
+  } catch (e) {
+    op_edge_print(3, `the request loop failed: ${errorText(e)}\n`);
+  }
+}
+
+// Starts serving with the evaluated worker module. Returns null, or why it cannot serve.
+function start(namespace) {
+  env = JSONParse(op_edge_env());
+  const worker = namespace?.default;
+  let handler;
+  if (worker != null && typeof worker.fetch === "function") {
+    handler = moduleHandler(worker);
+  } else if (fetchListeners.length > 0) {
+    handler = serviceWorkerHandler;
+  } else {
+    return "the worker has no fetch handler: export default { fetch(request, env, ctx) { ... } }, or call addEventListener(\"fetch\", ...)";
+  }
+  serve(handler);
+  return null;
+}
+
+// Called once per isolate, before any worker code: per-isolate set-up, then hide the
+// embedder's internals. Returns `start`.
+function init(userAgent) {
+  delete globalThis.__edgeInit;
+  performance.setTimeOrigin();
+  class Navigator {
+    get userAgent() {
+      return userAgent;
+    }
+  }
+  ObjectDefineProperty(globalThis, "navigator", core.propGetterOnly(() => navigatorInstance));
+  const navigatorInstance = new Navigator();
+  core.setUnhandledPromiseRejectionHandler((_promise, reason) => {
+    op_edge_print(3, `Uncaught (in promise) ${errorText(reason)}\n`);
+    return true;
+  });
+  core.setReportExceptionCallback((error) => {
+    op_edge_print(3, `Uncaught ${errorText(error)}\n`);
+  });
+  delete globalThis.Deno;
+  delete globalThis.__bootstrap;
+  return start;
+}
+ObjectDefineProperty(globalThis, "__edgeInit", {
+  value: init,
+  writable: false,
+  enumerable: false,
+  configurable: true,
+});

@@ -1,0 +1,174 @@
+//! A worker's code in memory, and the module loader that serves imports from it.
+//!
+//! Modules live under the URL `worker:///<path>`; an import resolves relative to its
+//! importer and must land inside the bundle. Nothing is read from disk or the network at
+//! import time: the node reads (or receives) the bundle before the isolate starts.
+//!
+//! Like Cloudflare's Workers, a non-JavaScript sibling module is importable by its
+//! extension: `.json` gives the parsed value, `.txt`/`.html` a string, `.wasm` a compiled
+//! `WebAssembly.Module`, `.bin` an `ArrayBuffer`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use deno_core::error::ModuleLoaderError;
+use deno_core::ModuleLoadOptions;
+use deno_core::ModuleLoadReferrer;
+use deno_core::ModuleLoadResponse;
+use deno_core::ModuleLoader;
+use deno_core::ModuleSource;
+use deno_core::ModuleSourceCode;
+use deno_core::ModuleSpecifier;
+use deno_core::ModuleType;
+use deno_core::RequestedModuleType;
+use deno_core::ResolutionKind;
+use deno_error::JsErrorBox;
+
+/// The URL prefix of every module of a worker.
+pub const MODULE_ROOT: &str = "worker:///";
+
+/// Every module of one worker, keyed by `/`-separated path relative to the worker's root.
+#[derive(Clone, Debug)]
+pub struct WorkerBundle {
+  /// The worker's name, used in logs.
+  pub name: String,
+  /// Path of the entry module within `modules` (for example `worker.js`).
+  pub main: String,
+  /// Module sources by relative path.
+  pub modules: Arc<BTreeMap<String, Arc<[u8]>>>,
+}
+
+impl WorkerBundle {
+  /// The URL of the entry module.
+  pub fn main_url(&self) -> ModuleSpecifier {
+    module_url(&self.main)
+  }
+}
+
+fn module_url(path: &str) -> ModuleSpecifier {
+  ModuleSpecifier::parse(&format!("{MODULE_ROOT}{path}")).expect("a path under worker:/// is a URL")
+}
+
+/// Serves imports from a [`WorkerBundle`].
+pub(crate) struct BundleLoader {
+  pub modules: Arc<BTreeMap<String, Arc<[u8]>>>,
+}
+
+impl BundleLoader {
+  fn source(
+    &self,
+    url: &ModuleSpecifier,
+    requested: &RequestedModuleType,
+  ) -> Result<ModuleSource, JsErrorBox> {
+    let path = url.as_str().strip_prefix(MODULE_ROOT).ok_or_else(|| {
+      JsErrorBox::type_error(format!(
+        "cannot import {url}: only modules of the worker itself can be imported"
+      ))
+    })?;
+    let bytes = self
+      .modules
+      .get(path)
+      .ok_or_else(|| JsErrorBox::type_error(format!("cannot import {path}: no such module in the worker")))?;
+    let text = || {
+      std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| JsErrorBox::type_error(format!("module {path} is not valid UTF-8")))
+    };
+    let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let (module_type, code) = match (requested, extension) {
+      (RequestedModuleType::Json, _) => (ModuleType::Json, text()?),
+      (_, "js" | "mjs") => (ModuleType::JavaScript, text()?),
+      (_, "json") => {
+        let value: serde_json::Value = serde_json::from_str(&text()?)
+          .map_err(|e| JsErrorBox::new("SyntaxError", format!("module {path} is not valid JSON: {e}")))?;
+        (ModuleType::JavaScript, format!("export default {value};"))
+      }
+      (_, "txt" | "html" | "text" | "md" | "css" | "svg") => {
+        (ModuleType::JavaScript, format!("export default {};", serde_json::Value::String(text()?)))
+      }
+      (_, "wasm") => (
+        ModuleType::JavaScript,
+        format!("export default new WebAssembly.Module(new Uint8Array({:?}));", &bytes[..]),
+      ),
+      (_, "bin") => {
+        (ModuleType::JavaScript, format!("export default new Uint8Array({:?}).buffer;", &bytes[..]))
+      }
+      _ => {
+        return Err(JsErrorBox::type_error(format!(
+          "cannot import {path}: unsupported module type (use .js, .mjs, .json, .txt, .html, .wasm or .bin)"
+        )))
+      }
+    };
+    Ok(ModuleSource::new(module_type, ModuleSourceCode::String(code.into()), url, None))
+  }
+}
+
+impl ModuleLoader for BundleLoader {
+  fn resolve(
+    &self,
+    specifier: &str,
+    referrer: &str,
+    _kind: ResolutionKind,
+  ) -> Result<ModuleSpecifier, ModuleLoaderError> {
+    let url = deno_core::resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
+    if !url.as_str().starts_with(MODULE_ROOT) {
+      return Err(JsErrorBox::type_error(format!(
+        "cannot import {specifier:?} from {referrer}: a worker can import only its own modules (relative paths)"
+      )));
+    }
+    Ok(url)
+  }
+
+  fn load(
+    &self,
+    url: &ModuleSpecifier,
+    _referrer: Option<&ModuleLoadReferrer>,
+    options: ModuleLoadOptions,
+  ) -> ModuleLoadResponse {
+    ModuleLoadResponse::Sync(self.source(url, &options.requested_module_type))
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn loader(files: &[(&str, &str)]) -> BundleLoader {
+    let modules = files.iter().map(|(p, s)| (p.to_string(), Arc::from(s.as_bytes()))).collect();
+    BundleLoader { modules: Arc::new(modules) }
+  }
+
+  #[test]
+  fn relative_imports_stay_inside_the_bundle() {
+    let l = loader(&[("a/b.js", "")]);
+    let url = l.resolve("./b.js", "worker:///a/main.js", ResolutionKind::Import).unwrap();
+    assert_eq!(url.as_str(), "worker:///a/b.js");
+    let up = l.resolve("../../../etc/passwd", "worker:///a/main.js", ResolutionKind::Import).unwrap();
+    assert_eq!(up.as_str(), "worker:///etc/passwd", "dot segments cannot climb above the root");
+    let err =
+      l.resolve("https://example.com/x.js", "worker:///a/main.js", ResolutionKind::Import).unwrap_err();
+    assert!(err.to_string().contains("only its own modules"), "{err}");
+    let err = l.resolve("lodash", "worker:///a/main.js", ResolutionKind::Import).unwrap_err();
+    assert!(err.to_string().contains("lodash"), "{err}");
+  }
+
+  #[test]
+  fn missing_and_unsupported_modules_are_named() {
+    let l = loader(&[("x.exe", "MZ")]);
+    let err = l.source(&module_url("nope.js"), &RequestedModuleType::None).unwrap_err();
+    assert!(err.to_string().contains("nope.js"), "{err}");
+    let err = l.source(&module_url("x.exe"), &RequestedModuleType::None).unwrap_err();
+    assert!(err.to_string().contains("unsupported module type"), "{err}");
+  }
+
+  #[test]
+  fn data_modules_become_default_exports() {
+    let l = loader(&[("d.json", "{\"a\": [1, 2]}"), ("t.txt", "say \"hi\"\n"), ("bad.json", "{")]);
+    let json = l.source(&module_url("d.json"), &RequestedModuleType::None).unwrap();
+    assert_eq!(json.code.as_bytes(), br#"export default {"a":[1,2]};"#);
+    let text = l.source(&module_url("t.txt"), &RequestedModuleType::None).unwrap();
+    assert_eq!(text.code.as_bytes(), br#"export default "say \"hi\"\n";"#);
+    let err = l.source(&module_url("bad.json"), &RequestedModuleType::None).unwrap_err();
+    assert!(err.to_string().contains("not valid JSON"), "{err}");
+  }
+}

@@ -1,0 +1,23 @@
+//! Everything that depends on which JavaScript engine sits under deno_core.
+//!
+//! `quickjs` (the default on machines that cannot fetch V8) and `v8` share all other code.
+//! Engine-specific settings and workarounds belong here and nowhere else, so that the V8
+//! build never carries QuickJS's.
+
+#[cfg(all(feature = "quickjs", feature = "v8"))]
+compile_error!("choose one engine: the `quickjs` and `v8` features are exclusive");
+
+#[cfg(not(any(feature = "quickjs", feature = "v8")))]
+compile_error!("choose an engine: enable the `quickjs` or the `v8` feature");
+
+/// The engine this build runs on, as shown by `edge --version` and in logs.
+#[cfg(feature = "quickjs")]
+pub const NAME: &str = "quickjs";
+/// The engine this build runs on, as shown by `edge --version` and in logs.
+#[cfg(feature = "v8")]
+pub const NAME: &str = "v8";
+
+/// Isolate creation parameters for this engine.
+pub fn create_params() -> Option<deno_core::v8::CreateParams> {
+  None
+}

@@ -1,0 +1,49 @@
+//! Errors of the runtime: why a worker could not load, and why a request got no response.
+//!
+//! Each variant says whose fault it is, so that the node maps them to HTTP statuses in one
+//! place: [`WorkerError::is_worker_fault`] is a bug in the tenant's code (500, details only
+//! in the node's log), anything else is the platform's.
+
+/// A worker that cannot start. The message is meant for the worker's author.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+  /// The bundle names no entry module, or the entry module is not in the bundle.
+  #[error("the worker bundle has no module {0:?}")]
+  MissingMain(String),
+  /// A module failed to parse, resolve or evaluate (message, module and line included).
+  #[error("{0}")]
+  Module(String),
+  /// The module evaluated, but exports no fetch handler and registers no fetch listener.
+  #[error("{0}")]
+  NoHandler(String),
+  /// The `env` bindings cannot be handed to the worker.
+  #[error("invalid env bindings: {0}")]
+  Env(String),
+  /// The isolate (or its thread) could not be created.
+  #[error("the isolate could not start: {0}")]
+  Isolate(String),
+}
+
+/// A request the worker did not answer with a Response.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WorkerError {
+  /// The handler threw or its promise rejected.
+  #[error("the handler threw: {message}")]
+  Exception { message: String, stack: String },
+  /// The handler returned something other than a `Response`.
+  #[error("the handler returned {returned}, not a Response")]
+  NotAResponse { returned: String },
+  /// A `fetch` event listener never called `respondWith`.
+  #[error("the fetch event listener did not call respondWith()")]
+  NoResponse,
+  /// The isolate stopped (shut down, or failed) before answering.
+  #[error("the worker's isolate is not running")]
+  Unavailable,
+}
+
+impl WorkerError {
+  /// True when the tenant's code is at fault (as opposed to the platform).
+  pub fn is_worker_fault(&self) -> bool {
+    !matches!(self, WorkerError::Unavailable)
+  }
+}

@@ -1,0 +1,303 @@
+//! The ops between the worker's JavaScript and the Rust side of its isolate.
+//!
+//! One request is an *exchange*: Rust hands JS the request head through
+//! `op_edge_next_request`, JS pulls the request body chunk by chunk, and answers with a
+//! response head plus either a whole body or a stream of chunks. Everything an op touches
+//! lives in [`OpState`]; the isolate thread fills it before the worker starts.
+//!
+//! This file is also compiled into `build.rs` (through `#[path]`), because the snapshot must
+//! register exactly the ops the runtime registers. It therefore depends only on crates that
+//! the build script has too, and on nothing else in this crate.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use deno_core::op2;
+use deno_core::ByteString;
+use deno_core::JsBuffer;
+use deno_core::OpState;
+use deno_core::ToJsBuffer;
+use deno_error::JsErrorBox;
+use tokio::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// Chunks of a request body on their way into the isolate. `Err` means the client's body
+/// failed mid-way (for example the connection closed); JS sees it as a stream error.
+pub type BodyChunks = mpsc::Receiver<Result<Bytes, String>>;
+
+/// Chunks of a response body on their way out of the isolate.
+pub type BodySink = mpsc::Sender<Result<Bytes, String>>;
+
+/// How many chunks may wait between the isolate and the client before JS is made to wait.
+pub const BODY_CHANNEL_CHUNKS: usize = 8;
+
+/// A request delivered to the isolate.
+#[derive(Debug)]
+pub struct Incoming {
+  pub method: String,
+  pub url: String,
+  pub headers: Vec<(ByteString, ByteString)>,
+  pub body: Option<BodyChunks>,
+  pub reply: oneshot::Sender<Outcome>,
+}
+
+/// What the worker made of one request.
+#[derive(Debug)]
+pub enum Outcome {
+  /// A response head; when `body` is `Some`, its chunks follow on that channel.
+  Response { status: u16, headers: Vec<(ByteString, ByteString)>, body: ResponseBodySource },
+  /// The handler failed before a response head was ready.
+  Failed(Failure),
+}
+
+/// Where a response's body comes from.
+#[derive(Debug)]
+pub enum ResponseBodySource {
+  Empty,
+  Full(Bytes),
+  Stream(mpsc::Receiver<Result<Bytes, String>>),
+}
+
+/// Why a handler produced no response. Codes are shared with `bootstrap.js`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+  /// The handler threw, or its promise rejected.
+  Exception { message: String, stack: String },
+  /// The handler returned (or resolved to) something other than a `Response`.
+  NotAResponse { returned: String },
+  /// A service-worker style listener never called `respondWith`.
+  NoResponse,
+}
+
+/// Requests waiting for the isolate. `None` once the worker is shutting down.
+pub struct Inbox(pub Rc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Incoming>>>);
+
+/// Exchanges the isolate is working on, by id.
+#[derive(Default)]
+pub struct Exchanges {
+  next_id: u32,
+  open: HashMap<u32, Exchange>,
+}
+
+struct Exchange {
+  body: Option<Rc<tokio::sync::Mutex<BodyChunks>>>,
+  reply: Option<oneshot::Sender<Outcome>>,
+  sink: Option<BodySink>,
+}
+
+/// The worker's `env` bindings as a JSON text, parsed once by JS at start-up.
+pub struct EnvJson(pub String);
+
+/// Receives `console.*` output: (level 0 debug, 1 log/info, 2 warn, 3+ error; text).
+pub struct ConsoleSink(pub Box<dyn Fn(u32, &str)>);
+
+/// The request head JS receives: `[id, method, url, headers, hasBody]`.
+#[derive(serde::Serialize)]
+pub struct RequestHead(u32, String, String, Vec<(ByteString, ByteString)>, bool);
+
+fn exchange(state: &mut OpState, id: u32) -> Result<&mut Exchange, JsErrorBox> {
+  state
+    .borrow_mut::<Exchanges>()
+    .open
+    .get_mut(&id)
+    .ok_or_else(|| JsErrorBox::type_error(format!("request {id} is no longer open")))
+}
+
+fn reply(state: &mut OpState, id: u32, outcome: Outcome) -> Result<(), JsErrorBox> {
+  let exchange = exchange(state, id)?;
+  let Some(reply) = exchange.reply.take() else {
+    return Err(JsErrorBox::type_error("a response was already sent for this request"));
+  };
+  // The caller may have gone away (client disconnected); that is not the worker's error.
+  let _ = reply.send(outcome);
+  close_if_done(state, id);
+  Ok(())
+}
+
+/// Forget an exchange once nothing on either side can use it any more.
+fn close_if_done(state: &mut OpState, id: u32) {
+  let exchanges = state.borrow_mut::<Exchanges>();
+  if let Some(e) = exchanges.open.get(&id) {
+    if e.reply.is_none() && e.sink.is_none() && e.body.is_none() {
+      exchanges.open.remove(&id);
+    }
+  }
+}
+
+/// Waits for the next request; `null` when the worker is shutting down.
+#[op2]
+#[serde]
+pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<RequestHead> {
+  let inbox = state.borrow().borrow::<Inbox>().0.clone();
+  let incoming = inbox.lock().await.recv().await?;
+  let mut state = state.borrow_mut();
+  let exchanges = state.borrow_mut::<Exchanges>();
+  exchanges.next_id = exchanges.next_id.wrapping_add(1);
+  let id = exchanges.next_id;
+  let has_body = incoming.body.is_some();
+  exchanges.open.insert(
+    id,
+    Exchange {
+      body: incoming.body.map(|b| Rc::new(tokio::sync::Mutex::new(b))),
+      reply: Some(incoming.reply),
+      sink: None,
+    },
+  );
+  Some(RequestHead(id, incoming.method, incoming.url, incoming.headers, has_body))
+}
+
+/// Reads the next chunk of a request body; `null` at its end.
+#[op2]
+#[serde]
+pub async fn op_edge_request_read(
+  state: Rc<RefCell<OpState>>,
+  #[smi] id: u32,
+) -> Result<Option<ToJsBuffer>, JsErrorBox> {
+  let body = {
+    let mut state = state.borrow_mut();
+    let exchange = exchange(&mut state, id)?;
+    match &exchange.body {
+      Some(body) => body.clone(),
+      None => return Ok(None),
+    }
+  };
+  let next = body.lock().await.recv().await;
+  match next {
+    Some(Ok(chunk)) => Ok(Some(chunk.to_vec().into())),
+    Some(Err(message)) => Err(JsErrorBox::type_error(format!("request body failed: {message}"))),
+    None => {
+      let mut state = state.borrow_mut();
+      if let Ok(exchange) = exchange(&mut state, id) {
+        exchange.body = None;
+      }
+      close_if_done(&mut state, id);
+      Ok(None)
+    }
+  }
+}
+
+/// The worker will not read the rest of the request body.
+#[op2(fast)]
+pub fn op_edge_request_cancel(state: &mut OpState, #[smi] id: u32) {
+  if let Ok(exchange) = exchange(state, id) {
+    exchange.body = None;
+  }
+  close_if_done(state, id);
+}
+
+/// Sends a complete response whose body is a string.
+#[op2]
+pub fn op_edge_respond_text(
+  state: &mut OpState,
+  #[smi] id: u32,
+  #[smi] status: u16,
+  #[serde] headers: Vec<(ByteString, ByteString)>,
+  #[string] body: String,
+) -> Result<(), JsErrorBox> {
+  let body = ResponseBodySource::Full(Bytes::from(body));
+  reply(state, id, Outcome::Response { status, headers, body })
+}
+
+/// Sends a complete response whose body is bytes.
+#[op2]
+pub fn op_edge_respond_bytes(
+  state: &mut OpState,
+  #[smi] id: u32,
+  #[smi] status: u16,
+  #[serde] headers: Vec<(ByteString, ByteString)>,
+  #[buffer] body: JsBuffer,
+) -> Result<(), JsErrorBox> {
+  let body = ResponseBodySource::Full(Bytes::copy_from_slice(&body));
+  reply(state, id, Outcome::Response { status, headers, body })
+}
+
+/// Sends a response without a body.
+#[op2]
+pub fn op_edge_respond_empty(
+  state: &mut OpState,
+  #[smi] id: u32,
+  #[smi] status: u16,
+  #[serde] headers: Vec<(ByteString, ByteString)>,
+) -> Result<(), JsErrorBox> {
+  reply(state, id, Outcome::Response { status, headers, body: ResponseBodySource::Empty })
+}
+
+/// Sends a response head whose body follows through `op_edge_body_write`.
+#[op2]
+pub fn op_edge_respond_stream(
+  state: &mut OpState,
+  #[smi] id: u32,
+  #[smi] status: u16,
+  #[serde] headers: Vec<(ByteString, ByteString)>,
+) -> Result<(), JsErrorBox> {
+  let (sink, chunks) = mpsc::channel(BODY_CHANNEL_CHUNKS);
+  exchange(state, id)?.sink = Some(sink);
+  reply(state, id, Outcome::Response { status, headers, body: ResponseBodySource::Stream(chunks) })
+}
+
+/// Writes one chunk of a streamed response. Resolves `false` when the client has gone,
+/// so the worker can stop producing.
+#[op2]
+pub async fn op_edge_body_write(
+  state: Rc<RefCell<OpState>>,
+  #[smi] id: u32,
+  #[buffer] chunk: JsBuffer,
+) -> Result<bool, JsErrorBox> {
+  let sink = {
+    let mut state = state.borrow_mut();
+    match exchange(&mut state, id)?.sink.clone() {
+      Some(sink) => sink,
+      None => return Ok(false),
+    }
+  };
+  Ok(sink.send(Ok(Bytes::copy_from_slice(&chunk))).await.is_ok())
+}
+
+/// Ends a streamed response: normally (`error` empty) or with an error that aborts it.
+#[op2(fast)]
+pub fn op_edge_body_close(state: &mut OpState, #[smi] id: u32, #[string] error: String) {
+  if let Ok(exchange) = exchange(state, id) {
+    if let Some(sink) = exchange.sink.take() {
+      if !error.is_empty() {
+        let _ = sink.try_send(Err(error));
+      }
+    }
+  }
+  close_if_done(state, id);
+}
+
+/// Reports that the handler failed before producing a response.
+/// `kind`: 0 exception (`detail` is the stack), 1 not a Response, 2 no respondWith.
+#[op2(fast)]
+pub fn op_edge_fail(
+  state: &mut OpState,
+  #[smi] id: u32,
+  #[smi] kind: u32,
+  #[string] message: String,
+  #[string] detail: String,
+) -> Result<(), JsErrorBox> {
+  let failure = match kind {
+    0 => Failure::Exception { message, stack: detail },
+    1 => Failure::NotAResponse { returned: message },
+    _ => Failure::NoResponse,
+  };
+  reply(state, id, Outcome::Failed(failure))
+}
+
+/// Returns the worker's `env` bindings as JSON text.
+#[op2]
+#[string]
+pub fn op_edge_env(state: &mut OpState) -> String {
+  state.try_borrow::<EnvJson>().map(|e| e.0.clone()).unwrap_or_else(|| "{}".into())
+}
+
+/// Writes `console.*` output to the host.
+#[op2(fast)]
+pub fn op_edge_print(state: &mut OpState, #[smi] level: u32, #[string] text: &str) {
+  match state.try_borrow::<ConsoleSink>() {
+    Some(sink) => (sink.0)(level, text),
+    None => eprint!("{text}"),
+  }
+}

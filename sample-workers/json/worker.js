@@ -1,0 +1,18 @@
+export default {
+  fetch(request) {
+    const url = new URL(request.url);
+    const body = {
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      method: request.method,
+    };
+    for (let i = 0; body_size(body) < 50; i++) {
+      body[`key${i}`] = { index: i, even: i % 2 === 0, label: `value number ${i}` };
+    }
+    return Response.json(body);
+  },
+};
+
+function body_size(object) {
+  return Object.keys(object).length;
+}

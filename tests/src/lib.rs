@@ -1,0 +1,250 @@
+//! Shared support for the integration tests: start the real `edge` binary on port 0, talk
+//! to it over real HTTP, read what it logged.
+//!
+//! The binary is the one cargo built for this test run (`target/<profile>/edge`); the
+//! `edge-node` package's own CLI tests make cargo build it whenever the workspace is tested.
+
+use std::io::BufRead;
+use std::io::BufReader;
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Child;
+use std::process::Command;
+use std::process::ExitStatus;
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::sync::Condvar;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use http_body_util::Full;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// How long a node may take to start or stop before a test gives up (a bound, not a wait).
+pub const PROCESS_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The `edge` binary built for this test run.
+pub fn edge_bin() -> PathBuf {
+  let exe = std::env::current_exe().expect("test executable path");
+  // target/<profile>/deps/<test>-<hash> -> target/<profile>/edge
+  let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+  let bin = profile_dir.join(format!("edge{}", std::env::consts::EXE_SUFFIX));
+  assert!(
+    bin.exists(),
+    "{} is missing: run the tests with `cargo test --workspace` so that cargo builds the edge binary",
+    bin.display()
+  );
+  bin
+}
+
+/// A path under `sample-workers/`.
+pub fn sample(name: &str) -> PathBuf {
+  Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-workers").join(name)
+}
+
+/// A path under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+  Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// Writes a worker folder with the given files into a fresh temporary directory.
+pub fn worker_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+  let dir = tempfile::Builder::new().prefix("worker-").tempdir().expect("tempdir");
+  for (path, text) in files {
+    let path = dir.path().join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+  }
+  dir
+}
+
+/// Everything a process wrote to stderr so far, shared with the thread that reads it.
+#[derive(Clone, Default)]
+pub struct Log(Arc<(Mutex<String>, Condvar)>);
+
+impl Log {
+  /// The log so far.
+  pub fn text(&self) -> String {
+    self.0 .0.lock().unwrap().clone()
+  }
+
+  fn push_line(&self, line: &str) {
+    let mut text = self.0 .0.lock().unwrap();
+    text.push_str(line);
+    text.push('\n');
+    self.0 .1.notify_all();
+  }
+
+  /// Waits until some line satisfies `matches` (woken by every new line), and returns it.
+  /// The process writes its log asynchronously to the responses a test reads, so a test
+  /// that expects a line waits for it, bounded by [`PROCESS_DEADLINE`].
+  pub fn wait_for_line(&self, matches: impl Fn(&str) -> bool) -> String {
+    let (lock, changed) = &*self.0;
+    let deadline = std::time::Instant::now() + PROCESS_DEADLINE;
+    let mut text = lock.lock().unwrap();
+    loop {
+      if let Some(line) = text.lines().find(|l| matches(l)) {
+        return line.to_string();
+      }
+      let left = deadline.saturating_duration_since(std::time::Instant::now());
+      assert!(!left.is_zero(), "no matching log line within {PROCESS_DEADLINE:?}; the log:\n{text}");
+      text = changed.wait_timeout(text, left).unwrap().0;
+    }
+  }
+
+  /// Waits for a line containing every one of `parts`.
+  pub fn wait_for(&self, parts: &[&str]) -> String {
+    self.wait_for_line(|line| parts.iter().all(|p| line.contains(p)))
+  }
+}
+
+/// A running `edge dev` process.
+pub struct DevServer {
+  child: Option<Child>,
+  /// `http://127.0.0.1:<port>`
+  pub url: String,
+  pub log: Log,
+}
+
+/// The outcome of `edge dev` that did not start serving.
+pub struct Failed {
+  pub status: ExitStatus,
+  pub stderr: String,
+}
+
+impl DevServer {
+  /// Starts `edge dev <path> --listen 127.0.0.1:0` and waits for its "serving" line.
+  pub fn start(path: &Path) -> DevServer {
+    match Self::try_start(path) {
+      Ok(server) => server,
+      Err(failed) => panic!("edge dev {} failed ({}):\n{}", path.display(), failed.status, failed.stderr),
+    }
+  }
+
+  /// Like [`DevServer::start`], but returns how the process ended if it never served.
+  pub fn try_start(path: &Path) -> Result<DevServer, Failed> {
+    let mut child = Command::new(edge_bin())
+      .arg("dev")
+      .arg(path)
+      .args(["--listen", "127.0.0.1:0"])
+      .env("EDGE_LOG", "info")
+      .stdin(Stdio::null())
+      .stdout(Stdio::piped())
+      .stderr(Stdio::piped())
+      .spawn()
+      .expect("spawn edge");
+    let log = Log::default();
+    let (stderr_done_tx, stderr_done) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+      for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        sink.push_line(&line);
+      }
+      let _ = stderr_done_tx.send(());
+    });
+    let (url_tx, url_rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+      for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if let Some(at) = line.find("http://") {
+          let _ = url_tx.send(line[at..].trim().to_string());
+        }
+      }
+    });
+    match url_rx.recv_timeout(PROCESS_DEADLINE) {
+      Ok(url) => Ok(DevServer { child: Some(child), url, log }),
+      Err(_) => {
+        let status = wait_with_deadline(child);
+        let _ = stderr_done.recv_timeout(PROCESS_DEADLINE);
+        Err(Failed { status, stderr: log.text() })
+      }
+    }
+  }
+
+  /// Sends `signal` (for example "TERM" or "INT") and waits for the process to exit.
+  pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
+    let child = self.child.take().expect("the server is running");
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("run kill");
+    assert!(sent.success(), "kill -{signal} {pid} failed");
+    wait_with_deadline(child)
+  }
+
+  /// The full URL of `path` on this server.
+  pub fn at(&self, path: &str) -> String {
+    format!("{}{path}", self.url)
+  }
+}
+
+impl Drop for DevServer {
+  fn drop(&mut self) {
+    if let Some(mut child) = self.child.take() {
+      let _ = child.kill();
+      let _ = child.wait();
+    }
+  }
+}
+
+/// Waits for `child` to exit; kills it (and fails the test) past [`PROCESS_DEADLINE`].
+fn wait_with_deadline(mut child: Child) -> ExitStatus {
+  let pid = child.id().to_string();
+  let (tx, rx) = mpsc::channel();
+  std::thread::spawn(move || {
+    let _ = tx.send(child.wait().expect("wait for edge"));
+  });
+  match rx.recv_timeout(PROCESS_DEADLINE) {
+    Ok(status) => status,
+    Err(_) => {
+      let _ = Command::new("kill").args(["-KILL", &pid]).status();
+      panic!("the process did not exit within {PROCESS_DEADLINE:?}");
+    }
+  }
+}
+
+/// A response read to its end.
+#[derive(Debug)]
+pub struct Reply {
+  pub status: u16,
+  pub headers: http::HeaderMap,
+  pub body: String,
+}
+
+impl Reply {
+  pub fn json(&self) -> serde_json::Value {
+    serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+  }
+  pub fn header(&self, name: &str) -> &str {
+    self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+  }
+}
+
+/// An HTTP/1.1 client for the tests.
+pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+pub fn client() -> HttpClient {
+  Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Sends a request and reads the whole response.
+pub async fn send(request: http::Request<Full<Bytes>>) -> Reply {
+  let response = client().request(request).await.expect("request failed");
+  let status = response.status().as_u16();
+  let headers = response.headers().clone();
+  let body = response.into_body().collect().await.expect("read body").to_bytes();
+  Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+/// `GET url`.
+pub async fn get(url: &str) -> Reply {
+  send(http::Request::get(url).body(Full::default()).unwrap()).await
+}
+
+/// `method url` with a body.
+pub async fn request_with_body(method: &str, url: &str, body: impl Into<Bytes>) -> Reply {
+  send(http::Request::builder().method(method).uri(url).body(Full::new(body.into())).unwrap()).await
+}

@@ -21,7 +21,10 @@ pub async fn run(path: &Path, listen: SocketAddr) -> anyhow::Result<()> {
   let address = listener.local_addr()?;
   // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
   println!("edge dev: serving worker {name} on http://{address}");
-  server::serve(listener, worker, shutdown_signal()).await;
+  server::serve(listener, worker.clone(), shutdown_signal()).await;
+  if !worker.shutdown(server::DRAIN_TIMEOUT).await {
+    tracing::warn!(worker = %name, "the worker's background work did not finish within {:?}", server::DRAIN_TIMEOUT);
+  }
   Ok(())
 }
 

@@ -10,10 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::Subcommand;
 
-mod dev;
-mod manifest;
-mod respond;
-mod server;
+use edge_node::dev;
 
 #[derive(Parser)]
 #[command(name = "edge", version = VERSION, about = "An edge function runtime on isolates")]

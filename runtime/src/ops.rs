@@ -71,8 +71,16 @@ pub enum Failure {
   NoResponse,
 }
 
-/// Requests waiting for the isolate. `None` once the worker is shutting down.
-pub struct Inbox(pub Rc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Incoming>>>);
+/// What reaches the isolate through its inbox.
+#[derive(Debug)]
+pub enum Message {
+  Request(Incoming),
+  /// Stop taking requests, finish `ctx.waitUntil` work, and end the isolate.
+  Stop,
+}
+
+/// Requests waiting for the isolate.
+pub struct Inbox(pub Rc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Message>>>);
 
 /// Exchanges the isolate is working on, by id.
 #[derive(Default)]
@@ -131,7 +139,9 @@ fn close_if_done(state: &mut OpState, id: u32) {
 #[serde]
 pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<RequestHead> {
   let inbox = state.borrow().borrow::<Inbox>().0.clone();
-  let incoming = inbox.lock().await.recv().await?;
+  let Message::Request(incoming) = inbox.lock().await.recv().await? else {
+    return None;
+  };
   let mut state = state.borrow_mut();
   let exchanges = state.borrow_mut::<Exchanges>();
   exchanges.next_id = exchanges.next_id.wrapping_add(1);

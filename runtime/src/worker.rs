@@ -17,6 +17,7 @@ use deno_core::PollEventLoopOptions;
 use deno_core::RuntimeOptions;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
+use tokio::sync::watch;
 
 use crate::body::RequestBody;
 use crate::body::ResponseBody;
@@ -69,7 +70,9 @@ pub fn log_console() -> ConsoleFn {
 #[derive(Clone, Debug)]
 pub struct WorkerHandle {
   name: Arc<str>,
-  inbox: mpsc::UnboundedSender<ops::Incoming>,
+  inbox: mpsc::UnboundedSender<ops::Message>,
+  /// Becomes `true` (or is dropped) when the isolate thread has finished.
+  finished: watch::Receiver<bool>,
 }
 
 impl WorkerHandle {
@@ -82,16 +85,20 @@ impl WorkerHandle {
   ) -> Result<WorkerHandle, LoadError> {
     let (inbox, requests) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = oneshot::channel();
+    let (finished_tx, finished) = watch::channel(false);
     let name: Arc<str> = bundle.name.clone().into();
     std::thread::Builder::new()
       .name(format!("isolate:{}", bundle.name))
-      .spawn(move || isolate_thread(bundle, options, console, requests, ready_tx))
+      .spawn(move || {
+        isolate_thread(bundle, options, console, requests, ready_tx);
+        let _ = finished_tx.send(true);
+      })
       .map_err(|e| LoadError::Isolate(format!("cannot spawn the isolate thread: {e}")))?;
     match ready_rx.await {
       Ok(result) => result?,
       Err(_) => return Err(LoadError::Isolate("the isolate thread stopped while loading".into())),
     }
-    Ok(WorkerHandle { name, inbox })
+    Ok(WorkerHandle { name, inbox, finished })
   }
 
   /// The worker's name.
@@ -102,6 +109,19 @@ impl WorkerHandle {
   /// True while the isolate is running and accepting requests.
   pub fn is_running(&self) -> bool {
     !self.inbox.is_closed()
+  }
+
+  /// Stops the worker: it takes no new requests, finishes its `ctx.waitUntil` work, and its
+  /// isolate ends. Waits up to `timeout` for that; returns whether the isolate finished.
+  /// Requests still queued behind the stop fail with [`WorkerError::Unavailable`].
+  pub async fn shutdown(&self, timeout: std::time::Duration) -> bool {
+    let _ = self.inbox.send(ops::Message::Stop);
+    let mut finished = self.finished.clone();
+    let done = async move {
+      // An error means the isolate thread is gone: finished as well.
+      let _ = finished.wait_for(|done| *done).await;
+    };
+    tokio::time::timeout(timeout, done).await.is_ok()
   }
 
   /// Runs one request through the worker. The response head arrives as soon as the handler
@@ -120,7 +140,7 @@ impl WorkerHandle {
       body: request.body.map(|b| b.0),
       reply,
     };
-    self.inbox.send(incoming).map_err(|_| WorkerError::Unavailable)?;
+    self.inbox.send(ops::Message::Request(incoming)).map_err(|_| WorkerError::Unavailable)?;
     match outcome.await.map_err(|_| WorkerError::Unavailable)? {
       ops::Outcome::Response { status, headers, body } => build_response(status, headers, body),
       ops::Outcome::Failed(failure) => Err(match failure {
@@ -157,7 +177,7 @@ fn isolate_thread(
   bundle: WorkerBundle,
   options: WorkerOptions,
   console: ConsoleFn,
-  requests: mpsc::UnboundedReceiver<ops::Incoming>,
+  requests: mpsc::UnboundedReceiver<ops::Message>,
   ready: oneshot::Sender<Result<(), LoadError>>,
 ) {
   let tokio = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -192,7 +212,7 @@ fn new_isolate(
   bundle: &WorkerBundle,
   options: &WorkerOptions,
   console: ConsoleFn,
-  requests: mpsc::UnboundedReceiver<ops::Incoming>,
+  requests: mpsc::UnboundedReceiver<ops::Message>,
 ) -> Result<JsRuntime, LoadError> {
   let env = serde_json::to_string(&options.env).map_err(|e| LoadError::Env(e.to_string()))?;
   let js = JsRuntime::try_new(RuntimeOptions {

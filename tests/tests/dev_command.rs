@@ -60,3 +60,26 @@ async fn sigterm_lets_a_request_in_flight_finish() {
   // Once stopped, the node accepts nothing more.
   assert!(client().request(http::Request::get(url).body(Default::default()).unwrap()).await.is_err());
 }
+
+#[tokio::test]
+async fn shutdown_waits_for_wait_until_work() {
+  let dir = worker_dir(&[(
+    "worker.js",
+    r#"
+    export default {
+      fetch(request, env, ctx) {
+        ctx.waitUntil((async () => {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          console.log("background work done");
+        })());
+        return new Response("accepted");
+      },
+    };
+    "#,
+  )]);
+  let mut server = DevServer::start(dir.path());
+  assert_eq!(get(&server.at("/")).await.body, "accepted");
+  let status = server.stop_with("TERM");
+  assert_eq!(status.code(), Some(0));
+  server.log.wait_for(&["background work done"]);
+}

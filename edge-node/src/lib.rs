@@ -1,0 +1,10 @@
+//! `edge-node`: the HTTP node that hosts edge workers, and the `edge` command line.
+//!
+//! Built on `edge-runtime` (one worker in one isolate); this crate owns everything around
+//! it: reading worker folders ([`manifest`]), serving HTTP ([`server`]), turning failures
+//! into responses ([`respond`]) and the `edge dev` command ([`dev`]).
+
+pub mod dev;
+pub mod manifest;
+pub mod respond;
+pub mod server;

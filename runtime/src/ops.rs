@@ -98,8 +98,12 @@ struct Exchange {
 /// The worker's `env` bindings as a JSON text, parsed once by JS at start-up.
 pub struct EnvJson(pub String);
 
-/// Receives `console.*` output: (level 0 debug, 1 log/info, 2 warn, 3+ error; text).
-pub struct ConsoleSink(pub Box<dyn Fn(u32, &str)>);
+/// A function that receives `console.*` output: (level 0 debug, 1 log/info, 2 warn,
+/// 3+ error; text).
+pub type PrintFn = Box<dyn Fn(u32, &str)>;
+
+/// Where this isolate's `console.*` output goes.
+pub struct ConsoleSink(pub PrintFn);
 
 /// The request head JS receives: `[id, method, url, headers, hasBody]`.
 #[derive(serde::Serialize)]

@@ -105,6 +105,8 @@ impl Log {
 /// A running `edge dev` process.
 pub struct DevServer {
   child: Option<Child>,
+  /// True when `child` is a wrapper (such as strace) whose own child is `edge`.
+  wrapped: bool,
   /// `http://127.0.0.1:<port>`
   pub url: String,
   pub log: Log,
@@ -127,7 +129,12 @@ impl DevServer {
 
   /// Like [`DevServer::start`], but returns how the process ended if it never served.
   pub fn try_start(path: &Path) -> Result<DevServer, Failed> {
-    let mut child = Command::new(edge_bin())
+    Self::start_command(&mut Command::new(edge_bin()), path)
+  }
+
+  /// Starts `<command> dev <path> --listen 127.0.0.1:0`, where `command` runs `edge`.
+  pub fn start_command(command: &mut Command, path: &Path) -> Result<DevServer, Failed> {
+    let mut child = command
       .arg("dev")
       .arg(path)
       .args(["--listen", "127.0.0.1:0"])
@@ -157,7 +164,7 @@ impl DevServer {
       }
     });
     match url_rx.recv_timeout(PROCESS_DEADLINE) {
-      Ok(url) => Ok(DevServer { child: Some(child), url, log }),
+      Ok(url) => Ok(DevServer { child: Some(child), wrapped: false, url, log }),
       Err(_) => {
         let status = wait_with_deadline(child);
         let _ = stderr_done.recv_timeout(PROCESS_DEADLINE);
@@ -169,7 +176,13 @@ impl DevServer {
   /// Sends `signal` (for example "TERM" or "INT") and waits for the process to exit.
   pub fn stop_with(&mut self, signal: &str) -> ExitStatus {
     let child = self.child.take().expect("the server is running");
-    let pid = child.id().to_string();
+    let mut pid = child.id().to_string();
+    if self.wrapped {
+      // Signal `edge` itself; the wrapper exits with it.
+      let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).expect("read children");
+      pid = children.split_whitespace().next().expect("the wrapper runs edge").to_string();
+    }
     let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("run kill");
     assert!(sent.success(), "kill -{signal} {pid} failed");
     wait_with_deadline(child)
@@ -247,4 +260,47 @@ pub async fn get(url: &str) -> Reply {
 /// `method url` with a body.
 pub async fn request_with_body(method: &str, url: &str, body: impl Into<Bytes>) -> Reply {
   send(http::Request::builder().method(method).uri(url).body(Full::new(body.into())).unwrap()).await
+}
+
+/// A request body the test writes chunk by chunk while the request is in flight.
+pub struct StreamedBody;
+
+/// The writing end of a [`StreamedBody`]; dropping it ends the body.
+pub struct BodyWriter(tokio::sync::mpsc::Sender<Result<http_body::Frame<Bytes>, std::convert::Infallible>>);
+
+impl BodyWriter {
+  pub async fn send(&mut self, text: &str) {
+    self
+      .0
+      .send(Ok(http_body::Frame::data(Bytes::from(text.to_owned()))))
+      .await
+      .expect("the body is being read");
+  }
+}
+
+/// The body type of [`StreamedBody::channel`].
+pub type ChannelBody = http_body_util::StreamBody<
+  tokio_stream::wrappers::ReceiverStream<Result<http_body::Frame<Bytes>, std::convert::Infallible>>,
+>;
+
+impl StreamedBody {
+  pub fn channel() -> (BodyWriter, ChannelBody) {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    (BodyWriter(tx), http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)))
+  }
+}
+
+/// Runs `edge dev <path>` under `strace`, recording every file the process opens into
+/// `trace`, and waits for it to serve.
+pub fn start_traced(path: &Path, trace: &Path) -> DevServer {
+  let mut server = DevServer::start_command(
+    Command::new("strace")
+      .args(["-f", "-qq", "-e", "trace=open,openat,openat2", "-o"])
+      .arg(trace)
+      .arg(edge_bin()),
+    path,
+  )
+  .unwrap_or_else(|failed| panic!("edge dev under strace failed ({}):\n{}", failed.status, failed.stderr));
+  server.wrapped = true;
+  server
 }

@@ -38,7 +38,7 @@ mod snapshot {
 
   pub fn build() {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let lazy_files: Vec<(String, LazySource)> = crate::extension::extensions()
+    let lazy_files: Vec<(String, LazySource)> = crate::extension::extensions(Default::default())
       .iter()
       .flat_map(|ext| ext.lazy_loaded_js_files.iter())
       .map(|file| (file.specifier.to_string(), LazySource::of(&file.code)))
@@ -49,7 +49,7 @@ mod snapshot {
         cargo_manifest_dir: env!("CARGO_MANIFEST_DIR"),
         startup_snapshot: None,
         skip_op_registration: false,
-        extensions: crate::extension::extensions(),
+        extensions: crate::extension::extensions(Default::default()),
         extension_transpiler: None,
         with_runtime_cb: None,
       },

@@ -8,7 +8,8 @@ use edge_runtime::WorkerRequest;
 /// Reads `sample-workers/<name>`.
 pub fn sample(name: &str) -> LoadedWorker {
   let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-workers").join(name);
-  edge_node::manifest::load_worker(&path).unwrap_or_else(|e| panic!("sample {name}: {e}"))
+  edge_node::manifest::load_worker(&path, &edge_runtime::Limits::default())
+    .unwrap_or_else(|e| panic!("sample {name}: {e}"))
 }
 
 /// A body-less `GET` of `path`.

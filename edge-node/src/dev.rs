@@ -1,33 +1,54 @@
-//! `edge dev`: serve one worker from a folder or file on this machine.
+//! `edge dev`: serve workers from folders or files on this machine.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
-use edge_runtime::WorkerHandle;
+use edge_runtime::Limits;
 use tokio::net::TcpListener;
 
 use crate::manifest;
 use crate::server;
+use crate::server::Workers;
+use crate::slot::WorkerSlot;
 
-/// Loads the worker at `path` and serves it on `listen` until Ctrl-C or SIGTERM.
-pub async fn run(path: &Path, listen: SocketAddr) -> anyhow::Result<()> {
-  let loaded = manifest::load_worker(path).context("cannot read the worker")?;
-  let name = loaded.bundle.name.clone();
-  let worker = WorkerHandle::start(loaded.bundle, loaded.options, edge_runtime::log_console())
-    .await
-    .with_context(|| format!("cannot load worker {name:?}"))?;
+/// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
+/// `limits` are the defaults a worker's `edge.toml` may override.
+pub async fn run(paths: &[PathBuf], listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
+  limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
+  let mut slots = Vec::new();
+  for path in paths {
+    let loaded = manifest::load_worker(path, limits).context("cannot read the worker")?;
+    if slots.iter().any(|s: &WorkerSlot| s.name() == loaded.bundle.name) {
+      anyhow::bail!(
+        "two workers are named {:?}; give one a different `name` in its edge.toml",
+        loaded.bundle.name
+      );
+    }
+    let slot = WorkerSlot::new(loaded, edge_runtime::log_console());
+    // Start each worker now, so that a broken one fails `edge dev` at once.
+    slot.handle().await.with_context(|| format!("cannot load worker {:?}", slot.name()))?;
+    slots.push(slot);
+  }
+  let names: Vec<String> = slots.iter().map(|s| s.name().to_owned()).collect();
+  let workers = Workers::new(slots);
   let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = listener.local_addr()?;
   // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
-  println!("edge dev: serving worker {name} on http://{address}");
-  server::serve(listener, worker.clone(), shutdown_signal()).await;
-  if !worker.shutdown(server::DRAIN_TIMEOUT).await {
-    tracing::warn!(worker = %name, "the worker's background work did not finish within {:?}", server::DRAIN_TIMEOUT);
+  if let [name] = names.as_slice() {
+    println!("edge dev: serving worker {name} on http://{address}");
+  } else {
+    println!(
+      "edge dev: serving workers {} (by host: <name>.localhost) on http://{address}",
+      names.join(", ")
+    );
+  }
+  server::serve(listener, workers.clone(), shutdown_signal()).await;
+  for slot in workers.iter() {
+    slot.shutdown(server::DRAIN_TIMEOUT).await;
   }
   Ok(())
 }
-
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
 pub async fn shutdown_signal() {
   let ctrl_c = async {

@@ -11,6 +11,7 @@ use clap::Parser;
 use clap::Subcommand;
 
 use edge_node::dev;
+use edge_runtime::Limits;
 
 #[derive(Parser)]
 #[command(name = "edge", version = VERSION, about = "An edge function runtime on isolates")]
@@ -21,14 +22,54 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-  /// Serve one worker (a folder, or a single module file) over HTTP for local development.
+  /// Serve workers (folders, or single module files) over HTTP for local development.
   Dev {
-    /// The worker's folder (with an optional edge.toml) or its entry module.
-    path: PathBuf,
+    /// Each worker's folder (with an optional edge.toml) or its entry module. With several,
+    /// the first label of the Host header picks one (hello.localhost:8787 → hello).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
     /// Address to listen on; port 0 picks a free port (printed on start).
     #[arg(long, env = "EDGE_LISTEN", default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
+    #[command(flatten)]
+    limits: LimitFlags,
   },
+}
+
+/// Default limits of every worker; a worker's edge.toml `[limits]` overrides them.
+#[derive(clap::Args)]
+struct LimitFlags {
+  /// CPU time per request, in milliseconds.
+  #[arg(long, env = "EDGE_CPU_MS", default_value_t = Limits::default().cpu_ms)]
+  cpu_ms: u64,
+  /// Wall-clock time per request (until the response head), in milliseconds.
+  #[arg(long, env = "EDGE_WALL_MS", default_value_t = Limits::default().wall_ms)]
+  wall_ms: u64,
+  /// Heap per isolate, in MiB.
+  #[arg(long, env = "EDGE_MEMORY_MB", default_value_t = Limits::default().memory_mb)]
+  memory_mb: u64,
+  /// Request body size, in MiB.
+  #[arg(long, env = "EDGE_REQUEST_BODY_MB", default_value_t = Limits::default().request_body_mb)]
+  request_body_mb: u64,
+  /// Outbound fetches per request.
+  #[arg(long, env = "EDGE_SUBREQUESTS", default_value_t = Limits::default().subrequests)]
+  subrequests: u32,
+  /// CPU time for evaluating a worker's module at start-up, in milliseconds.
+  #[arg(long, env = "EDGE_STARTUP_CPU_MS", default_value_t = Limits::default().startup_cpu_ms)]
+  startup_cpu_ms: u64,
+}
+
+impl From<LimitFlags> for Limits {
+  fn from(f: LimitFlags) -> Limits {
+    Limits {
+      cpu_ms: f.cpu_ms,
+      wall_ms: f.wall_ms,
+      memory_mb: f.memory_mb,
+      request_body_mb: f.request_body_mb,
+      subrequests: f.subrequests,
+      startup_cpu_ms: f.startup_cpu_ms,
+    }
+  }
 }
 
 /// `edge --version`: the version and the JavaScript engine of this build.
@@ -53,7 +94,7 @@ fn main() -> ExitCode {
   };
   let result = runtime.block_on(async {
     match cli.command {
-      Command::Dev { path, listen } => dev::run(&path, listen).await,
+      Command::Dev { paths, listen, limits } => dev::run(&paths, listen, &limits.into()).await,
     }
   });
   match result {

@@ -8,6 +8,10 @@
 //! main = "src/index.js"    # default: worker.js, else index.js
 //! [vars]                   # plain bindings on `env`
 //! GREETING = "hi"
+//! [limits]                 # overrides of the node's default limits
+//! cpu_ms = 100
+//! [outbound]               # private addresses outbound fetch may reach after all
+//! allow = ["10.0.0.7"]
 //! ```
 
 use std::collections::BTreeMap;
@@ -15,6 +19,8 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use edge_runtime::Limits;
+use edge_runtime::Outbound;
 use edge_runtime::WorkerBundle;
 use edge_runtime::WorkerOptions;
 use serde::Deserialize;
@@ -36,6 +42,45 @@ pub struct Manifest {
   pub main: Option<String>,
   /// Variables on `env`, by name. Strings stay strings; tables and arrays arrive as objects.
   pub vars: BTreeMap<String, toml::Value>,
+  /// Limits that differ from the node's defaults.
+  pub limits: LimitOverrides,
+  /// The outbound network policy.
+  pub outbound: OutboundManifest,
+}
+
+/// `[limits]`: each field, when present, replaces the node's default (see
+/// [`edge_runtime::Limits`] for their meaning and units).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitOverrides {
+  pub cpu_ms: Option<u64>,
+  pub wall_ms: Option<u64>,
+  pub memory_mb: Option<u64>,
+  pub request_body_mb: Option<u64>,
+  pub subrequests: Option<u32>,
+  pub startup_cpu_ms: Option<u64>,
+}
+
+impl LimitOverrides {
+  /// `defaults` with these overrides applied.
+  pub fn apply(&self, defaults: &Limits) -> Limits {
+    Limits {
+      cpu_ms: self.cpu_ms.unwrap_or(defaults.cpu_ms),
+      wall_ms: self.wall_ms.unwrap_or(defaults.wall_ms),
+      memory_mb: self.memory_mb.unwrap_or(defaults.memory_mb),
+      request_body_mb: self.request_body_mb.unwrap_or(defaults.request_body_mb),
+      subrequests: self.subrequests.unwrap_or(defaults.subrequests),
+      startup_cpu_ms: self.startup_cpu_ms.unwrap_or(defaults.startup_cpu_ms),
+    }
+  }
+}
+
+/// `[outbound]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundManifest {
+  /// Private addresses outbound `fetch` may reach: IPs, CIDR networks or `localhost`.
+  pub allow: Vec<String>,
 }
 
 /// Why a worker folder cannot be loaded.
@@ -61,8 +106,8 @@ pub struct LoadedWorker {
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
-/// (whose folder then is the worker's root).
-pub fn load_worker(path: &Path) -> Result<LoadedWorker, ManifestError> {
+/// (whose folder then is the worker's root). `limits` are the node's defaults.
+pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, ManifestError> {
   let meta = std::fs::metadata(path).map_err(|source| ManifestError::Io { path: path.into(), source })?;
   let (root, main_file) = if meta.is_dir() {
     (path.to_path_buf(), None)
@@ -118,9 +163,16 @@ pub fn load_worker(path: &Path) -> Result<LoadedWorker, ManifestError> {
     .collect::<Result<_, _>>()
     .map_err(|e| ManifestError::invalid(&manifest_path, format!("vars: {e}")))?;
 
+  let limits = manifest.limits.apply(limits);
+  limits.validate().map_err(|m| ManifestError::invalid(&manifest_path, m))?;
+  let outbound = Outbound { allow: manifest.outbound.allow, deny: Vec::new() };
+  outbound
+    .permissions()
+    .map_err(|m| ManifestError::invalid(&manifest_path, format!("outbound.allow: {m}")))?;
+
   Ok(LoadedWorker {
     bundle: WorkerBundle { name, main, modules: Arc::new(modules) },
-    options: WorkerOptions { env },
+    options: WorkerOptions { env, limits, outbound },
   })
 }
 

@@ -7,6 +7,7 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
+use edge_runtime::LoadError;
 use edge_runtime::ResponseBody;
 use edge_runtime::WorkerError;
 use http::header;
@@ -38,6 +39,10 @@ pub fn worker_failure(worker: &str, request_id: &str, error: &WorkerError) -> Re
         "request {request_id}: uncaught exception in the fetch handler: {message}\n{stack}"
       );
     }
+    WorkerError::Terminated(reason) => {
+      tracing::warn!(worker, limit = ?reason, "request {request_id}: {reason}; the isolate is retired");
+      return limit_response(request_id, &reason.to_string());
+    }
     other => tracing::error!(worker, "request {request_id}: {other}"),
   }
   let (status, reason) = if error.is_worker_fault() {
@@ -52,6 +57,43 @@ pub fn worker_failure(worker: &str, request_id: &str, error: &WorkerError) -> Re
       status.as_u16(),
       status.canonical_reason().unwrap_or("")
     ),
+  )
+}
+
+/// A worker that could not (re)start for a request.
+pub fn load_failure(worker: &str, request_id: &str, error: &LoadError) -> Response<ResponseBody> {
+  if let LoadError::Terminated(reason) = error {
+    tracing::warn!(worker, limit = ?reason, "request {request_id}: {reason}");
+    return limit_response(request_id, &reason.to_string());
+  }
+  tracing::error!(worker, "request {request_id}: the worker could not start: {error}");
+  plain(
+    StatusCode::SERVICE_UNAVAILABLE,
+    format!("503 Service Unavailable: the worker could not start.\nrequest id: {request_id}\n"),
+  )
+}
+
+/// `503` naming the limit the worker hit.
+fn limit_response(request_id: &str, limit: &str) -> Response<ResponseBody> {
+  plain(
+    StatusCode::SERVICE_UNAVAILABLE,
+    format!("503 Service Unavailable: {limit}.\nrequest id: {request_id}\n"),
+  )
+}
+
+/// `413` for a request body over the worker's limit.
+pub fn body_too_large(request_id: &str, limit: u64) -> Response<ResponseBody> {
+  plain(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    format!("413 Payload Too Large: the request body exceeds the limit of {limit} bytes.\nrequest id: {request_id}\n"),
+  )
+}
+
+/// `404` for a host no worker serves.
+pub fn unknown_host(request_id: &str, host: &str) -> Response<ResponseBody> {
+  plain(
+    StatusCode::NOT_FOUND,
+    format!("404 Not Found: no worker serves the host {host:?}.\nrequest id: {request_id}\n"),
   )
 }
 

@@ -1,7 +1,8 @@
 //! The HTTP side of a node: hyper on tokio, one task per connection, graceful shutdown.
 //!
 //! [`serve`] accepts connections until `shutdown` resolves, then stops accepting and waits
-//! (up to the drain timeout) for requests in flight to finish.
+//! (up to the drain timeout) for requests in flight to finish. [`Workers`] picks the worker
+//! for a request: the only one, or the one named by the first label of the `Host` header.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -9,9 +10,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use edge_runtime::RequestBody;
 use edge_runtime::ResponseBody;
-use edge_runtime::WorkerHandle;
 use edge_runtime::WorkerRequest;
 use http::HeaderValue;
 use http::Request;
@@ -23,12 +25,37 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::respond;
+use crate::slot::WorkerSlot;
+
+/// The workers a server serves.
+#[derive(Clone)]
+pub struct Workers(Arc<Vec<Arc<WorkerSlot>>>);
+
+impl Workers {
+  pub fn new(slots: Vec<WorkerSlot>) -> Workers {
+    Workers(Arc::new(slots.into_iter().map(Arc::new).collect()))
+  }
+
+  /// The worker for `host`: with one worker, that one; with several, the one whose name is
+  /// the host's first label (`hello.localhost:8787` → `hello`).
+  pub fn route(&self, host: &str) -> Option<&Arc<WorkerSlot>> {
+    if let [only] = self.0.as_slice() {
+      return Some(only);
+    }
+    let label = host.split(['.', ':']).next().unwrap_or("").to_ascii_lowercase();
+    self.0.iter().find(|slot| slot.name() == label)
+  }
+
+  pub fn iter(&self) -> impl Iterator<Item = &Arc<WorkerSlot>> {
+    self.0.iter()
+  }
+}
 
 /// How long requests in flight may take to finish once shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves `worker` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, worker: WorkerHandle, shutdown: impl Future<Output = ()>) {
+/// Serves `workers` on `listener` until `shutdown` resolves.
+pub async fn serve(listener: TcpListener, workers: Workers, shutdown: impl Future<Output = ()>) {
   let graceful = GracefulShutdown::new();
   let mut shutdown = std::pin::pin!(shutdown);
   loop {
@@ -45,8 +72,8 @@ pub async fn serve(listener: TcpListener, worker: WorkerHandle, shutdown: impl F
       () = &mut shutdown => break,
     };
     let _ = stream.set_nodelay(true);
-    let worker = worker.clone();
-    let service = hyper::service::service_fn(move |request| handle(worker.clone(), peer, request));
+    let workers = workers.clone();
+    let service = hyper::service::service_fn(move |request| handle(workers.clone(), peer, request));
     let connection =
       hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     let connection = graceful.watch(connection);
@@ -65,7 +92,7 @@ pub async fn serve(listener: TcpListener, worker: WorkerHandle, shutdown: impl F
 }
 
 async fn handle(
-  worker: WorkerHandle,
+  workers: Workers,
   peer: SocketAddr,
   request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
@@ -80,19 +107,15 @@ async fn handle(
     .or_else(|| request.uri().authority().map(|a| a.as_str()))
     .unwrap_or("localhost")
     .to_owned();
-  let (parts, body) = request.into_parts();
-  let body = (!body.is_end_stream()).then(|| RequestBody::from_http_body(body));
-  let worker_request =
-    WorkerRequest { method: parts.method, url: format!("http://{host}{path}"), headers: parts.headers, body };
-  let mut response = match worker.fetch(worker_request).await {
-    Ok(response) => response,
-    Err(error) => respond::worker_failure(worker.name(), &request_id, &error),
+  let (name, mut response) = match workers.route(&host) {
+    Some(slot) => (slot.name().to_owned(), run(slot, &request_id, &host, &path, request).await),
+    None => ("-".to_owned(), respond::unknown_host(&request_id, &host)),
   };
   if let Ok(id) = HeaderValue::from_str(&request_id) {
     response.headers_mut().insert(respond::REQUEST_ID_HEADER, id);
   }
   tracing::info!(
-    worker = worker.name(),
+    worker = name,
     request_id,
     %peer,
     "{method} {path} {} {:.2}ms",
@@ -100,4 +123,35 @@ async fn handle(
     started.elapsed().as_secs_f64() * 1000.0
   );
   Ok(response)
+}
+
+/// Runs one request through the worker of `slot`.
+async fn run(
+  slot: &WorkerSlot,
+  request_id: &str,
+  host: &str,
+  path: &str,
+  request: Request<Incoming>,
+) -> Response<ResponseBody> {
+  let limit = slot.worker().options.limits.request_body_bytes();
+  let declared = request
+    .headers()
+    .get(http::header::CONTENT_LENGTH)
+    .and_then(|v| v.to_str().ok())
+    .and_then(|v| v.parse::<u64>().ok());
+  if declared.is_some_and(|length| length > limit) {
+    return respond::body_too_large(request_id, limit);
+  }
+  let worker = match slot.handle().await {
+    Ok(worker) => worker,
+    Err(error) => return respond::load_failure(slot.name(), request_id, &error),
+  };
+  let (parts, body) = request.into_parts();
+  let body = (!body.is_end_stream()).then(|| RequestBody::from_http_body(body, limit));
+  let worker_request =
+    WorkerRequest { method: parts.method, url: format!("http://{host}{path}"), headers: parts.headers, body };
+  match worker.fetch(worker_request).await {
+    Ok(response) => response,
+    Err(error) => respond::worker_failure(slot.name(), request_id, &error),
+  }
 }

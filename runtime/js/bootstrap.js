@@ -21,6 +21,9 @@ const {
   ObjectDefineProperty,
   ObjectPrototypeIsPrototypeOf,
   PromiseAllSettled,
+  PromisePrototypeCatch,
+  PromiseReject,
+  RegExpPrototypeExec,
   PromisePrototypeThen,
   PromiseResolve,
   SafeSet,
@@ -44,6 +47,7 @@ const {
   op_edge_body_close,
   op_edge_fail,
   op_edge_env,
+  op_edge_subrequest,
   op_edge_print,
 } = core.ops;
 
@@ -69,6 +73,34 @@ const request = load("ext:deno_fetch/23_request.js");
 const response = load("ext:deno_fetch/23_response.js");
 const fetch = load("ext:deno_fetch/26_fetch.js");
 const crypto = load("ext:deno_crypto/00_crypto.js");
+
+// Every outbound fetch counts against the open requests' subrequest limit; a denied address
+// (see permissions.rs) surfaces as a TypeError that says what was refused.
+function limitedFetch(input, init = undefined) {
+  if (!op_edge_subrequest()) {
+    return PromiseReject(new TypeError("too many subrequests: the worker exceeded its subrequest limit"));
+  }
+  return PromisePrototypeCatch(fetch.fetch(input, init), (e) => {
+    const address = refusedAddress(e);
+    if (address !== null) {
+      throw new TypeError(
+        `fetch refused: ${address} is a private or denied address (a worker's edge.toml may allow it under [outbound])`,
+      );
+    }
+    throw e;
+  });
+}
+
+// deno_fetch reports a permission denial (before connecting, or for an address a host name
+// resolved to) in Deno CLI words; find the address it names.
+const DENIED = /Requires net access to "([^"]+)"/;
+function refusedAddress(e) {
+  for (const error of [e, e?.cause]) {
+    const match = typeof error?.message === "string" ? RegExpPrototypeExec(DENIED, error.message) : null;
+    if (match !== null) return match[1];
+  }
+  return null;
+}
 
 // Classes and constants: non-enumerable, like on the web. Functions: writable.
 const classes = {
@@ -122,7 +154,7 @@ const functions = {
   btoa: base64.btoa,
   clearInterval: timers.clearInterval,
   clearTimeout: timers.clearTimeout,
-  fetch: fetch.fetch,
+  fetch: limitedFetch,
   reportError: event.reportError,
   setInterval: timers.setInterval,
   setTimeout: timers.setTimeout,

@@ -4,6 +4,9 @@
 //! (back-pressure) instead of buffering a whole body in memory.
 
 use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::task::Context;
 use std::task::Poll;
 
@@ -28,10 +31,10 @@ impl RequestBody {
     (tx, RequestBody(rx))
   }
 
-  /// A body that streams from any [`http_body::Body`] (a hyper request body, for example).
-  /// The copying task runs on the caller's tokio runtime and stops when the worker stops
-  /// reading.
-  pub fn from_http_body<B>(body: B) -> RequestBody
+  /// A body that streams from any [`http_body::Body`] (a hyper request body, for example),
+  /// failing once it passes `limit` bytes. The copying task runs on the caller's tokio
+  /// runtime and stops when the worker stops reading.
+  pub fn from_http_body<B>(body: B, limit: u64) -> RequestBody
   where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::fmt::Display + Send,
@@ -39,11 +42,19 @@ impl RequestBody {
     let (tx, rx) = RequestBody::channel();
     tokio::spawn(async move {
       let mut body = std::pin::pin!(body);
+      let mut total = 0u64;
       while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
         let sent = match frame {
           Ok(frame) => match frame.into_data() {
             Ok(data) if data.is_empty() => continue,
-            Ok(data) => tx.send(Ok(data)).await,
+            Ok(data) => {
+              total += data.len() as u64;
+              if total > limit {
+                let _ = tx.send(Err(format!("the request body exceeds the limit of {limit} bytes"))).await;
+                return;
+              }
+              tx.send(Ok(data)).await
+            }
             Err(_trailers) => continue,
           },
           Err(e) => {
@@ -69,7 +80,7 @@ pub struct ResponseBody(Inner);
 enum Inner {
   Empty,
   Full(Option<Bytes>),
-  Stream(mpsc::Receiver<Result<Bytes, String>>),
+  Stream(mpsc::Receiver<Result<Bytes, String>>, Arc<AtomicBool>),
 }
 
 /// A streamed response body that the worker aborted (its stream errored).
@@ -82,7 +93,7 @@ impl ResponseBody {
     ResponseBody(match source {
       ResponseBodySource::Empty => Inner::Empty,
       ResponseBodySource::Full(bytes) => Inner::Full(Some(bytes)),
-      ResponseBodySource::Stream(rx) => Inner::Stream(rx),
+      ResponseBodySource::Stream(rx, completed) => Inner::Stream(rx, completed),
     })
   }
 
@@ -119,10 +130,15 @@ impl http_body::Body for ResponseBody {
     match &mut self.0 {
       Inner::Empty => Poll::Ready(None),
       Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-      Inner::Stream(rx) => match rx.poll_recv(cx) {
+      Inner::Stream(rx, completed) => match rx.poll_recv(cx) {
         Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
         Poll::Ready(Some(Err(message))) => Poll::Ready(Some(Err(BodyError(message)))),
-        Poll::Ready(None) => Poll::Ready(None),
+        Poll::Ready(None) if completed.load(Ordering::Acquire) => Poll::Ready(None),
+        Poll::Ready(None) => {
+          // Mark it done so a second poll after the error ends the body.
+          completed.store(true, Ordering::Release);
+          Poll::Ready(Some(Err(BodyError("the worker stopped before finishing the response".into()))))
+        }
         Poll::Pending => Poll::Pending,
       },
     }
@@ -132,7 +148,7 @@ impl http_body::Body for ResponseBody {
     match &self.0 {
       Inner::Empty => true,
       Inner::Full(bytes) => bytes.is_none(),
-      Inner::Stream(_) => false,
+      Inner::Stream(..) => false,
     }
   }
 
@@ -141,7 +157,7 @@ impl http_body::Body for ResponseBody {
       Inner::Empty => http_body::SizeHint::with_exact(0),
       Inner::Full(Some(bytes)) => http_body::SizeHint::with_exact(bytes.len() as u64),
       Inner::Full(None) => http_body::SizeHint::with_exact(0),
-      Inner::Stream(_) => http_body::SizeHint::default(),
+      Inner::Stream(..) => http_body::SizeHint::default(),
     }
   }
 }

@@ -17,7 +17,7 @@ pub const NAME: &str = "quickjs";
 #[cfg(feature = "v8")]
 pub const NAME: &str = "v8";
 
-/// Isolate creation parameters for this engine.
-pub fn create_params() -> Option<deno_core::v8::CreateParams> {
-  None
+/// Isolate creation parameters for this engine, with a heap of at most `max_heap` bytes.
+pub fn create_params(max_heap: usize) -> deno_core::v8::CreateParams {
+  deno_core::v8::CreateParams::default().heap_limits(0, max_heap)
 }

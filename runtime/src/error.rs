@@ -2,7 +2,10 @@
 //!
 //! Each variant says whose fault it is, so that the node maps them to HTTP statuses in one
 //! place: [`WorkerError::is_worker_fault`] is a bug in the tenant's code (500, details only
-//! in the node's log), anything else is the platform's.
+//! in the node's log), a [`Termination`] is a limit the platform enforced (503 naming the
+//! limit), anything else is the platform's.
+
+use crate::limits::Termination;
 
 /// A worker that cannot start. The message is meant for the worker's author.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +22,15 @@ pub enum LoadError {
   /// The `env` bindings cannot be handed to the worker.
   #[error("invalid env bindings: {0}")]
   Env(String),
+  /// The worker's limits are not usable.
+  #[error("invalid limits: {0}")]
+  Limits(String),
+  /// The worker's outbound allow-list is not usable.
+  #[error("invalid outbound allow-list: {0}")]
+  Outbound(String),
+  /// Evaluating the module hit a limit (usually the startup CPU time limit).
+  #[error("{0}")]
+  Terminated(Termination),
   /// The isolate (or its thread) could not be created.
   #[error("the isolate could not start: {0}")]
   Isolate(String),
@@ -36,14 +48,18 @@ pub enum WorkerError {
   /// A `fetch` event listener never called `respondWith`.
   #[error("the fetch event listener did not call respondWith()")]
   NoResponse,
+  /// The platform stopped the isolate because the worker hit a limit.
+  #[error("{0}")]
+  Terminated(Termination),
   /// The isolate stopped (shut down, or failed) before answering.
   #[error("the worker's isolate is not running")]
   Unavailable,
 }
 
 impl WorkerError {
-  /// True when the tenant's code is at fault (as opposed to the platform).
+  /// True when the tenant's code failed (a bug in the worker, as opposed to a limit the
+  /// platform enforced or the platform itself).
   pub fn is_worker_fault(&self) -> bool {
-    !matches!(self, WorkerError::Unavailable)
+    !matches!(self, WorkerError::Unavailable | WorkerError::Terminated(_))
   }
 }

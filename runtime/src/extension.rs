@@ -30,6 +30,7 @@ deno_core::extension!(
     op_edge_body_close,
     op_edge_fail,
     op_edge_env,
+    op_edge_subrequest,
     op_edge_print,
   ],
   esm_entry_point = "ext:edge_runtime/bootstrap.js",
@@ -58,8 +59,9 @@ deno_core::extension!(
   ],
 );
 
-/// The extensions of a worker isolate, in dependency order.
-pub fn extensions() -> Vec<Extension> {
+/// The extensions of a worker isolate, in dependency order. `fetch` configures outbound
+/// requests (the snapshot build passes the defaults: it makes none).
+pub fn extensions(fetch: deno_fetch::Options) -> Vec<Extension> {
   vec![
     deno_net::init(),
     deno_telemetry::init(),
@@ -71,10 +73,7 @@ pub fn extensions() -> Vec<Extension> {
       deno_web::InMemoryBroadcastChannel::default(),
     ),
     deno_crypto::deno_crypto::init(None),
-    deno_fetch::deno_fetch::init(deno_fetch::Options {
-      user_agent: USER_AGENT.to_string(),
-      ..Default::default()
-    }),
+    deno_fetch::deno_fetch::init(deno_fetch::Options { user_agent: USER_AGENT.to_string(), ..fetch }),
     edge_runtime::init(),
   ]
 }

@@ -16,11 +16,13 @@
 
 pub mod body;
 pub mod bundle;
+mod enforcer;
 pub mod engine;
 pub mod error;
 mod extension;
+pub mod limits;
 mod ops;
-mod permissions;
+pub mod permissions;
 mod startup;
 pub mod worker;
 
@@ -28,4 +30,6 @@ pub use body::{BodyError, RequestBody, ResponseBody};
 pub use bundle::WorkerBundle;
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
+pub use limits::{Limits, Termination};
+pub use permissions::Outbound;
 pub use worker::{log_console, ConsoleFn, WorkerHandle, WorkerOptions, WorkerRequest};

@@ -12,6 +12,10 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use deno_core::op2;
@@ -57,7 +61,9 @@ pub enum Outcome {
 pub enum ResponseBodySource {
   Empty,
   Full(Bytes),
-  Stream(mpsc::Receiver<Result<Bytes, String>>),
+  /// Chunks as the worker writes them; the flag is set once the worker ended the body
+  /// normally, so that a body cut short by a dying isolate is reported as an error.
+  Stream(mpsc::Receiver<Result<Bytes, String>>, Arc<AtomicBool>),
 }
 
 /// Why a handler produced no response. Codes are shared with `bootstrap.js`.
@@ -92,7 +98,31 @@ pub struct Exchanges {
 struct Exchange {
   body: Option<Rc<tokio::sync::Mutex<BodyChunks>>>,
   reply: Option<oneshot::Sender<Outcome>>,
-  sink: Option<BodySink>,
+  sink: Option<(BodySink, Arc<AtomicBool>)>,
+  /// CPU time spent in JavaScript while this request was open.
+  cpu: Duration,
+  /// Outbound fetches started while this request was open.
+  subrequests: u32,
+}
+
+impl Exchanges {
+  /// The most CPU time any open request has used so far.
+  pub fn max_cpu(&self) -> Duration {
+    self.open.values().map(|e| e.cpu).max().unwrap_or_default()
+  }
+
+  /// Charges `cpu` (one turn of the event loop) to every open request.
+  pub fn charge(&mut self, cpu: Duration) {
+    for exchange in self.open.values_mut() {
+      exchange.cpu += cpu;
+    }
+  }
+}
+
+/// The most outbound fetches a request may make, and what to do when one makes more.
+pub struct SubrequestLimit {
+  pub max: u32,
+  pub exceeded: Box<dyn Fn()>,
 }
 
 /// The worker's `env` bindings as a JSON text, parsed once by JS at start-up.
@@ -157,6 +187,8 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
       body: incoming.body.map(|b| Rc::new(tokio::sync::Mutex::new(b))),
       reply: Some(incoming.reply),
       sink: None,
+      cpu: Duration::ZERO,
+      subrequests: 0,
     },
   );
   Some(RequestHead(id, incoming.method, incoming.url, incoming.headers, has_body))
@@ -247,8 +279,10 @@ pub fn op_edge_respond_stream(
   #[serde] headers: Vec<(ByteString, ByteString)>,
 ) -> Result<(), JsErrorBox> {
   let (sink, chunks) = mpsc::channel(BODY_CHANNEL_CHUNKS);
-  exchange(state, id)?.sink = Some(sink);
-  reply(state, id, Outcome::Response { status, headers, body: ResponseBodySource::Stream(chunks) })
+  let completed = Arc::new(AtomicBool::new(false));
+  exchange(state, id)?.sink = Some((sink, completed.clone()));
+  let body = ResponseBodySource::Stream(chunks, completed);
+  reply(state, id, Outcome::Response { status, headers, body })
 }
 
 /// Writes one chunk of a streamed response. Resolves `false` when the client has gone,
@@ -259,10 +293,13 @@ pub async fn op_edge_body_write(
   #[smi] id: u32,
   #[buffer] chunk: JsBuffer,
 ) -> Result<bool, JsErrorBox> {
+  if chunk.is_empty() {
+    return Ok(true);
+  }
   let sink = {
     let mut state = state.borrow_mut();
-    match exchange(&mut state, id)?.sink.clone() {
-      Some(sink) => sink,
+    match &exchange(&mut state, id)?.sink {
+      Some((sink, _)) => sink.clone(),
       None => return Ok(false),
     }
   };
@@ -273,8 +310,12 @@ pub async fn op_edge_body_write(
 #[op2(fast)]
 pub fn op_edge_body_close(state: &mut OpState, #[smi] id: u32, #[string] error: String) {
   if let Ok(exchange) = exchange(state, id) {
-    if let Some(sink) = exchange.sink.take() {
-      if !error.is_empty() {
+    if let Some((sink, completed)) = exchange.sink.take() {
+      if error.is_empty() {
+        completed.store(true, Ordering::Release);
+      } else {
+        // If the channel is full the error is lost, but the flag stays unset: the body
+        // still ends as an error.
         let _ = sink.try_send(Err(error));
       }
     }
@@ -298,6 +339,24 @@ pub fn op_edge_fail(
     _ => Failure::NoResponse,
   };
   reply(state, id, Outcome::Failed(failure))
+}
+
+/// Counts an outbound fetch against every open request. Returns false (and stops the
+/// isolate) when one of them goes over its subrequest limit.
+#[op2(fast)]
+pub fn op_edge_subrequest(state: &mut OpState) -> bool {
+  let max = state.try_borrow::<SubrequestLimit>().map(|l| l.max).unwrap_or(u32::MAX);
+  let mut over = false;
+  for exchange in state.borrow_mut::<Exchanges>().open.values_mut() {
+    exchange.subrequests += 1;
+    over |= exchange.subrequests > max;
+  }
+  if over {
+    if let Some(limit) = state.try_borrow::<SubrequestLimit>() {
+      (limit.exceeded)();
+    }
+  }
+  !over
 }
 
 /// Returns the worker's `env` bindings as JSON text.

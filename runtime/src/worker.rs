@@ -23,11 +23,15 @@ use crate::body::RequestBody;
 use crate::body::ResponseBody;
 use crate::bundle::BundleLoader;
 use crate::bundle::WorkerBundle;
+use crate::enforcer::Control;
 use crate::engine;
 use crate::error::LoadError;
 use crate::error::WorkerError;
 use crate::extension;
+use crate::limits::Limits;
+use crate::limits::Termination;
 use crate::ops;
+use crate::permissions::Outbound;
 use crate::startup;
 
 /// What a worker is given besides its code.
@@ -36,6 +40,10 @@ pub struct WorkerOptions {
   /// The `env` bindings (variables and secrets), by name. Strings stay strings; other
   /// JSON values arrive as objects, arrays, numbers or booleans.
   pub env: BTreeMap<String, serde_json::Value>,
+  /// What the worker may use; enforced by [`crate::enforcer`].
+  pub limits: Limits,
+  /// What the worker's outbound `fetch` may reach.
+  pub outbound: Outbound,
 }
 
 /// A request for a worker. `url` is absolute (`http://host/path?query`).
@@ -73,6 +81,8 @@ pub struct WorkerHandle {
   inbox: mpsc::UnboundedSender<ops::Message>,
   /// Becomes `true` (or is dropped) when the isolate thread has finished.
   finished: watch::Receiver<bool>,
+  control: Arc<Control>,
+  limits: Arc<Limits>,
 }
 
 impl WorkerHandle {
@@ -87,10 +97,14 @@ impl WorkerHandle {
     let (ready_tx, ready_rx) = oneshot::channel();
     let (finished_tx, finished) = watch::channel(false);
     let name: Arc<str> = bundle.name.clone().into();
+    let limits = Arc::new(options.limits.clone());
+    limits.validate().map_err(LoadError::Limits)?;
+    let control = Control::new();
+    let isolate_control = control.clone();
     std::thread::Builder::new()
       .name(format!("isolate:{}", bundle.name))
       .spawn(move || {
-        isolate_thread(bundle, options, console, requests, ready_tx);
+        isolate_thread(bundle, options, console, isolate_control, requests, ready_tx);
         let _ = finished_tx.send(true);
       })
       .map_err(|e| LoadError::Isolate(format!("cannot spawn the isolate thread: {e}")))?;
@@ -98,7 +112,7 @@ impl WorkerHandle {
       Ok(result) => result?,
       Err(_) => return Err(LoadError::Isolate("the isolate thread stopped while loading".into())),
     }
-    Ok(WorkerHandle { name, inbox, finished })
+    Ok(WorkerHandle { name, inbox, finished, control, limits })
   }
 
   /// The worker's name.
@@ -106,9 +120,28 @@ impl WorkerHandle {
     &self.name
   }
 
-  /// True while the isolate is running and accepting requests.
+  /// The limits the worker runs under.
+  pub fn limits(&self) -> &Limits {
+    &self.limits
+  }
+
+  /// True while the isolate is running and accepting requests. An isolate that hit a limit
+  /// is retired for good; start a new one.
   pub fn is_running(&self) -> bool {
-    !self.inbox.is_closed()
+    !self.inbox.is_closed() && self.control.tripped().is_none()
+  }
+
+  /// Why the isolate was terminated, if it was.
+  pub fn terminated(&self) -> Option<Termination> {
+    self.control.tripped()
+  }
+
+  /// The error for a request whose isolate went away.
+  fn gone(&self) -> WorkerError {
+    match self.control.tripped() {
+      Some(reason) => WorkerError::Terminated(reason),
+      None => WorkerError::Unavailable,
+    }
   }
 
   /// Stops the worker: it takes no new requests, finishes its `ctx.waitUntil` work, and its
@@ -140,8 +173,19 @@ impl WorkerHandle {
       body: request.body.map(|b| b.0),
       reply,
     };
-    self.inbox.send(ops::Message::Request(incoming)).map_err(|_| WorkerError::Unavailable)?;
-    match outcome.await.map_err(|_| WorkerError::Unavailable)? {
+    if let Some(reason) = self.control.tripped() {
+      return Err(WorkerError::Terminated(reason));
+    }
+    self.inbox.send(ops::Message::Request(incoming)).map_err(|_| self.gone())?;
+    let outcome = match tokio::time::timeout(self.limits.wall(), outcome).await {
+      Ok(Ok(outcome)) => outcome,
+      Ok(Err(_)) => return Err(self.gone()),
+      Err(_) => {
+        self.control.trip(Termination::WallTime);
+        return Err(WorkerError::Terminated(Termination::WallTime));
+      }
+    };
+    match outcome {
       ops::Outcome::Response { status, headers, body } => build_response(status, headers, body),
       ops::Outcome::Failed(failure) => Err(match failure {
         ops::Failure::Exception { message, stack } => WorkerError::Exception { message, stack },
@@ -177,6 +221,7 @@ fn isolate_thread(
   bundle: WorkerBundle,
   options: WorkerOptions,
   console: ConsoleFn,
+  control: Arc<Control>,
   requests: mpsc::UnboundedReceiver<ops::Message>,
   ready: oneshot::Sender<Result<(), LoadError>>,
 ) {
@@ -189,22 +234,67 @@ fn isolate_thread(
   };
   let name = bundle.name.clone();
   tokio.block_on(async move {
-    let mut js = match new_isolate(&bundle, &options, console, requests) {
+    let mut js = match new_isolate(&bundle, &options, console, &control, requests) {
       Ok(js) => js,
       Err(e) => {
         let _ = ready.send(Err(e));
         return;
       }
     };
-    if let Err(e) = load(&mut js, &bundle).await {
+    control.enter(options.limits.startup_cpu(), Termination::Startup);
+    // A terminated evaluation never settles: the trip itself ends the wait.
+    let loaded = tokio::select! {
+      loaded = load(&mut js, &bundle) => loaded,
+      () = control.killed() => Ok(()),
+    };
+    control.exit();
+    if let Some(reason) = control.tripped() {
+      let _ = ready.send(Err(LoadError::Terminated(reason)));
+      return;
+    }
+    if let Err(e) = loaded {
       let _ = ready.send(Err(e));
       return;
     }
     let _ = ready.send(Ok(()));
-    if let Err(e) = js.run_event_loop(PollEventLoopOptions::default()).await {
-      tracing::error!(worker = %name, "the worker's isolate stopped: {e}");
+    tokio::select! {
+      result = serve(&mut js, &control, &options.limits) => {
+        if let Err(e) = result {
+          if control.tripped().is_none() {
+            tracing::error!(worker = %name, "the worker's isolate stopped: {e}");
+          }
+        }
+      }
+      () = control.killed() => {}
+    }
+    if let Some(reason) = control.tripped() {
+      tracing::warn!(worker = %name, "isolate retired: {reason}");
     }
   });
+}
+
+/// Runs the event loop, each turn an entry into JavaScript under the CPU limit, charged to
+/// the requests that are open.
+async fn serve(
+  js: &mut JsRuntime,
+  control: &Arc<Control>,
+  limits: &Limits,
+) -> Result<(), deno_core::error::CoreError> {
+  let op_state = js.op_state();
+  std::future::poll_fn(|cx| {
+    let used = op_state.borrow().borrow::<ops::Exchanges>().max_cpu();
+    control.enter(limits.cpu().saturating_sub(used), Termination::CpuTime);
+    let result = js.poll_event_loop(cx, PollEventLoopOptions::default());
+    let spent = control.exit();
+    let mut state = op_state.borrow_mut();
+    let exchanges = state.borrow_mut::<ops::Exchanges>();
+    exchanges.charge(spent);
+    if exchanges.max_cpu() > limits.cpu() {
+      control.trip(Termination::CpuTime);
+    }
+    result
+  })
+  .await
 }
 
 /// A fresh isolate from the startup snapshot, with the worker's state in place.
@@ -212,18 +302,27 @@ fn new_isolate(
   bundle: &WorkerBundle,
   options: &WorkerOptions,
   console: ConsoleFn,
+  control: &Arc<Control>,
   requests: mpsc::UnboundedReceiver<ops::Message>,
 ) -> Result<JsRuntime, LoadError> {
   let env = serde_json::to_string(&options.env).map_err(|e| LoadError::Env(e.to_string()))?;
-  let js = JsRuntime::try_new(RuntimeOptions {
+  let permissions = options.outbound.permissions().map_err(LoadError::Outbound)?;
+  let mut js = JsRuntime::try_new(RuntimeOptions {
     module_loader: Some(Rc::new(BundleLoader { modules: bundle.modules.clone() })),
-    extensions: extension::extensions(),
+    extensions: extension::extensions(crate::permissions::fetch_options()),
     startup_snapshot: startup::SNAPSHOT,
     residual_lazy_js_sources: startup::RESIDUAL_JS,
-    create_params: engine::create_params(),
+    create_params: Some(engine::create_params(options.limits.memory_bytes())),
     ..Default::default()
   })
   .map_err(|e| LoadError::Isolate(e.to_string()))?;
+  control.attach(js.v8_isolate().thread_safe_handle());
+  let memory = control.clone();
+  // Returning the same limit (not a higher one) makes the engine stop at it.
+  js.add_near_heap_limit_callback(move |current, _initial| {
+    memory.trip(Termination::Memory);
+    current
+  });
   let state = js.op_state();
   let mut state = state.borrow_mut();
   state.put(ops::Inbox(Rc::new(tokio::sync::Mutex::new(requests))));
@@ -231,11 +330,15 @@ fn new_isolate(
   state.put(ops::EnvJson(env));
   let name = bundle.name.clone();
   state.put(ops::ConsoleSink(Box::new(move |level, text| console(&name, level, text))));
-  state.put(crate::permissions::outbound());
+  state.put(permissions);
+  let subrequests = control.clone();
+  state.put(ops::SubrequestLimit {
+    max: options.limits.subrequests,
+    exceeded: Box::new(move || subrequests.trip(Termination::Subrequests)),
+  });
   drop(state);
   Ok(js)
 }
-
 /// Evaluates the worker's entry module and starts its request loop.
 async fn load(js: &mut JsRuntime, bundle: &WorkerBundle) -> Result<(), LoadError> {
   if !bundle.modules.contains_key(&bundle.main) {

@@ -129,14 +129,21 @@ impl DevServer {
 
   /// Like [`DevServer::start`], but returns how the process ended if it never served.
   pub fn try_start(path: &Path) -> Result<DevServer, Failed> {
-    Self::start_command(&mut Command::new(edge_bin()), path)
+    Self::start_command(&mut Command::new(edge_bin()), &[path])
   }
 
-  /// Starts `<command> dev <path> --listen 127.0.0.1:0`, where `command` runs `edge`.
-  pub fn start_command(command: &mut Command, path: &Path) -> Result<DevServer, Failed> {
+  /// Starts `edge dev` with several workers; the `Host` header's first label picks one.
+  pub fn start_many(paths: &[PathBuf]) -> DevServer {
+    let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    Self::start_command(&mut Command::new(edge_bin()), &paths)
+      .unwrap_or_else(|failed| panic!("edge dev failed ({}):\n{}", failed.status, failed.stderr))
+  }
+
+  /// Starts `<command> dev <paths> --listen 127.0.0.1:0`, where `command` runs `edge`.
+  pub fn start_command(command: &mut Command, paths: &[&Path]) -> Result<DevServer, Failed> {
     let mut child = command
       .arg("dev")
-      .arg(path)
+      .args(paths)
       .args(["--listen", "127.0.0.1:0"])
       .env("EDGE_LOG", "info")
       .stdin(Stdio::null())
@@ -298,7 +305,7 @@ pub fn start_traced(path: &Path, trace: &Path) -> DevServer {
       .args(["-f", "-qq", "-e", "trace=open,openat,openat2", "-o"])
       .arg(trace)
       .arg(edge_bin()),
-    path,
+    &[path],
   )
   .unwrap_or_else(|failed| panic!("edge dev under strace failed ({}):\n{}", failed.status, failed.stderr));
   server.wrapped = true;

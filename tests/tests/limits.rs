@@ -1,0 +1,96 @@
+//! Limits: every kind of runaway worker gets a 503 naming its limit, its isolate is
+//! retired and replaced, and a well-behaved worker in the same process never notices.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use edge_tests::*;
+
+fn on_host(server: &DevServer, host: &str, path: &str) -> http::Request<http_body_util::Full<bytes::Bytes>> {
+  http::Request::get(server.at(path)).header("host", host).body(Default::default()).unwrap()
+}
+
+#[tokio::test]
+async fn hogs_get_503_while_hello_keeps_answering() {
+  let server = Arc::new(DevServer::start_many(&[sample("hello"), fixture("hogs")]));
+  let done = Arc::new(AtomicBool::new(false));
+
+  // hello, over and over, for as long as the hogs run.
+  let hello = {
+    let (server, done) = (server.clone(), done.clone());
+    tokio::spawn(async move {
+      let mut answered = 0;
+      while !done.load(Ordering::Relaxed) && answered < 100_000 {
+        let reply = send(on_host(&server, "hello.localhost", "/")).await;
+        assert_eq!(
+          (reply.status, reply.body.as_str()),
+          (200, "Hello from the edge!\n"),
+          "hello failed beside a hog"
+        );
+        answered += 1;
+      }
+      answered
+    })
+  };
+
+  let cases = [
+    ("/cpu", "worker exceeded its CPU time limit"),
+    ("/microtasks", "worker exceeded its CPU time limit"),
+    ("/memory", "worker exceeded its memory limit"),
+    ("/async-loop", "worker exceeded its wall-clock time limit"),
+    ("/subrequests", "worker exceeded its subrequest limit"),
+  ];
+  for (path, limit) in cases {
+    let reply = send(on_host(&server, "hogs.localhost", path)).await;
+    assert_eq!(reply.status, 503, "{path}: {}", reply.body);
+    assert!(reply.body.contains(limit), "{path}: {}", reply.body);
+    let id = reply.header("x-edge-request-id").to_string();
+    server.log.wait_for(&[&id, limit, "worker=\"hogs\""]);
+    // The retired isolate is replaced: the same worker serves again.
+    let after = send(on_host(&server, "hogs.localhost", "/ok")).await;
+    assert_eq!((after.status, after.body.as_str()), (200, "ok /ok\n"), "after {path}");
+  }
+  done.store(true, Ordering::Relaxed);
+  let answered = hello.await.unwrap();
+  assert!(answered > 0, "hello answered while the hogs ran");
+}
+
+#[test]
+fn a_module_that_never_finishes_starting_hits_the_startup_limit() {
+  let dir = worker_dir(&[(
+    "worker.js",
+    "while (true) {}\nexport default { fetch() { return new Response('x'); } };\n",
+  )]);
+  let failed = DevServer::try_start(dir.path()).err().expect("the worker must not load");
+  assert_eq!(failed.status.code(), Some(1));
+  assert!(failed.stderr.contains("worker exceeded its startup CPU time limit"), "{}", failed.stderr);
+}
+
+#[tokio::test]
+async fn a_request_body_over_the_limit_gets_413() {
+  let dir = worker_dir(&[
+    ("edge.toml", "[limits]\nrequest_body_mb = 1\n"),
+    ("worker.js", "export default { async fetch(r) { return new Response(String((await r.arrayBuffer()).byteLength)); } };\n"),
+  ]);
+  let server = DevServer::start(dir.path());
+  let small = request_with_body("POST", &server.at("/"), vec![b'x'; 1024 * 1024]).await;
+  assert_eq!((small.status, small.body.as_str()), (200, "1048576"));
+  let big = request_with_body("POST", &server.at("/"), vec![b'x'; 1024 * 1024 + 1]).await;
+  assert_eq!(big.status, 413);
+  assert!(big.body.contains("exceeds the limit of 1048576 bytes"), "{}", big.body);
+}
+
+#[test]
+fn invalid_limits_are_refused_with_the_field_name() {
+  let dir =
+    worker_dir(&[("edge.toml", "[limits]\ncpu_ms = 0\n"), ("worker.js", "export default { fetch() {} };\n")]);
+  let failed = DevServer::try_start(dir.path()).err().expect("the worker must not load");
+  assert!(failed.stderr.contains("limits.cpu_ms must be greater than 0"), "{}", failed.stderr);
+  let dir = worker_dir(&[
+    ("edge.toml", "[limits]\ncpu_sec = 1\n"),
+    ("worker.js", "export default { fetch() {} };\n"),
+  ]);
+  let failed = DevServer::try_start(dir.path()).err().expect("the worker must not load");
+  assert!(failed.stderr.contains("unknown field `cpu_sec`"), "{}", failed.stderr);
+}

@@ -23,6 +23,7 @@ fn main() {
   println!("cargo:rerun-if-changed=src/ops.rs");
   println!("cargo:rerun-if-changed=src/extension.rs");
   println!("cargo:rerun-if-changed=js");
+  // js/wasm_worker.js is embedded by bundle.rs with include_str!, which cargo tracks itself.
   #[cfg(feature = "snapshot")]
   snapshot::build();
 }

@@ -38,7 +38,8 @@ pub const MAX_BUNDLE_FILES: usize = 1000;
 pub struct Manifest {
   /// The worker's name (lowercase letters, digits and `-`). Default: the folder's name.
   pub name: Option<String>,
-  /// The entry module, relative to the folder. Default: `worker.js`, else `index.js`.
+  /// The entry module, relative to the folder. Default: `worker.js`, else `index.js`, else
+  /// `worker.wasm` (a pure WebAssembly worker).
   pub main: Option<String>,
   /// Variables on `env`, by name. Strings stay strings; tables and arrays arrive as objects.
   pub vars: BTreeMap<String, toml::Value>,
@@ -138,14 +139,14 @@ pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, Manifes
       }
       main
     }
-    None => ["worker.js", "index.js"]
+    None => ["worker.js", "index.js", "worker.wasm"]
       .into_iter()
       .find(|m| modules.contains_key(*m))
       .map(str::to_string)
       .ok_or_else(|| {
         ManifestError::invalid(
           &root,
-          "no entry module: add worker.js or index.js, or set `main` in edge.toml",
+          "no entry module: add worker.js, index.js or worker.wasm, or set `main` in edge.toml",
         )
       })?,
   };

@@ -7,6 +7,9 @@
 //! Like Cloudflare's Workers, a non-JavaScript sibling module is importable by its
 //! extension: `.json` gives the parsed value, `.txt`/`.html` a string, `.wasm` a compiled
 //! `WebAssembly.Module`, `.bin` an `ArrayBuffer`.
+//!
+//! A bundle whose entry module is a `.wasm` file is a pure WebAssembly worker: its entry
+//! becomes `js/wasm_worker.js`, which adapts the WASM worker ABI to a fetch handler.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,6 +30,10 @@ use deno_error::JsErrorBox;
 /// The URL prefix of every module of a worker.
 pub const MODULE_ROOT: &str = "worker:///";
 
+/// The path of the generated entry module of a pure WebAssembly worker.
+const WASM_ENTRY: &str = "__wasm_worker__.js";
+const WASM_ENTRY_SOURCE: &str = include_str!("../js/wasm_worker.js");
+
 /// Every module of one worker, keyed by `/`-separated path relative to the worker's root.
 #[derive(Clone, Debug)]
 pub struct WorkerBundle {
@@ -41,7 +48,21 @@ pub struct WorkerBundle {
 impl WorkerBundle {
   /// The URL of the entry module.
   pub fn main_url(&self) -> ModuleSpecifier {
-    module_url(&self.main)
+    if self.is_wasm() {
+      module_url(WASM_ENTRY)
+    } else {
+      module_url(&self.main)
+    }
+  }
+
+  /// True for a pure WebAssembly worker.
+  pub fn is_wasm(&self) -> bool {
+    self.main.ends_with(".wasm")
+  }
+
+  /// The loader of this bundle's modules.
+  pub(crate) fn loader(&self) -> BundleLoader {
+    BundleLoader { modules: self.modules.clone(), wasm_main: self.is_wasm().then(|| self.main.clone()) }
   }
 }
 
@@ -51,7 +72,9 @@ fn module_url(path: &str) -> ModuleSpecifier {
 
 /// Serves imports from a [`WorkerBundle`].
 pub(crate) struct BundleLoader {
-  pub modules: Arc<BTreeMap<String, Arc<[u8]>>>,
+  modules: Arc<BTreeMap<String, Arc<[u8]>>>,
+  /// The `.wasm` entry of a pure WebAssembly worker.
+  wasm_main: Option<String>,
 }
 
 impl BundleLoader {
@@ -65,6 +88,10 @@ impl BundleLoader {
         "cannot import {url}: only modules of the worker itself can be imported"
       ))
     })?;
+    if let (WASM_ENTRY, Some(main)) = (path, &self.wasm_main) {
+      let code = WASM_ENTRY_SOURCE.replace("__MAIN__", main);
+      return Ok(ModuleSource::new(ModuleType::JavaScript, ModuleSourceCode::String(code.into()), url, None));
+    }
     let bytes = self
       .modules
       .get(path)
@@ -135,7 +162,7 @@ mod tests {
 
   fn loader(files: &[(&str, &str)]) -> BundleLoader {
     let modules = files.iter().map(|(p, s)| (p.to_string(), Arc::from(s.as_bytes()))).collect();
-    BundleLoader { modules: Arc::new(modules) }
+    BundleLoader { modules: Arc::new(modules), wasm_main: None }
   }
 
   #[test]

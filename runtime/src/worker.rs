@@ -21,7 +21,6 @@ use tokio::sync::watch;
 
 use crate::body::RequestBody;
 use crate::body::ResponseBody;
-use crate::bundle::BundleLoader;
 use crate::bundle::WorkerBundle;
 use crate::enforcer::Control;
 use crate::engine;
@@ -308,7 +307,7 @@ fn new_isolate(
   let env = serde_json::to_string(&options.env).map_err(|e| LoadError::Env(e.to_string()))?;
   let permissions = options.outbound.permissions().map_err(LoadError::Outbound)?;
   let mut js = JsRuntime::try_new(RuntimeOptions {
-    module_loader: Some(Rc::new(BundleLoader { modules: bundle.modules.clone() })),
+    module_loader: Some(Rc::new(bundle.loader())),
     extensions: extension::extensions(crate::permissions::fetch_options()),
     startup_snapshot: startup::SNAPSHOT,
     residual_lazy_js_sources: startup::RESIDUAL_JS,

@@ -311,3 +311,23 @@ pub fn start_traced(path: &Path, trace: &Path) -> DevServer {
   server.wrapped = true;
   server
 }
+
+/// Every `.wat` source under `sample-workers/` and `tests/fixtures/`, with the `.wasm`
+/// path built from it.
+pub fn wat_sources() -> Vec<(PathBuf, PathBuf)> {
+  let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+  let mut found = Vec::new();
+  let mut stack = vec![root.join("../sample-workers"), root.join("fixtures")];
+  while let Some(dir) = stack.pop() {
+    for entry in std::fs::read_dir(&dir).expect("read dir") {
+      let path = entry.expect("entry").path();
+      if path.is_dir() {
+        stack.push(path);
+      } else if path.extension().is_some_and(|e| e == "wat") {
+        found.push((path.clone(), path.with_extension("wasm")));
+      }
+    }
+  }
+  found.sort();
+  found
+}

@@ -83,3 +83,15 @@ async fn shutdown_waits_for_wait_until_work() {
   assert_eq!(status.code(), Some(0));
   server.log.wait_for(&["background work done"]);
 }
+
+#[tokio::test]
+async fn several_workers_are_picked_by_host() {
+  let server = DevServer::start_many(&[sample("hello"), sample("echo")]);
+  let on =
+    |host: &str| http::Request::get(server.at("/x")).header("host", host).body(Default::default()).unwrap();
+  assert_eq!(send(on("hello.localhost:8787")).await.body, "Hello from the edge!\n");
+  assert_eq!(send(on("echo.localhost")).await.json()["url"], "http://echo.localhost/x");
+  let unknown = send(on("nobody.localhost")).await;
+  assert_eq!(unknown.status, 404);
+  assert!(unknown.body.contains("\"nobody.localhost\""), "{}", unknown.body);
+}

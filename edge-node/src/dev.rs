@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use edge_runtime::IsolatePool;
 use edge_runtime::Limits;
 use tokio::net::TcpListener;
 
@@ -13,9 +14,16 @@ use crate::server::Workers;
 use crate::slot::WorkerSlot;
 
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
-/// `limits` are the defaults a worker's `edge.toml` may override.
-pub async fn run(paths: &[PathBuf], listen: SocketAddr, limits: &Limits) -> anyhow::Result<()> {
+/// `limits` are the defaults a worker's `edge.toml` may override; `warm_isolates` is how
+/// many pre-warmed isolates to keep ready for cold starts.
+pub async fn run(
+  paths: &[PathBuf],
+  listen: SocketAddr,
+  limits: &Limits,
+  warm_isolates: usize,
+) -> anyhow::Result<()> {
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
+  let pool = IsolatePool::new(warm_isolates, limits.memory_mb);
   let mut slots = Vec::new();
   for path in paths {
     let loaded = manifest::load_worker(path, limits).context("cannot read the worker")?;
@@ -25,7 +33,7 @@ pub async fn run(paths: &[PathBuf], listen: SocketAddr, limits: &Limits) -> anyh
         loaded.bundle.name
       );
     }
-    let slot = WorkerSlot::new(loaded, edge_runtime::log_console());
+    let slot = WorkerSlot::new(loaded, pool.clone(), edge_runtime::log_console());
     // Start each worker now, so that a broken one fails `edge dev` at once.
     slot.handle().await.with_context(|| format!("cannot load worker {:?}", slot.name()))?;
     slots.push(slot);

@@ -31,6 +31,9 @@ enum Command {
     /// Address to listen on; port 0 picks a free port (printed on start).
     #[arg(long, env = "EDGE_LISTEN", default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
+    /// Pre-warmed isolates kept ready, so that a cold start only evaluates the worker's module.
+    #[arg(long, env = "EDGE_WARM_ISOLATES", default_value_t = 2)]
+    warm_isolates: usize,
     #[command(flatten)]
     limits: LimitFlags,
   },
@@ -94,7 +97,9 @@ fn main() -> ExitCode {
   };
   let result = runtime.block_on(async {
     match cli.command {
-      Command::Dev { paths, listen, limits } => dev::run(&paths, listen, &limits.into()).await,
+      Command::Dev { paths, listen, warm_isolates, limits } => {
+        dev::run(&paths, listen, &limits.into(), warm_isolates).await
+      }
     }
   });
   match result {

@@ -12,7 +12,8 @@
 //! Modules, in dependency order: [`engine`] (the only engine-specific code), `ops` and
 //! `extension` (shared with the snapshot build script), `startup` (the embedded snapshot),
 //! [`bundle`] (modules in memory and their loader), `permissions`, [`body`], [`error`], and
-//! [`worker`] (the isolate thread and its handle).
+//! `isolate` (the isolate thread), [`pool`] (pre-warmed isolates) and [`worker`] (the
+//! handle).
 
 pub mod body;
 pub mod bundle;
@@ -20,9 +21,11 @@ mod enforcer;
 pub mod engine;
 pub mod error;
 mod extension;
+mod isolate;
 pub mod limits;
 mod ops;
 pub mod permissions;
+pub mod pool;
 mod startup;
 pub mod worker;
 
@@ -32,4 +35,5 @@ pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
 pub use permissions::Outbound;
+pub use pool::{IsolatePool, PoolStats};
 pub use worker::{log_console, ConsoleFn, WorkerHandle, WorkerOptions, WorkerRequest};

@@ -1,20 +1,11 @@
-//! One worker in one isolate, pinned to a thread of its own, and the `Send + Clone` handle
-//! through which everything else reaches it.
-//!
-//! The isolate thread restores the startup snapshot, evaluates the worker's entry module,
-//! asks `bootstrap.js` to start serving, and then runs the event loop until every
-//! [`WorkerHandle`] is gone and the worker's `ctx.waitUntil` work has settled. Requests cross
-//! over a channel; the isolate itself never leaves its thread.
+//! The `Send + Clone` handle through which everything reaches a worker's isolate, which
+//! stays pinned to its own thread (see [`crate::isolate`]). Requests cross over a channel;
+//! answers come back over a oneshot, bodies over bounded chunk channels.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::sync::Arc;
 
-use deno_core::v8;
 use deno_core::ByteString;
-use deno_core::JsRuntime;
-use deno_core::PollEventLoopOptions;
-use deno_core::RuntimeOptions;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 use tokio::sync::watch;
@@ -23,15 +14,13 @@ use crate::body::RequestBody;
 use crate::body::ResponseBody;
 use crate::bundle::WorkerBundle;
 use crate::enforcer::Control;
-use crate::engine;
 use crate::error::LoadError;
 use crate::error::WorkerError;
-use crate::extension;
+use crate::isolate;
 use crate::limits::Limits;
 use crate::limits::Termination;
 use crate::ops;
 use crate::permissions::Outbound;
-use crate::startup;
 
 /// What a worker is given besides its code.
 #[derive(Clone, Debug, Default)]
@@ -85,33 +74,39 @@ pub struct WorkerHandle {
 }
 
 impl WorkerHandle {
-  /// Starts `bundle` in a new isolate on a new thread and waits until its entry module has
-  /// been evaluated and its fetch handler found.
+  /// Starts `bundle` in a new isolate, restored from the snapshot on a new thread, and
+  /// waits until its entry module has been evaluated and its fetch handler found. This is a
+  /// cold start without a pool; [`crate::IsolatePool::start`] is the fast one.
   pub async fn start(
+    bundle: WorkerBundle,
+    options: WorkerOptions,
+    console: ConsoleFn,
+  ) -> Result<WorkerHandle, LoadError> {
+    options.limits.validate().map_err(LoadError::Limits)?;
+    let isolate = isolate::spawn(options.limits.memory_bytes(), None)?;
+    Self::assign(isolate, bundle, options, console).await
+  }
+
+  /// Hands `bundle` to an isolate that is ready for it and waits for the worker to load.
+  pub(crate) async fn assign(
+    isolate: isolate::Spawned,
     bundle: WorkerBundle,
     options: WorkerOptions,
     console: ConsoleFn,
   ) -> Result<WorkerHandle, LoadError> {
     let (inbox, requests) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = oneshot::channel();
-    let (finished_tx, finished) = watch::channel(false);
     let name: Arc<str> = bundle.name.clone().into();
     let limits = Arc::new(options.limits.clone());
-    limits.validate().map_err(LoadError::Limits)?;
-    let control = Control::new();
-    let isolate_control = control.clone();
-    std::thread::Builder::new()
-      .name(format!("isolate:{}", bundle.name))
-      .spawn(move || {
-        isolate_thread(bundle, options, console, isolate_control, requests, ready_tx);
-        let _ = finished_tx.send(true);
-      })
-      .map_err(|e| LoadError::Isolate(format!("cannot spawn the isolate thread: {e}")))?;
+    let assignment = isolate::Assignment { bundle, options, console, requests, ready: ready_tx };
+    if isolate.assign.send(assignment).is_err() {
+      return Err(LoadError::Isolate("the isolate stopped before it got its worker".into()));
+    }
     match ready_rx.await {
       Ok(result) => result?,
       Err(_) => return Err(LoadError::Isolate("the isolate thread stopped while loading".into())),
     }
-    Ok(WorkerHandle { name, inbox, finished, control, limits })
+    Ok(WorkerHandle { name, inbox, finished: isolate.finished, control: isolate.control, limits })
   }
 
   /// The worker's name.
@@ -214,163 +209,4 @@ fn build_response(
     }
   }
   Ok(response)
-}
-
-fn isolate_thread(
-  bundle: WorkerBundle,
-  options: WorkerOptions,
-  console: ConsoleFn,
-  control: Arc<Control>,
-  requests: mpsc::UnboundedReceiver<ops::Message>,
-  ready: oneshot::Sender<Result<(), LoadError>>,
-) {
-  let tokio = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-    Ok(rt) => rt,
-    Err(e) => {
-      let _ = ready.send(Err(LoadError::Isolate(format!("cannot build the isolate's event loop: {e}"))));
-      return;
-    }
-  };
-  let name = bundle.name.clone();
-  tokio.block_on(async move {
-    let mut js = match new_isolate(&bundle, &options, console, &control, requests) {
-      Ok(js) => js,
-      Err(e) => {
-        let _ = ready.send(Err(e));
-        return;
-      }
-    };
-    control.enter(options.limits.startup_cpu(), Termination::Startup);
-    // A terminated evaluation never settles: the trip itself ends the wait.
-    let loaded = tokio::select! {
-      loaded = load(&mut js, &bundle) => loaded,
-      () = control.killed() => Ok(()),
-    };
-    control.exit();
-    if let Some(reason) = control.tripped() {
-      let _ = ready.send(Err(LoadError::Terminated(reason)));
-      return;
-    }
-    if let Err(e) = loaded {
-      let _ = ready.send(Err(e));
-      return;
-    }
-    let _ = ready.send(Ok(()));
-    tokio::select! {
-      result = serve(&mut js, &control, &options.limits) => {
-        if let Err(e) = result {
-          if control.tripped().is_none() {
-            tracing::error!(worker = %name, "the worker's isolate stopped: {e}");
-          }
-        }
-      }
-      () = control.killed() => {}
-    }
-    if let Some(reason) = control.tripped() {
-      tracing::warn!(worker = %name, "isolate retired: {reason}");
-    }
-  });
-}
-
-/// Runs the event loop, each turn an entry into JavaScript under the CPU limit, charged to
-/// the requests that are open.
-async fn serve(
-  js: &mut JsRuntime,
-  control: &Arc<Control>,
-  limits: &Limits,
-) -> Result<(), deno_core::error::CoreError> {
-  let op_state = js.op_state();
-  std::future::poll_fn(|cx| {
-    let used = op_state.borrow().borrow::<ops::Exchanges>().max_cpu();
-    control.enter(limits.cpu().saturating_sub(used), Termination::CpuTime);
-    let result = js.poll_event_loop(cx, PollEventLoopOptions::default());
-    let spent = control.exit();
-    let mut state = op_state.borrow_mut();
-    let exchanges = state.borrow_mut::<ops::Exchanges>();
-    exchanges.charge(spent);
-    if exchanges.max_cpu() > limits.cpu() {
-      control.trip(Termination::CpuTime);
-    }
-    result
-  })
-  .await
-}
-
-/// A fresh isolate from the startup snapshot, with the worker's state in place.
-fn new_isolate(
-  bundle: &WorkerBundle,
-  options: &WorkerOptions,
-  console: ConsoleFn,
-  control: &Arc<Control>,
-  requests: mpsc::UnboundedReceiver<ops::Message>,
-) -> Result<JsRuntime, LoadError> {
-  let env = serde_json::to_string(&options.env).map_err(|e| LoadError::Env(e.to_string()))?;
-  let permissions = options.outbound.permissions().map_err(LoadError::Outbound)?;
-  let mut js = JsRuntime::try_new(RuntimeOptions {
-    module_loader: Some(Rc::new(bundle.loader())),
-    extensions: extension::extensions(crate::permissions::fetch_options()),
-    startup_snapshot: startup::SNAPSHOT,
-    residual_lazy_js_sources: startup::RESIDUAL_JS,
-    create_params: Some(engine::create_params(options.limits.memory_bytes())),
-    ..Default::default()
-  })
-  .map_err(|e| LoadError::Isolate(e.to_string()))?;
-  control.attach(js.v8_isolate().thread_safe_handle());
-  let memory = control.clone();
-  // Returning the same limit (not a higher one) makes the engine stop at it.
-  js.add_near_heap_limit_callback(move |current, _initial| {
-    memory.trip(Termination::Memory);
-    current
-  });
-  let state = js.op_state();
-  let mut state = state.borrow_mut();
-  state.put(ops::Inbox(Rc::new(tokio::sync::Mutex::new(requests))));
-  state.put(ops::Exchanges::default());
-  state.put(ops::EnvJson(env));
-  let name = bundle.name.clone();
-  state.put(ops::ConsoleSink(Box::new(move |level, text| console(&name, level, text))));
-  state.put(permissions);
-  let subrequests = control.clone();
-  state.put(ops::SubrequestLimit {
-    max: options.limits.subrequests,
-    exceeded: Box::new(move || subrequests.trip(Termination::Subrequests)),
-  });
-  drop(state);
-  Ok(js)
-}
-/// Evaluates the worker's entry module and starts its request loop.
-async fn load(js: &mut JsRuntime, bundle: &WorkerBundle) -> Result<(), LoadError> {
-  if !bundle.modules.contains_key(&bundle.main) {
-    return Err(LoadError::MissingMain(bundle.main.clone()));
-  }
-  let init = format!("__edgeInit({})", serde_json::Value::String(extension::USER_AGENT.into()));
-  let start = js.execute_script("edge:init", init).map_err(|e| LoadError::Isolate(e.to_string()))?;
-
-  let module =
-    js.load_main_es_module(&bundle.main_url()).await.map_err(|e| LoadError::Module(e.to_string()))?;
-  let evaluated = js.mod_evaluate(module);
-  js.with_event_loop_future(evaluated, PollEventLoopOptions::default())
-    .await
-    .map_err(|e| LoadError::Module(e.to_string()))?;
-  let namespace = js.get_module_namespace(module).map_err(|e| LoadError::Module(e.to_string()))?;
-
-  let (start, namespace) = {
-    deno_core::scope!(scope, js);
-    let start = v8::Local::new(scope, start);
-    let start = v8::Local::<v8::Function>::try_from(start)
-      .map_err(|_| LoadError::Isolate("the bootstrap did not return its start function".into()))?;
-    let namespace = v8::Local::new(scope, namespace);
-    (v8::Global::new(scope, start), v8::Global::new(scope, v8::Local::<v8::Value>::from(namespace)))
-  };
-  let call = js.call_with_args(&start, &[namespace]);
-  let refusal = js
-    .with_event_loop_future(call, PollEventLoopOptions::default())
-    .await
-    .map_err(|e| LoadError::Isolate(e.to_string()))?;
-  deno_core::scope!(scope, js);
-  let refusal = v8::Local::new(scope, refusal);
-  if refusal.is_string() {
-    return Err(LoadError::NoHandler(refusal.to_rust_string_lossy(scope)));
-  }
-  Ok(())
 }

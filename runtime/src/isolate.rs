@@ -1,0 +1,365 @@
+//! The isolate thread: one isolate, pinned to its thread for its whole life.
+//!
+//! A thread first *prepares* a generic isolate — restored from the startup snapshot, Web
+//! APIs ready, bootstrap initialised, no tenant code — and then waits for an
+//! [`Assignment`]: one worker's bundle and options. With it, the isolate evaluates the
+//! worker's module and serves that worker until it is stopped or retired. It never serves
+//! another worker; preparing ahead of time is what lets [`crate::IsolatePool`] make a cold
+//! start cost only the worker's own module.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use deno_core::v8;
+use deno_core::JsRuntime;
+use deno_core::ModuleLoadOptions;
+use deno_core::ModuleLoadReferrer;
+use deno_core::ModuleLoadResponse;
+use deno_core::ModuleLoader;
+use deno_core::ModuleSpecifier;
+use deno_core::PollEventLoopOptions;
+use deno_core::ResolutionKind;
+use deno_core::RuntimeOptions;
+use deno_error::JsErrorBox;
+use tokio::sync::mpsc;
+use tokio::sync::oneshot;
+use tokio::sync::watch;
+
+use crate::bundle::BundleLoader;
+use crate::bundle::WorkerBundle;
+use crate::enforcer::Control;
+use crate::engine;
+use crate::error::LoadError;
+use crate::extension;
+use crate::limits::Limits;
+use crate::limits::Termination;
+use crate::ops;
+use crate::startup;
+use crate::worker::ConsoleFn;
+use crate::worker::WorkerOptions;
+
+/// What turns a prepared isolate into one worker's isolate.
+pub(crate) struct Assignment {
+  pub bundle: WorkerBundle,
+  pub options: WorkerOptions,
+  pub console: ConsoleFn,
+  pub requests: mpsc::UnboundedReceiver<ops::Message>,
+  /// Answers once the worker's module is evaluated and its handler found.
+  pub ready: oneshot::Sender<Result<(), LoadError>>,
+}
+
+/// Told whether a pooled isolate is ready for an assignment.
+pub(crate) type OnPrepared = Box<dyn FnOnce(Result<(), LoadError>) + Send>;
+
+/// A spawned isolate thread, waiting for (or about to wait for) its assignment.
+pub(crate) struct Spawned {
+  /// Tells isolates of a pool apart (0 outside a pool).
+  pub id: u64,
+  pub assign: oneshot::Sender<Assignment>,
+  pub control: Arc<Control>,
+  pub finished: watch::Receiver<bool>,
+}
+
+/// Spawns an isolate thread with a heap of `max_heap` bytes. `prepared` is told once the
+/// isolate is ready for an assignment (or failed to prepare), so a pool knows when it has
+/// a warm isolate.
+pub(crate) fn spawn(
+  max_heap: usize,
+  prepared: Option<OnPrepared>,
+) -> Result<Spawned, LoadError> {
+  let (assign, assignment) = oneshot::channel();
+  let (finished_tx, finished) = watch::channel(false);
+  let control = Control::new();
+  let thread_control = control.clone();
+  std::thread::Builder::new()
+    .name("isolate".into())
+    .spawn(move || {
+      isolate_thread(max_heap, thread_control, prepared, assignment);
+      let _ = finished_tx.send(true);
+    })
+    .map_err(|e| LoadError::Isolate(format!("cannot spawn the isolate thread: {e}")))?;
+  Ok(Spawned { id: 0, assign, control, finished })
+}
+
+fn isolate_thread(
+  max_heap: usize,
+  control: Arc<Control>,
+  prepared: Option<OnPrepared>,
+  assignment: oneshot::Receiver<Assignment>,
+) {
+  let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build();
+  let tokio = match tokio {
+    Ok(rt) => rt,
+    Err(e) => {
+      let error = LoadError::Isolate(format!("cannot build the isolate's event loop: {e}"));
+      match prepared {
+        Some(prepared) => prepared(Err(error)),
+        None => fail_assignment(assignment, error),
+      }
+      return;
+    }
+  };
+  tokio.block_on(async move {
+    let isolate = prepare(max_heap, &control);
+    let isolate = match isolate {
+      Ok(mut isolate) => warm_up_modules(&mut isolate.js).await.map(|()| isolate),
+      Err(e) => Err(e),
+    };
+    let isolate = match (isolate, prepared) {
+      (Ok(isolate), Some(prepared)) => {
+        prepared(Ok(()));
+        isolate
+      }
+      (Ok(isolate), None) => isolate,
+      (Err(error), Some(prepared)) => return prepared(Err(error)),
+      (Err(error), None) => {
+        if let Ok(assignment) = assignment.await {
+          let _ = assignment.ready.send(Err(error));
+        }
+        return;
+      }
+    };
+    // Dropped unassigned when the pool goes away: the isolate ends without running any code.
+    if let Ok(assignment) = assignment.await {
+      run(isolate, assignment, &control).await;
+    }
+  });
+}
+
+/// Reports a failure to the assignment (sent right after spawning), outside any runtime.
+fn fail_assignment(assignment: oneshot::Receiver<Assignment>, error: LoadError) {
+  if let Ok(assignment) = assignment.blocking_recv() {
+    let _ = assignment.ready.send(Err(error));
+  }
+}
+
+/// A generic isolate, ready for a worker.
+struct Prepared {
+  js: JsRuntime,
+  loader: Rc<AssignableLoader>,
+  start: v8::Global<v8::Function>,
+}
+
+/// Restores the snapshot and initialises the bootstrap: everything but the tenant's code.
+fn prepare(max_heap: usize, control: &Arc<Control>) -> Result<Prepared, LoadError> {
+  let loader = Rc::new(AssignableLoader::default());
+  let mut js = JsRuntime::try_new(RuntimeOptions {
+    module_loader: Some(loader.clone()),
+    extensions: extension::extensions(crate::permissions::fetch_options()),
+    startup_snapshot: startup::SNAPSHOT,
+    residual_lazy_js_sources: startup::RESIDUAL_JS,
+    create_params: Some(engine::create_params(max_heap)),
+    ..Default::default()
+  })
+  .map_err(|e| LoadError::Isolate(e.to_string()))?;
+  control.attach(js.v8_isolate().thread_safe_handle());
+  let memory = control.clone();
+  // Returning the same limit (not a higher one) makes the engine stop at it.
+  js.add_near_heap_limit_callback(move |current, _initial| {
+    memory.trip(Termination::Memory);
+    current
+  });
+  let init = format!("__edgeInit({})", serde_json::Value::String(extension::USER_AGENT.into()));
+  let start = js.execute_script("edge:init", init).map_err(|e| LoadError::Isolate(e.to_string()))?;
+  let start = {
+    deno_core::scope!(scope, js);
+    let start = v8::Local::new(scope, start);
+    let start = v8::Local::<v8::Function>::try_from(start)
+      .map_err(|_| LoadError::Isolate("the bootstrap did not return its start function".into()))?;
+    v8::Global::new(scope, start)
+  };
+  Ok(Prepared { js, loader, start })
+}
+
+/// The module evaluated while preparing; only resolvable before the isolate has a worker.
+const WARM_UP_MODULE: &str = "edge-internal:///warm-up.js";
+const WARM_UP_SOURCE: &str = "export default 1;";
+
+/// Loads and evaluates a trivial module, so that the one-time cost of the engine's module
+/// machinery is paid while preparing, not during a worker's cold start.
+async fn warm_up_modules(js: &mut JsRuntime) -> Result<(), LoadError> {
+  let url = ModuleSpecifier::parse(WARM_UP_MODULE).expect("valid URL");
+  let module = js
+    .load_side_es_module(&url)
+    .await
+    .map_err(|e| LoadError::Isolate(format!("module warm-up failed: {e}")))?;
+  let evaluated = js.mod_evaluate(module);
+  js.with_event_loop_future(evaluated, PollEventLoopOptions::default())
+    .await
+    .map_err(|e| LoadError::Isolate(format!("module warm-up failed: {e}")))
+}
+
+/// Gives the isolate its worker, loads it, and serves until stopped or retired.
+async fn run(isolate: Prepared, assignment: Assignment, control: &Arc<Control>) {
+  let Prepared { mut js, loader, start } = isolate;
+  let Assignment { bundle, options, console, requests, ready } = assignment;
+  let name = bundle.name.clone();
+  if let Err(e) = give_state(&mut js, &bundle, &options, console, control, requests) {
+    let _ = ready.send(Err(e));
+    return;
+  }
+  *loader.bundle.borrow_mut() = Some(bundle.loader());
+
+  control.enter(options.limits.startup_cpu(), Termination::Startup);
+  // A terminated evaluation never settles: the trip itself ends the wait.
+  let loaded = tokio::select! {
+    loaded = load(&mut js, &bundle, start) => loaded,
+    () = control.killed() => Ok(()),
+  };
+  control.exit();
+  let loaded = match control.tripped() {
+    Some(reason) => Err(LoadError::Terminated(reason)),
+    None => loaded,
+  };
+  let failed = loaded.is_err();
+  let _ = ready.send(loaded);
+  if failed {
+    return;
+  }
+  tokio::select! {
+    result = serve(&mut js, control, &options.limits) => {
+      if let Err(e) = result {
+        if control.tripped().is_none() {
+          tracing::error!(worker = %name, "the worker's isolate stopped: {e}");
+        }
+      }
+    }
+    () = control.killed() => {}
+  }
+  if let Some(reason) = control.tripped() {
+    tracing::warn!(worker = %name, "isolate retired: {reason}");
+  }
+}
+
+/// Puts one worker's state where its ops find it.
+fn give_state(
+  js: &mut JsRuntime,
+  bundle: &WorkerBundle,
+  options: &WorkerOptions,
+  console: ConsoleFn,
+  control: &Arc<Control>,
+  requests: mpsc::UnboundedReceiver<ops::Message>,
+) -> Result<(), LoadError> {
+  let env = serde_json::to_string(&options.env).map_err(|e| LoadError::Env(e.to_string()))?;
+  let permissions = options.outbound.permissions().map_err(LoadError::Outbound)?;
+  let state = js.op_state();
+  let mut state = state.borrow_mut();
+  state.put(ops::Inbox(Rc::new(tokio::sync::Mutex::new(requests))));
+  state.put(ops::Exchanges::default());
+  state.put(ops::EnvJson(env));
+  let name = bundle.name.clone();
+  state.put(ops::ConsoleSink(Box::new(move |level, text| console(&name, level, text))));
+  state.put(permissions);
+  let subrequests = control.clone();
+  state.put(ops::SubrequestLimit {
+    max: options.limits.subrequests,
+    exceeded: Box::new(move || subrequests.trip(Termination::Subrequests)),
+  });
+  Ok(())
+}
+
+/// Evaluates the worker's entry module and starts its request loop.
+async fn load(
+  js: &mut JsRuntime,
+  bundle: &WorkerBundle,
+  start: v8::Global<v8::Function>,
+) -> Result<(), LoadError> {
+  if !bundle.modules.contains_key(&bundle.main) {
+    return Err(LoadError::MissingMain(bundle.main.clone()));
+  }
+  let module =
+    js.load_main_es_module(&bundle.main_url()).await.map_err(|e| LoadError::Module(e.to_string()))?;
+  let evaluated = js.mod_evaluate(module);
+  js.with_event_loop_future(evaluated, PollEventLoopOptions::default())
+    .await
+    .map_err(|e| LoadError::Module(e.to_string()))?;
+  let namespace = js.get_module_namespace(module).map_err(|e| LoadError::Module(e.to_string()))?;
+  let namespace = {
+    deno_core::scope!(scope, js);
+    let namespace = v8::Local::new(scope, namespace);
+    v8::Global::new(scope, v8::Local::<v8::Value>::from(namespace))
+  };
+  let call = js.call_with_args(&start, &[namespace]);
+  let refusal = js
+    .with_event_loop_future(call, PollEventLoopOptions::default())
+    .await
+    .map_err(|e| LoadError::Isolate(e.to_string()))?;
+  deno_core::scope!(scope, js);
+  let refusal = v8::Local::new(scope, refusal);
+  if refusal.is_string() {
+    return Err(LoadError::NoHandler(refusal.to_rust_string_lossy(scope)));
+  }
+  Ok(())
+}
+
+/// Runs the event loop, each turn an entry into JavaScript under the CPU limit, charged to
+/// the requests that are open.
+async fn serve(
+  js: &mut JsRuntime,
+  control: &Arc<Control>,
+  limits: &Limits,
+) -> Result<(), deno_core::error::CoreError> {
+  let op_state = js.op_state();
+  std::future::poll_fn(|cx| {
+    let used = op_state.borrow().borrow::<ops::Exchanges>().max_cpu();
+    control.enter(limits.cpu().saturating_sub(used), Termination::CpuTime);
+    let result = js.poll_event_loop(cx, PollEventLoopOptions::default());
+    let spent = control.exit();
+    let mut state = op_state.borrow_mut();
+    let exchanges = state.borrow_mut::<ops::Exchanges>();
+    exchanges.charge(spent);
+    if exchanges.max_cpu() > limits.cpu() {
+      control.trip(Termination::CpuTime);
+    }
+    result
+  })
+  .await
+}
+
+/// The isolate's module loader, which serves nothing until the isolate gets its worker.
+#[derive(Default)]
+struct AssignableLoader {
+  bundle: RefCell<Option<BundleLoader>>,
+}
+
+impl AssignableLoader {
+  fn with<T>(&self, f: impl FnOnce(&BundleLoader) -> Result<T, JsErrorBox>) -> Result<T, JsErrorBox> {
+    match self.bundle.borrow().as_ref() {
+      Some(loader) => f(loader),
+      None => Err(JsErrorBox::generic("this isolate has no worker yet")),
+    }
+  }
+}
+
+impl ModuleLoader for AssignableLoader {
+  fn resolve(
+    &self,
+    specifier: &str,
+    referrer: &str,
+    kind: ResolutionKind,
+  ) -> Result<ModuleSpecifier, JsErrorBox> {
+    if self.bundle.borrow().is_none() && specifier == WARM_UP_MODULE {
+      return ModuleSpecifier::parse(specifier).map_err(JsErrorBox::from_err);
+    }
+    self.with(|loader| loader.resolve(specifier, referrer, kind))
+  }
+
+  fn load(
+    &self,
+    url: &ModuleSpecifier,
+    referrer: Option<&ModuleLoadReferrer>,
+    options: ModuleLoadOptions,
+  ) -> ModuleLoadResponse {
+    match self.bundle.borrow().as_ref() {
+      Some(loader) => loader.load(url, referrer, options),
+      None if url.as_str() == WARM_UP_MODULE => ModuleLoadResponse::Sync(Ok(deno_core::ModuleSource::new(
+        deno_core::ModuleType::JavaScript,
+        deno_core::ModuleSourceCode::String(WARM_UP_SOURCE.to_string().into()),
+        url,
+        None,
+      ))),
+      None => ModuleLoadResponse::Sync(Err(JsErrorBox::generic("this isolate has no worker yet"))),
+    }
+  }
+}

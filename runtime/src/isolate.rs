@@ -64,10 +64,7 @@ pub(crate) struct Spawned {
 /// Spawns an isolate thread with a heap of `max_heap` bytes. `prepared` is told once the
 /// isolate is ready for an assignment (or failed to prepare), so a pool knows when it has
 /// a warm isolate.
-pub(crate) fn spawn(
-  max_heap: usize,
-  prepared: Option<OnPrepared>,
-) -> Result<Spawned, LoadError> {
+pub(crate) fn spawn(max_heap: usize, prepared: Option<OnPrepared>) -> Result<Spawned, LoadError> {
   let (assign, assignment) = oneshot::channel();
   let (finished_tx, finished) = watch::channel(false);
   let control = Control::new();

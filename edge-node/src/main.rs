@@ -82,6 +82,7 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (engine: quickjs)");
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (engine: v8)");
 
 fn main() -> ExitCode {
+  edge_runtime::engine::configure_process();
   let cli = Cli::parse();
   let filter = tracing_subscriber::EnvFilter::try_from_env("EDGE_LOG")
     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

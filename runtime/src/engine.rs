@@ -21,3 +21,15 @@ pub const NAME: &str = "v8";
 pub fn create_params(max_heap: usize) -> deno_core::v8::CreateParams {
   deno_core::v8::CreateParams::default().heap_limits(0, max_heap)
 }
+
+/// Process-wide engine settings. Call once at the start of `main`, before other threads
+/// exist (it sets environment variables the engine reads).
+///
+/// On quickjs this turns off v8x's on-disk bytecode cache: it is shared by every module the
+/// process compiles, keyed by a 64-bit non-cryptographic hash of module name and source (all
+/// workers' entry modules share one name, so a tenant able to craft a collision could have its
+/// bytecode run for another tenant's source), and it is never evicted. V8 has no such cache.
+pub fn configure_process() {
+  #[cfg(feature = "quickjs")]
+  std::env::set_var("V82JSC_NO_BC_CACHE", "1");
+}

@@ -13,15 +13,21 @@ use crate::server;
 use crate::server::Workers;
 use crate::slot::WorkerSlot;
 
+/// How `edge dev` runs workers.
+#[derive(Clone, Debug)]
+pub struct DevOptions {
+  /// Default limits; a worker's `edge.toml` may override them.
+  pub limits: Limits,
+  /// Pre-warmed isolates kept ready for cold starts.
+  pub warm_isolates: usize,
+  /// The most isolates one worker may use when all are busy.
+  pub isolates_per_worker: usize,
+}
+
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
-/// `limits` are the defaults a worker's `edge.toml` may override; `warm_isolates` is how
-/// many pre-warmed isolates to keep ready for cold starts.
-pub async fn run(
-  paths: &[PathBuf],
-  listen: SocketAddr,
-  limits: &Limits,
-  warm_isolates: usize,
-) -> anyhow::Result<()> {
+pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) -> anyhow::Result<()> {
+  let DevOptions { limits, warm_isolates, isolates_per_worker } = options;
+  let (warm_isolates, isolates_per_worker) = (*warm_isolates, *isolates_per_worker);
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
   let pool = IsolatePool::new(warm_isolates, limits.memory_mb);
   let mut slots = Vec::new();
@@ -33,7 +39,7 @@ pub async fn run(
         loaded.bundle.name
       );
     }
-    let slot = WorkerSlot::new(loaded, pool.clone(), edge_runtime::log_console());
+    let slot = WorkerSlot::new(loaded, pool.clone(), edge_runtime::log_console(), isolates_per_worker);
     // Start each worker now, so that a broken one fails `edge dev` at once.
     slot.handle().await.with_context(|| format!("cannot load worker {:?}", slot.name()))?;
     slots.push(slot);

@@ -34,6 +34,10 @@ enum Command {
     /// Pre-warmed isolates kept ready, so that a cold start only evaluates the worker's module.
     #[arg(long, env = "EDGE_WARM_ISOLATES", default_value_t = 2)]
     warm_isolates: usize,
+    /// The most isolates one worker may use when all of its isolates are busy
+    /// (default: one per core).
+    #[arg(long, env = "EDGE_ISOLATES_PER_WORKER")]
+    isolates_per_worker: Option<usize>,
     #[command(flatten)]
     limits: LimitFlags,
   },
@@ -98,8 +102,14 @@ fn main() -> ExitCode {
   };
   let result = runtime.block_on(async {
     match cli.command {
-      Command::Dev { paths, listen, warm_isolates, limits } => {
-        dev::run(&paths, listen, &limits.into(), warm_isolates).await
+      Command::Dev { paths, listen, warm_isolates, isolates_per_worker, limits } => {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let options = dev::DevOptions {
+          limits: limits.into(),
+          warm_isolates,
+          isolates_per_worker: isolates_per_worker.unwrap_or(cores),
+        };
+        dev::run(&paths, listen, &options).await
       }
     }
   });

@@ -1,8 +1,10 @@
-//! A worker the node serves, and the isolate currently serving it.
+//! A worker the node serves, and the isolates currently serving it.
 //!
-//! A slot starts its isolate on first use and replaces it when the isolate was retired
-//! (after hitting a limit): the next request gets a fresh isolate, never the old one.
-//! Concurrent first requests wait for one start.
+//! A slot starts an isolate on first use, and replaces any isolate that was retired (after
+//! hitting a limit): later requests get a fresh isolate, never the old one. When every isolate
+//! of a worker is busy (a request in flight on each), the slot starts another, up to
+//! `max_isolates` (by default one per core), so a hot worker spreads over cores. Starts happen
+//! under the slot's lock: concurrent first requests wait for one start.
 
 use edge_runtime::ConsoleFn;
 use edge_runtime::IsolatePool;
@@ -15,13 +17,15 @@ pub struct WorkerSlot {
   worker: LoadedWorker,
   pool: IsolatePool,
   console: ConsoleFn,
-  current: tokio::sync::Mutex<Option<WorkerHandle>>,
+  max_isolates: usize,
+  isolates: tokio::sync::Mutex<Vec<WorkerHandle>>,
 }
 
 impl WorkerSlot {
-  /// A slot whose isolates come from `pool`.
-  pub fn new(worker: LoadedWorker, pool: IsolatePool, console: ConsoleFn) -> WorkerSlot {
-    WorkerSlot { worker, pool, console, current: tokio::sync::Mutex::new(None) }
+  /// A slot whose isolates come from `pool`, at most `max_isolates` at once (at least 1).
+  pub fn new(worker: LoadedWorker, pool: IsolatePool, console: ConsoleFn, max_isolates: usize) -> WorkerSlot {
+    let max_isolates = max_isolates.max(1);
+    WorkerSlot { worker, pool, console, max_isolates, isolates: tokio::sync::Mutex::new(Vec::new()) }
   }
 
   /// The worker's name.
@@ -34,25 +38,46 @@ impl WorkerSlot {
     &self.worker
   }
 
-  /// A running isolate for this worker: the current one, or a new one.
-  pub async fn handle(&self) -> Result<WorkerHandle, LoadError> {
-    let mut current = self.current.lock().await;
-    if let Some(handle) = current.as_ref().filter(|h| h.is_running()) {
-      return Ok(handle.clone());
-    }
-    if let Some(reason) = current.as_ref().and_then(WorkerHandle::terminated) {
-      tracing::info!(worker = self.name(), "starting a fresh isolate (the last one was retired: {reason})");
-    }
-    let handle =
-      self.pool.start(self.worker.bundle.clone(), self.worker.options.clone(), self.console.clone()).await?;
-    *current = Some(handle.clone());
-    Ok(handle)
+  /// How many isolates serve this worker now.
+  pub async fn isolates(&self) -> usize {
+    self.isolates.lock().await.len()
   }
 
-  /// Stops the current isolate, letting its `waitUntil` work finish within `timeout`.
+  /// The isolate for the next request: the least busy running one, or a new one when there
+  /// is none, or when all are busy and there is room for another.
+  pub async fn handle(&self) -> Result<WorkerHandle, LoadError> {
+    let mut isolates = self.isolates.lock().await;
+    for retired in isolates.iter().filter(|h| !h.is_running()) {
+      if let Some(reason) = retired.terminated() {
+        tracing::info!(worker = self.name(), "replacing an isolate retired for: {reason}");
+      }
+    }
+    isolates.retain(WorkerHandle::is_running);
+    let least_busy = isolates.iter().min_by_key(|h| h.in_flight());
+    match least_busy {
+      Some(handle) if handle.in_flight() == 0 || isolates.len() >= self.max_isolates => Ok(handle.clone()),
+      _ => {
+        let handle = self
+          .pool
+          .start(self.worker.bundle.clone(), self.worker.options.clone(), self.console.clone())
+          .await?;
+        isolates.push(handle.clone());
+        if isolates.len() > 1 {
+          tracing::info!(
+            worker = self.name(),
+            isolates = isolates.len(),
+            "all isolates busy: started another"
+          );
+        }
+        Ok(handle)
+      }
+    }
+  }
+
+  /// Stops the worker's isolates, letting their `waitUntil` work finish within `timeout`.
   pub async fn shutdown(&self, timeout: std::time::Duration) {
-    let handle = self.current.lock().await.take();
-    if let Some(handle) = handle {
+    let isolates = std::mem::take(&mut *self.isolates.lock().await);
+    for handle in isolates {
       if !handle.shutdown(timeout).await {
         tracing::warn!(worker = self.name(), "background work did not finish within {timeout:?}");
       }
@@ -84,7 +109,7 @@ mod tests {
       }
     });
     let worker = LoadedWorker { bundle, options: WorkerOptions::default() };
-    let slot = Arc::new(WorkerSlot::new(worker, IsolatePool::new(1, 128), console));
+    let slot = Arc::new(WorkerSlot::new(worker, IsolatePool::new(1, 128), console, 4));
     let starts: Vec<_> = (0..16)
       .map(|_| {
         let slot = slot.clone();

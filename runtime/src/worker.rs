@@ -3,6 +3,8 @@
 //! answers come back over a oneshot, bodies over bounded chunk channels.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use deno_core::ByteString;
@@ -71,6 +73,24 @@ pub struct WorkerHandle {
   finished: watch::Receiver<bool>,
   control: Arc<Control>,
   limits: Arc<Limits>,
+  /// Requests sent to the isolate that have not got their response head yet.
+  in_flight: Arc<AtomicUsize>,
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+  fn new(counter: &Arc<AtomicUsize>) -> InFlight {
+    counter.fetch_add(1, Ordering::Relaxed);
+    InFlight(counter.clone())
+  }
+}
+
+impl Drop for InFlight {
+  fn drop(&mut self) {
+    self.0.fetch_sub(1, Ordering::Relaxed);
+  }
 }
 
 impl WorkerHandle {
@@ -106,7 +126,14 @@ impl WorkerHandle {
       Ok(result) => result?,
       Err(_) => return Err(LoadError::Isolate("the isolate thread stopped while loading".into())),
     }
-    Ok(WorkerHandle { name, inbox, finished: isolate.finished, control: isolate.control, limits })
+    Ok(WorkerHandle {
+      name,
+      inbox,
+      finished: isolate.finished,
+      control: isolate.control,
+      limits,
+      in_flight: Arc::default(),
+    })
   }
 
   /// The worker's name.
@@ -123,6 +150,11 @@ impl WorkerHandle {
   /// is retired for good; start a new one.
   pub fn is_running(&self) -> bool {
     !self.inbox.is_closed() && self.control.tripped().is_none()
+  }
+
+  /// How many requests are waiting for a response head from this isolate.
+  pub fn in_flight(&self) -> usize {
+    self.in_flight.load(Ordering::Relaxed)
   }
 
   /// Why the isolate was terminated, if it was.
@@ -154,6 +186,7 @@ impl WorkerHandle {
   /// Runs one request through the worker. The response head arrives as soon as the handler
   /// resolves; a streamed body keeps flowing through the returned [`ResponseBody`].
   pub async fn fetch(&self, request: WorkerRequest) -> Result<http::Response<ResponseBody>, WorkerError> {
+    let _in_flight = InFlight::new(&self.in_flight);
     let (reply, outcome) = oneshot::channel();
     let headers = request
       .headers

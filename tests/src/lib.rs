@@ -139,11 +139,28 @@ impl DevServer {
       .unwrap_or_else(|failed| panic!("edge dev failed ({}):\n{}", failed.status, failed.stderr))
   }
 
+  /// Starts `edge dev <paths> <args>`.
+  pub fn start_with(paths: &[PathBuf], args: &[&str]) -> DevServer {
+    let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    Self::start_command_with(&mut Command::new(edge_bin()), &paths, args)
+      .unwrap_or_else(|failed| panic!("edge dev failed ({}):\n{}", failed.status, failed.stderr))
+  }
+
   /// Starts `<command> dev <paths> --listen 127.0.0.1:0`, where `command` runs `edge`.
   pub fn start_command(command: &mut Command, paths: &[&Path]) -> Result<DevServer, Failed> {
+    Self::start_command_with(command, paths, &[])
+  }
+
+  /// Like [`DevServer::start_command`], with further `edge dev` arguments.
+  pub fn start_command_with(
+    command: &mut Command,
+    paths: &[&Path],
+    args: &[&str],
+  ) -> Result<DevServer, Failed> {
     let mut child = command
       .arg("dev")
       .args(paths)
+      .args(args)
       .args(["--listen", "127.0.0.1:0"])
       .env("EDGE_LOG", "info")
       .stdin(Stdio::null())

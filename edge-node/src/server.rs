@@ -147,10 +147,22 @@ async fn run(
     Err(error) => return respond::load_failure(slot.name(), request_id, &error),
   };
   let (parts, body) = request.into_parts();
-  let body = (!body.is_end_stream()).then(|| RequestBody::from_http_body(body, limit));
+  let (body, overrun) = match body.is_end_stream() {
+    true => (None, None),
+    false => {
+      let (body, overrun) = RequestBody::from_http_body(body, limit);
+      (Some(body), Some(overrun))
+    }
+  };
   let worker_request =
     WorkerRequest { method: parts.method, url: format!("http://{host}{path}"), headers: parts.headers, body };
-  match worker.fetch(worker_request).await {
+  let result = worker.fetch(worker_request).await;
+  // A body without a declared length that streamed past the limit: the worker saw a body
+  // error; the client is told what happened, whatever the worker made of it.
+  if overrun.is_some_and(|o| o.exceeded()) {
+    return respond::body_too_large(request_id, limit);
+  }
+  match result {
     Ok(response) => response,
     Err(error) => respond::worker_failure(slot.name(), request_id, &error),
   }

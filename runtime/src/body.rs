@@ -32,14 +32,16 @@ impl RequestBody {
   }
 
   /// A body that streams from any [`http_body::Body`] (a hyper request body, for example),
-  /// failing once it passes `limit` bytes. The copying task runs on the caller's tokio
-  /// runtime and stops when the worker stops reading.
-  pub fn from_http_body<B>(body: B, limit: u64) -> RequestBody
+  /// failing once it passes `limit` bytes; the returned flag tells whether it did. The
+  /// copying task runs on the caller's tokio runtime and stops when the worker stops reading.
+  pub fn from_http_body<B>(body: B, limit: u64) -> (RequestBody, BodyOverrun)
   where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::fmt::Display + Send,
   {
     let (tx, rx) = RequestBody::channel();
+    let overrun = BodyOverrun::default();
+    let flag = overrun.clone();
     tokio::spawn(async move {
       let mut body = std::pin::pin!(body);
       let mut total = 0u64;
@@ -50,6 +52,7 @@ impl RequestBody {
             Ok(data) => {
               total += data.len() as u64;
               if total > limit {
+                flag.0.store(true, Ordering::Release);
                 let _ = tx.send(Err(format!("the request body exceeds the limit of {limit} bytes"))).await;
                 return;
               }
@@ -67,7 +70,18 @@ impl RequestBody {
         }
       }
     });
-    rx
+    (rx, overrun)
+  }
+}
+
+/// Set when a request body streamed past its size limit.
+#[derive(Clone, Debug, Default)]
+pub struct BodyOverrun(Arc<AtomicBool>);
+
+impl BodyOverrun {
+  /// True once the body went over its limit.
+  pub fn exceeded(&self) -> bool {
+    self.0.load(Ordering::Acquire)
   }
 }
 

@@ -29,7 +29,7 @@ pub mod pool;
 mod startup;
 pub mod worker;
 
-pub use body::{BodyError, RequestBody, ResponseBody};
+pub use body::{BodyError, BodyOverrun, RequestBody, ResponseBody};
 pub use bundle::WorkerBundle;
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;

@@ -293,6 +293,11 @@ pub struct StreamedBody;
 pub struct BodyWriter(tokio::sync::mpsc::Sender<Result<http_body::Frame<Bytes>, std::convert::Infallible>>);
 
 impl BodyWriter {
+  /// Sends a chunk; fails once the request is no longer being sent.
+  pub async fn try_send(&mut self, text: &str) -> Result<(), ()> {
+    self.0.send(Ok(http_body::Frame::data(Bytes::from(text.to_owned())))).await.map_err(|_| ())
+  }
+
   pub async fn send(&mut self, text: &str) {
     self
       .0

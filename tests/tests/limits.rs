@@ -94,3 +94,27 @@ fn invalid_limits_are_refused_with_the_field_name() {
   let failed = DevServer::try_start(dir.path()).err().expect("the worker must not load");
   assert!(failed.stderr.contains("unknown field `cpu_sec`"), "{}", failed.stderr);
 }
+
+#[tokio::test]
+async fn a_streamed_request_body_over_the_limit_gets_413() {
+  let dir = worker_dir(&[
+    ("edge.toml", "[limits]\nrequest_body_mb = 1\n"),
+    ("worker.js", "export default { async fetch(r) { return new Response(String((await r.arrayBuffer()).byteLength)); } };\n"),
+  ]);
+  let server = DevServer::start(dir.path());
+  // No Content-Length: the limit can only be noticed while the body streams.
+  let (mut upload, body) = StreamedBody::channel();
+  let request = http::Request::post(server.at("/")).body(body).unwrap();
+  let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+  let sending = tokio::spawn(async move {
+    let chunk = "x".repeat(64 * 1024);
+    for _ in 0..20 {
+      if upload.try_send(&chunk).await.is_err() {
+        break; // the node stopped reading: expected once the limit is passed
+      }
+    }
+  });
+  let response = client.request(request).await.unwrap();
+  assert_eq!(response.status(), 413);
+  let _ = sending.await;
+}

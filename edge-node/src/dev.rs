@@ -26,10 +26,9 @@ pub struct DevOptions {
 
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) -> anyhow::Result<()> {
-  let DevOptions { limits, warm_isolates, isolates_per_worker } = options;
-  let (warm_isolates, isolates_per_worker) = (*warm_isolates, *isolates_per_worker);
+  let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
-  let pool = IsolatePool::new(warm_isolates, limits.memory_mb);
+  let pool = IsolatePool::new(options.warm_isolates, limits.memory_mb);
   let mut slots = Vec::new();
   for path in paths {
     let loaded = manifest::load_worker(path, limits).context("cannot read the worker")?;
@@ -39,7 +38,8 @@ pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) ->
         loaded.bundle.name
       );
     }
-    let slot = WorkerSlot::new(loaded, pool.clone(), edge_runtime::log_console(), isolates_per_worker);
+    let slot =
+      WorkerSlot::new(loaded, pool.clone(), edge_runtime::log_console(), options.isolates_per_worker);
     // Start each worker now, so that a broken one fails `edge dev` at once.
     slot.handle().await.with_context(|| format!("cannot load worker {:?}", slot.name()))?;
     slots.push(slot);

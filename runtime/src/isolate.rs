@@ -291,7 +291,7 @@ async fn load(
 }
 
 /// Runs the event loop, each turn an entry into JavaScript under the CPU limit, charged to
-/// the requests that are open.
+/// the requests that were active in it (see `ops::Exchanges::charge`).
 async fn serve(
   js: &mut JsRuntime,
   control: &Arc<Control>,

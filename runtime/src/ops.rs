@@ -103,6 +103,9 @@ struct Exchange {
   cpu: Duration,
   /// Outbound fetches started while this request was open.
   subrequests: u32,
+  /// Whether this request's JavaScript showed activity (an op about it) in the current
+  /// turn of the event loop.
+  active: bool,
 }
 
 impl Exchanges {
@@ -111,10 +114,15 @@ impl Exchanges {
     self.open.values().map(|e| e.cpu).max().unwrap_or_default()
   }
 
-  /// Charges `cpu` (one turn of the event loop) to every open request.
+  /// Charges `cpu` (one turn of the event loop) to the open requests that were active in
+  /// that turn. A request that only waits (on a fetch, a timer) while others run is not
+  /// charged for them; JavaScript of a request that calls no op in a turn goes uncharged, but
+  /// every single turn is bounded by the CPU limit anyway.
   pub fn charge(&mut self, cpu: Duration) {
     for exchange in self.open.values_mut() {
-      exchange.cpu += cpu;
+      if std::mem::take(&mut exchange.active) {
+        exchange.cpu += cpu;
+      }
     }
   }
 }
@@ -139,12 +147,15 @@ pub struct ConsoleSink(pub PrintFn);
 #[derive(serde::Serialize)]
 pub struct RequestHead(u32, String, String, Vec<(ByteString, ByteString)>, bool);
 
+/// The open exchange `id`, marked active in this turn.
 fn exchange(state: &mut OpState, id: u32) -> Result<&mut Exchange, JsErrorBox> {
-  state
+  let exchange = state
     .borrow_mut::<Exchanges>()
     .open
     .get_mut(&id)
-    .ok_or_else(|| JsErrorBox::type_error(format!("request {id} is no longer open")))
+    .ok_or_else(|| JsErrorBox::type_error(format!("request {id} is no longer open")))?;
+  exchange.active = true;
+  Ok(exchange)
 }
 
 fn reply(state: &mut OpState, id: u32, outcome: Outcome) -> Result<(), JsErrorBox> {
@@ -189,6 +200,7 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
       sink: None,
       cpu: Duration::ZERO,
       subrequests: 0,
+      active: true,
     },
   );
   Some(RequestHead(id, incoming.method, incoming.url, incoming.headers, has_body))

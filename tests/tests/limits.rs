@@ -67,13 +67,19 @@ fn a_module_that_never_finishes_starting_hits_the_startup_limit() {
   assert!(failed.stderr.contains("worker exceeded its startup CPU time limit"), "{}", failed.stderr);
 }
 
-#[tokio::test]
-async fn a_request_body_over_the_limit_gets_413() {
+/// A worker that answers with the size of the body it read, limited to 1 MiB of body.
+fn body_counter_with_a_1_mib_limit() -> (tempfile::TempDir, DevServer) {
   let dir = worker_dir(&[
     ("edge.toml", "[limits]\nrequest_body_mb = 1\n"),
     ("worker.js", "export default { async fetch(r) { return new Response(String((await r.arrayBuffer()).byteLength)); } };\n"),
   ]);
   let server = DevServer::start(dir.path());
+  (dir, server)
+}
+
+#[tokio::test]
+async fn a_request_body_over_the_limit_gets_413() {
+  let (_dir, server) = body_counter_with_a_1_mib_limit();
   let small = request_with_body("POST", &server.at("/"), vec![b'x'; 1024 * 1024]).await;
   assert_eq!((small.status, small.body.as_str()), (200, "1048576"));
   let big = request_with_body("POST", &server.at("/"), vec![b'x'; 1024 * 1024 + 1]).await;
@@ -97,11 +103,7 @@ fn invalid_limits_are_refused_with_the_field_name() {
 
 #[tokio::test]
 async fn a_streamed_request_body_over_the_limit_gets_413() {
-  let dir = worker_dir(&[
-    ("edge.toml", "[limits]\nrequest_body_mb = 1\n"),
-    ("worker.js", "export default { async fetch(r) { return new Response(String((await r.arrayBuffer()).byteLength)); } };\n"),
-  ]);
-  let server = DevServer::start(dir.path());
+  let (_dir, server) = body_counter_with_a_1_mib_limit();
   // No Content-Length: the limit can only be noticed while the body streams.
   let (mut upload, body) = StreamedBody::channel();
   let request = http::Request::post(server.at("/")).body(body).unwrap();
@@ -117,4 +119,47 @@ async fn a_streamed_request_body_over_the_limit_gets_413() {
   let response = client.request(request).await.unwrap();
   assert_eq!(response.status(), 413);
   let _ = sending.await;
+}
+
+#[tokio::test]
+async fn a_waiting_request_is_not_charged_for_the_cpu_of_others() {
+  let dir = worker_dir(&[
+    ("edge.toml", "[limits]\ncpu_ms = 100\n"),
+    (
+      "worker.js",
+      r#"
+      const gates = new Map();
+      export default {
+        async fetch(request) {
+          const url = new URL(request.url);
+          if (url.pathname === "/wait") await new Promise((resolve) => gates.set("g", resolve));
+          if (url.pathname === "/open") gates.get("g")?.();
+          if (url.pathname === "/work") { const end = Date.now() + 30; while (Date.now() < end) {} }
+          return new Response(`done ${url.pathname}`);
+        },
+      };
+      "#,
+    ),
+  ]);
+  let server = DevServer::start_with(&[dir.path().to_path_buf()], &["--isolates-per-worker", "1"]);
+  let waiting = tokio::spawn({
+    let url = server.at("/wait");
+    async move { get(&url).await }
+  });
+  // Ten requests of 30 ms CPU each on the same isolate: 300 ms in all, three times the
+  // limit, while /wait stays open. Each is within its own limit.
+  for _ in 0..10 {
+    let reply = get(&server.at("/work")).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "done /work"));
+  }
+  let mut attempts = 0;
+  while !waiting.is_finished() {
+    // Opens the gate once /wait has reached its handler (bounded, each try a real request).
+    assert_eq!(get(&server.at("/open")).await.status, 200);
+    attempts += 1;
+    assert!(attempts < 5_000, "/wait never finished");
+    tokio::task::yield_now().await;
+  }
+  let waited = waiting.await.unwrap();
+  assert_eq!((waited.status, waited.body.as_str()), (200, "done /wait"));
 }

@@ -97,10 +97,12 @@ impl Control {
   pub fn trip(&self, reason: Termination) {
     {
       let mut state = self.state.lock().unwrap();
-      if state.tripped.is_none() {
-        state.tripped = Some(reason);
+      if state.tripped.is_some() {
+        return;
       }
+      state.tripped = Some(reason);
     }
+    crate::stats::terminated(reason);
     if let Some(isolate) = self.isolate.get() {
       isolate.terminate_execution();
     }

@@ -118,9 +118,11 @@ fn isolate_thread(
       }
     };
     // Dropped unassigned when the pool goes away: the isolate ends without running any code.
-    if let Ok(assignment) = assignment.await {
-      run(isolate, assignment, &control).await;
+    match assignment.await {
+      Ok(assignment) => run(isolate, assignment, &control).await,
+      Err(_) => drop(isolate),
     }
+    crate::stats::isolate_dropped();
   });
 }
 
@@ -150,6 +152,7 @@ fn prepare(max_heap: usize, control: &Arc<Control>) -> Result<Prepared, LoadErro
     ..Default::default()
   })
   .map_err(|e| LoadError::Isolate(e.to_string()))?;
+  crate::stats::isolate_created();
   control.attach(js.v8_isolate().thread_safe_handle());
   let memory = control.clone();
   // Returning the same limit (not a higher one) makes the engine stop at it.

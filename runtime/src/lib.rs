@@ -27,6 +27,7 @@ mod ops;
 pub mod permissions;
 pub mod pool;
 mod startup;
+pub mod stats;
 pub mod worker;
 
 pub use body::{BodyError, BodyOverrun, RequestBody, ResponseBody};
@@ -36,4 +37,5 @@ pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
 pub use permissions::Outbound;
 pub use pool::{IsolatePool, PoolStats};
+pub use stats::{stats, RuntimeStats};
 pub use worker::{log_console, ConsoleFn, WorkerHandle, WorkerOptions, WorkerRequest};

@@ -1,0 +1,77 @@
+//! Process-wide counters of the runtime, for metrics: isolates created and dropped (with
+//! the memory the engine leaks for each dropped one), and terminations by reason.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+
+use serde::Serialize;
+
+use crate::limits::Termination;
+
+static CREATED: AtomicU64 = AtomicU64::new(0);
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+static TERMINATIONS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+
+/// A snapshot of the counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RuntimeStats {
+  /// Isolates created in this process.
+  pub isolates_created: u64,
+  /// Isolates dropped in this process.
+  pub isolates_dropped: u64,
+  /// Memory the engine keeps for the dropped isolates until the process exits (an estimate
+  /// from the engine's measured leak; 0 on engines that do not leak).
+  pub leaked_bytes_estimate: u64,
+  /// Isolates terminated for each reason.
+  pub terminations: Terminations,
+}
+
+/// Terminations by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Terminations {
+  pub cpu_time: u64,
+  pub wall_time: u64,
+  pub memory: u64,
+  pub startup: u64,
+  pub subrequests: u64,
+}
+
+/// The counters now.
+pub fn stats() -> RuntimeStats {
+  let dropped = DROPPED.load(Ordering::Relaxed);
+  let count = |reason: Termination| TERMINATIONS[index(reason)].load(Ordering::Relaxed);
+  RuntimeStats {
+    isolates_created: CREATED.load(Ordering::Relaxed),
+    isolates_dropped: dropped,
+    leaked_bytes_estimate: dropped.saturating_mul(crate::engine::LEAK_PER_DROPPED_ISOLATE),
+    terminations: Terminations {
+      cpu_time: count(Termination::CpuTime),
+      wall_time: count(Termination::WallTime),
+      memory: count(Termination::Memory),
+      startup: count(Termination::Startup),
+      subrequests: count(Termination::Subrequests),
+    },
+  }
+}
+
+pub(crate) fn isolate_created() {
+  CREATED.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn isolate_dropped() {
+  DROPPED.fetch_add(1, Ordering::Relaxed);
+}
+
+pub(crate) fn terminated(reason: Termination) {
+  TERMINATIONS[index(reason)].fetch_add(1, Ordering::Relaxed);
+}
+
+fn index(reason: Termination) -> usize {
+  match reason {
+    Termination::CpuTime => 0,
+    Termination::WallTime => 1,
+    Termination::Memory => 2,
+    Termination::Startup => 3,
+    Termination::Subrequests => 4,
+  }
+}

@@ -8,9 +8,11 @@ use edge_runtime::IsolatePool;
 use edge_runtime::Limits;
 use tokio::net::TcpListener;
 
+use crate::fleet::Fleet;
 use crate::manifest;
 use crate::server;
 use crate::server::Workers;
+use crate::slot::Runner;
 use crate::slot::WorkerSlot;
 
 /// How `edge dev` runs workers.
@@ -22,13 +24,24 @@ pub struct DevOptions {
   pub warm_isolates: usize,
   /// The most isolates one worker may use when all are busy.
   pub isolates_per_worker: usize,
+  /// The most isolates of all workers together; the least recently used worker is evicted.
+  pub max_resident: usize,
+  /// Run isolates in host processes retired after creating this many isolates (bounds the
+  /// quickjs engine's per-isolate leak); `None` runs them in this process.
+  pub recycle_hosts_after: Option<u64>,
 }
 
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) -> anyhow::Result<()> {
   let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
-  let pool = IsolatePool::new(options.warm_isolates, limits.memory_mb);
+  let runner = match options.recycle_hosts_after {
+    None => Runner::Pool(IsolatePool::new(options.warm_isolates, limits.memory_mb)),
+    Some(after) => {
+      let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
+      Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?)
+    }
+  };
   let mut slots = Vec::new();
   for path in paths {
     let loaded = manifest::load_worker(path, limits).context("cannot read the worker")?;
@@ -39,13 +52,17 @@ pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) ->
       );
     }
     let slot =
-      WorkerSlot::new(loaded, pool.clone(), edge_runtime::log_console(), options.isolates_per_worker);
-    // Start each worker now, so that a broken one fails `edge dev` at once.
+      WorkerSlot::new(loaded, runner.clone(), edge_runtime::log_console(), options.isolates_per_worker);
+    // Start each worker now, so that a broken one fails `edge dev` at once; beyond the
+    // resident limit, stop it again.
     slot.handle().await.with_context(|| format!("cannot load worker {:?}", slot.name()))?;
+    if slots.len() >= options.max_resident {
+      slot.shutdown().await;
+    }
     slots.push(slot);
   }
   let names: Vec<String> = slots.iter().map(|s| s.name().to_owned()).collect();
-  let workers = Workers::new(slots);
+  let workers = Workers::new(slots, options.max_resident);
   let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = listener.local_addr()?;
   // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
@@ -59,7 +76,7 @@ pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) ->
   }
   server::serve(listener, workers.clone(), shutdown_signal()).await;
   for slot in workers.iter() {
-    slot.shutdown(server::DRAIN_TIMEOUT).await;
+    slot.shutdown().await;
   }
   Ok(())
 }

@@ -6,7 +6,10 @@
 //! command ([`dev`]).
 
 pub mod dev;
+pub mod fleet;
+pub mod host;
 pub mod manifest;
 pub mod respond;
 pub mod server;
 pub mod slot;
+pub mod wire;

@@ -38,8 +38,26 @@ enum Command {
     /// (default: one per core).
     #[arg(long, env = "EDGE_ISOLATES_PER_WORKER")]
     isolates_per_worker: Option<usize>,
+    /// The most isolates of all workers together; beyond it the least recently used worker
+    /// is evicted.
+    #[arg(long, env = "EDGE_MAX_RESIDENT", default_value_t = 1000)]
+    max_resident: usize,
+    /// Run isolates in host processes, each retired (and its memory returned) after it has
+    /// created this many isolates. Bounds the quickjs engine's leak per dropped isolate.
+    #[arg(long, env = "EDGE_RECYCLE_HOSTS_AFTER")]
+    recycle_hosts_after: Option<u64>,
     #[command(flatten)]
     limits: LimitFlags,
+  },
+  /// Runs isolates for a node over a Unix socket (started by the node itself).
+  #[command(hide = true)]
+  IsolateHost {
+    #[arg(long)]
+    socket: PathBuf,
+    #[arg(long, default_value_t = 2)]
+    warm_isolates: usize,
+    #[arg(long, default_value_t = Limits::default().memory_mb)]
+    memory_mb: u64,
   },
 }
 
@@ -102,14 +120,27 @@ fn main() -> ExitCode {
   };
   let result = runtime.block_on(async {
     match cli.command {
-      Command::Dev { paths, listen, warm_isolates, isolates_per_worker, limits } => {
+      Command::Dev {
+        paths,
+        listen,
+        warm_isolates,
+        isolates_per_worker,
+        max_resident,
+        recycle_hosts_after,
+        limits,
+      } => {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let options = dev::DevOptions {
           limits: limits.into(),
           warm_isolates,
           isolates_per_worker: isolates_per_worker.unwrap_or(cores),
+          max_resident,
+          recycle_hosts_after,
         };
         dev::run(&paths, listen, &options).await
+      }
+      Command::IsolateHost { socket, warm_isolates, memory_mb } => {
+        edge_node::host::run(&socket, warm_isolates, memory_mb).await
       }
     }
   });

@@ -12,42 +12,76 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use edge_runtime::RequestBody;
-use edge_runtime::ResponseBody;
 use edge_runtime::WorkerRequest;
 use http::HeaderValue;
 use http::Request;
 use http::Response;
 use http_body::Body as _;
+use http_body_util::combinators::BoxBody;
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::respond;
+use crate::slot::Instance;
 use crate::slot::WorkerSlot;
 
-/// The workers a server serves.
+/// A response body: a worker's own, a host process's, or one the node made.
+pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+fn boxed<B>(response: Response<B>) -> Response<Body>
+where
+  B: http_body::Body<Data = Bytes> + Send + Sync + 'static,
+  B::Error: std::error::Error + Send + Sync + 'static,
+{
+  response.map(|body| body.map_err(|e| Box::new(e) as _).boxed())
+}
+
+/// The workers a server serves, and how many isolates they may keep resident in all.
 #[derive(Clone)]
-pub struct Workers(Arc<Vec<Arc<WorkerSlot>>>);
+pub struct Workers {
+  slots: Arc<Vec<Arc<WorkerSlot>>>,
+  max_resident: usize,
+}
 
 impl Workers {
-  pub fn new(slots: Vec<WorkerSlot>) -> Workers {
-    Workers(Arc::new(slots.into_iter().map(Arc::new).collect()))
+  /// `max_resident` bounds the isolates of all workers together: to start one more, the
+  /// least recently used worker is evicted (its isolates stopped).
+  pub fn new(slots: Vec<WorkerSlot>, max_resident: usize) -> Workers {
+    Workers { slots: Arc::new(slots.into_iter().map(Arc::new).collect()), max_resident: max_resident.max(1) }
+  }
+
+  /// Makes room for `slot` to start an isolate, evicting least recently used workers.
+  pub async fn make_room(&self, slot: &Arc<WorkerSlot>) {
+    loop {
+      let resident: usize = self.slots.iter().map(|s| s.resident()).sum();
+      if resident < self.max_resident {
+        return;
+      }
+      let victim =
+        self.slots.iter().filter(|s| s.resident() > 0 && !Arc::ptr_eq(s, slot)).min_by_key(|s| s.last_used());
+      let Some(victim) = victim else { return };
+      tracing::debug!(worker = victim.name(), "evicted to make room");
+      victim.shutdown().await;
+    }
   }
 
   /// The worker for `host`: with one worker, that one; with several, the one whose name is
   /// the host's first label (`hello.localhost:8787` → `hello`).
   pub fn route(&self, host: &str) -> Option<&Arc<WorkerSlot>> {
-    if let [only] = self.0.as_slice() {
+    if let [only] = self.slots.as_slice() {
       return Some(only);
     }
     let label = host.split(['.', ':']).next().unwrap_or("").to_ascii_lowercase();
-    self.0.iter().find(|slot| slot.name() == label)
+    self.slots.iter().find(|slot| slot.name() == label)
   }
 
   pub fn iter(&self) -> impl Iterator<Item = &Arc<WorkerSlot>> {
-    self.0.iter()
+    self.slots.iter()
   }
 }
 
@@ -95,7 +129,7 @@ async fn handle(
   workers: Workers,
   peer: SocketAddr,
   request: Request<Incoming>,
-) -> Result<Response<ResponseBody>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
   let started = Instant::now();
   let request_id = respond::request_id();
   let method = request.method().clone();
@@ -108,8 +142,8 @@ async fn handle(
     .unwrap_or("localhost")
     .to_owned();
   let (name, mut response) = match workers.route(&host) {
-    Some(slot) => (slot.name().to_owned(), run(slot, &request_id, &host, &path, request).await),
-    None => ("-".to_owned(), respond::unknown_host(&request_id, &host)),
+    Some(slot) => (slot.name().to_owned(), run(&workers, slot, &request_id, &host, &path, request).await),
+    None => ("-".to_owned(), boxed(respond::unknown_host(&request_id, &host))),
   };
   if let Ok(id) = HeaderValue::from_str(&request_id) {
     response.headers_mut().insert(respond::REQUEST_ID_HEADER, id);
@@ -127,12 +161,13 @@ async fn handle(
 
 /// Runs one request through the worker of `slot`.
 async fn run(
-  slot: &WorkerSlot,
+  workers: &Workers,
+  slot: &Arc<WorkerSlot>,
   request_id: &str,
   host: &str,
   path: &str,
   request: Request<Incoming>,
-) -> Response<ResponseBody> {
+) -> Response<Body> {
   let limit = slot.worker().options.limits.request_body_bytes();
   let declared = request
     .headers()
@@ -140,11 +175,27 @@ async fn run(
     .and_then(|v| v.to_str().ok())
     .and_then(|v| v.parse::<u64>().ok());
   if declared.is_some_and(|length| length > limit) {
-    return respond::body_too_large(request_id, limit);
+    return boxed(respond::body_too_large(request_id, limit));
   }
-  let worker = match slot.handle().await {
-    Ok(worker) => worker,
-    Err(error) => return respond::load_failure(slot.name(), request_id, &error),
+  if slot.resident() == 0 {
+    workers.make_room(slot).await;
+  }
+  let instance = match slot.handle().await {
+    Ok(instance) => instance,
+    Err(error) => return boxed(respond::load_failure(slot.name(), request_id, &error)),
+  };
+  let url = format!("http://{host}{path}");
+  let worker = match instance {
+    Instance::Local(worker) => worker,
+    Instance::Hosted(hosted) => {
+      return match hosted.fetch(request, &url).await {
+        Ok(response) if response.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+          boxed(respond::body_too_large(request_id, limit))
+        }
+        Ok(response) => boxed(response),
+        Err(error) => boxed(respond::worker_failure(slot.name(), request_id, &error)),
+      };
+    }
   };
   let (parts, body) = request.into_parts();
   let (body, overrun) = match body.is_end_stream() {
@@ -154,16 +205,15 @@ async fn run(
       (Some(body), Some(overrun))
     }
   };
-  let worker_request =
-    WorkerRequest { method: parts.method, url: format!("http://{host}{path}"), headers: parts.headers, body };
+  let worker_request = WorkerRequest { method: parts.method, url, headers: parts.headers, body };
   let result = worker.fetch(worker_request).await;
   // A body without a declared length that streamed past the limit: the worker saw a body
   // error; the client is told what happened, whatever the worker made of it.
   if overrun.is_some_and(|o| o.exceeded()) {
-    return respond::body_too_large(request_id, limit);
+    return boxed(respond::body_too_large(request_id, limit));
   }
-  match result {
+  boxed(match result {
     Ok(response) => response,
     Err(error) => respond::worker_failure(slot.name(), request_id, &error),
-  }
+  })
 }

@@ -4,28 +4,94 @@
 //! hitting a limit): later requests get a fresh isolate, never the old one. When every isolate
 //! of a worker is busy (a request in flight on each), the slot starts another, up to
 //! `max_isolates` (by default one per core), so a hot worker spreads over cores. Starts happen
-//! under the slot's lock: concurrent first requests wait for one start.
+//! under the slot's lock: concurrent first requests wait for one start. Isolates live in this
+//! process (from an [`IsolatePool`]) or in isolate host processes (a [`Fleet`]).
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use edge_runtime::ConsoleFn;
 use edge_runtime::IsolatePool;
 use edge_runtime::LoadError;
+use edge_runtime::Termination;
 use edge_runtime::WorkerHandle;
 
+use crate::fleet::Fleet;
+use crate::fleet::Hosted;
 use crate::manifest::LoadedWorker;
+
+/// Where a slot's isolates run.
+#[derive(Clone)]
+pub enum Runner {
+  /// In this process, from a pool of pre-warmed isolates.
+  Pool(IsolatePool),
+  /// In isolate host processes that are retired and replaced.
+  Fleet(Arc<Fleet>),
+}
+
+/// One isolate serving a worker.
+#[derive(Clone)]
+pub enum Instance {
+  Local(WorkerHandle),
+  Hosted(Arc<Hosted>),
+}
+
+impl Instance {
+  pub fn is_running(&self) -> bool {
+    match self {
+      Instance::Local(handle) => handle.is_running(),
+      Instance::Hosted(hosted) => hosted.is_running(),
+    }
+  }
+
+  pub fn in_flight(&self) -> usize {
+    match self {
+      Instance::Local(handle) => handle.in_flight(),
+      Instance::Hosted(hosted) => hosted.in_flight(),
+    }
+  }
+
+  pub fn terminated(&self) -> Option<Termination> {
+    match self {
+      Instance::Local(handle) => handle.terminated(),
+      Instance::Hosted(hosted) => hosted.terminated(),
+    }
+  }
+}
 
 pub struct WorkerSlot {
   worker: LoadedWorker,
-  pool: IsolatePool,
+  runner: Runner,
   console: ConsoleFn,
   max_isolates: usize,
-  isolates: tokio::sync::Mutex<Vec<WorkerHandle>>,
+  isolates: tokio::sync::Mutex<Vec<Instance>>,
+  /// Isolates held now (mirrors `isolates.len()`, readable without the lock).
+  resident: AtomicUsize,
+  /// When the slot last served a request, on the process-wide [`tick`] clock.
+  last_used: AtomicU64,
+}
+
+/// A process-wide counter that orders uses of slots (for least-recently-used eviction).
+fn tick() -> u64 {
+  static CLOCK: AtomicU64 = AtomicU64::new(1);
+  CLOCK.fetch_add(1, Ordering::Relaxed)
 }
 
 impl WorkerSlot {
-  /// A slot whose isolates come from `pool`, at most `max_isolates` at once (at least 1).
-  pub fn new(worker: LoadedWorker, pool: IsolatePool, console: ConsoleFn, max_isolates: usize) -> WorkerSlot {
+  /// A slot whose isolates come from `runner`, at most `max_isolates` at once (at least 1).
+  pub fn new(worker: LoadedWorker, runner: Runner, console: ConsoleFn, max_isolates: usize) -> WorkerSlot {
     let max_isolates = max_isolates.max(1);
-    WorkerSlot { worker, pool, console, max_isolates, isolates: tokio::sync::Mutex::new(Vec::new()) }
+    WorkerSlot {
+      worker,
+      runner,
+      console,
+      max_isolates,
+      isolates: tokio::sync::Mutex::new(Vec::new()),
+      resident: AtomicUsize::new(0),
+      last_used: AtomicU64::new(0),
+    }
   }
 
   /// The worker's name.
@@ -39,29 +105,35 @@ impl WorkerSlot {
   }
 
   /// How many isolates serve this worker now.
-  pub async fn isolates(&self) -> usize {
-    self.isolates.lock().await.len()
+  pub fn resident(&self) -> usize {
+    self.resident.load(Ordering::Relaxed)
+  }
+
+  /// When the slot was last used (larger is later).
+  pub fn last_used(&self) -> u64 {
+    self.last_used.load(Ordering::Relaxed)
   }
 
   /// The isolate for the next request: the least busy running one, or a new one when there
   /// is none, or when all are busy and there is room for another.
-  pub async fn handle(&self) -> Result<WorkerHandle, LoadError> {
+  pub async fn handle(&self) -> Result<Instance, LoadError> {
+    self.last_used.store(tick(), Ordering::Relaxed);
     let mut isolates = self.isolates.lock().await;
-    for retired in isolates.iter().filter(|h| !h.is_running()) {
-      if let Some(reason) = retired.terminated() {
+    let (running, retired): (Vec<Instance>, Vec<Instance>) =
+      isolates.drain(..).partition(Instance::is_running);
+    *isolates = running;
+    for instance in retired {
+      if let Some(reason) = instance.terminated() {
         tracing::info!(worker = self.name(), "replacing an isolate retired for: {reason}");
       }
+      self.stop(instance).await;
     }
-    isolates.retain(WorkerHandle::is_running);
-    let least_busy = isolates.iter().min_by_key(|h| h.in_flight());
-    match least_busy {
-      Some(handle) if handle.in_flight() == 0 || isolates.len() >= self.max_isolates => Ok(handle.clone()),
+    let least_busy = isolates.iter().min_by_key(|i| i.in_flight());
+    let instance = match least_busy {
+      Some(instance) if instance.in_flight() == 0 || isolates.len() >= self.max_isolates => instance.clone(),
       _ => {
-        let handle = self
-          .pool
-          .start(self.worker.bundle.clone(), self.worker.options.clone(), self.console.clone())
-          .await?;
-        isolates.push(handle.clone());
+        let instance = self.start().await?;
+        isolates.push(instance.clone());
         if isolates.len() > 1 {
           tracing::info!(
             worker = self.name(),
@@ -69,18 +141,45 @@ impl WorkerSlot {
             "all isolates busy: started another"
           );
         }
-        Ok(handle)
+        instance
+      }
+    };
+    self.resident.store(isolates.len(), Ordering::Relaxed);
+    Ok(instance)
+  }
+
+  async fn start(&self) -> Result<Instance, LoadError> {
+    let LoadedWorker { bundle, options } = &self.worker;
+    Ok(match &self.runner {
+      Runner::Pool(pool) => {
+        Instance::Local(pool.start(bundle.clone(), options.clone(), self.console.clone()).await?)
+      }
+      Runner::Fleet(fleet) => Instance::Hosted(fleet.start(&self.worker).await?),
+    })
+  }
+
+  async fn stop(&self, instance: Instance) {
+    match instance {
+      Instance::Local(handle) => {
+        if !handle.shutdown(crate::server::DRAIN_TIMEOUT).await {
+          tracing::warn!(worker = self.name(), "background work did not finish in time");
+        }
+      }
+      Instance::Hosted(hosted) => {
+        if let Runner::Fleet(fleet) = &self.runner {
+          fleet.stop(&hosted).await;
+        }
       }
     }
   }
 
-  /// Stops the worker's isolates, letting their `waitUntil` work finish within `timeout`.
-  pub async fn shutdown(&self, timeout: std::time::Duration) {
+  /// Stops the worker's isolates, letting their `waitUntil` work finish (used on shutdown
+  /// and to evict an idle worker).
+  pub async fn shutdown(&self) {
     let isolates = std::mem::take(&mut *self.isolates.lock().await);
-    for handle in isolates {
-      if !handle.shutdown(timeout).await {
-        tracing::warn!(worker = self.name(), "background work did not finish within {timeout:?}");
-      }
+    self.resident.store(0, Ordering::Relaxed);
+    for instance in isolates {
+      self.stop(instance).await;
     }
   }
 }
@@ -109,7 +208,7 @@ mod tests {
       }
     });
     let worker = LoadedWorker { bundle, options: WorkerOptions::default() };
-    let slot = Arc::new(WorkerSlot::new(worker, IsolatePool::new(1, 128), console, 4));
+    let slot = Arc::new(WorkerSlot::new(worker, Runner::Pool(IsolatePool::new(1, 128)), console, 4));
     let starts: Vec<_> = (0..16)
       .map(|_| {
         let slot = slot.clone();

@@ -212,6 +212,23 @@ impl DevServer {
     wait_with_deadline(child)
   }
 
+  /// The process id of `edge`.
+  pub fn pid(&self) -> u32 {
+    self.child.as_ref().expect("the server is running").id()
+  }
+
+  /// Resident memory of `edge` and all its descendants (isolate hosts), in bytes.
+  pub fn total_rss(&self) -> u64 {
+    fn rss(pid: &str) -> u64 {
+      let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+      let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1));
+      let own = kib.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) * 1024;
+      let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+      own + children.split_whitespace().map(rss).sum::<u64>()
+    }
+    rss(&self.pid().to_string())
+  }
+
   /// The full URL of `path` on this server.
   pub fn at(&self, path: &str) -> String {
     format!("{}{path}", self.url)

@@ -370,3 +370,21 @@ pub fn wat_sources() -> Vec<(PathBuf, PathBuf)> {
   found.sort();
   found
 }
+
+/// Checks, against the `echo` sample, that the request body streams into the worker and the
+/// response streams out: the first chunk comes back while the upload is still open.
+pub async fn assert_echo_pipe_streams_both_ways(server: &DevServer) {
+  let (mut upload, body) = StreamedBody::channel();
+  let request = http::Request::post(server.at("/pipe")).body(body).unwrap();
+  let client = Client::builder(TokioExecutor::new()).build_http();
+  upload.send("first part, ").await;
+  let response = client.request(request).await.unwrap();
+  assert_eq!(response.status(), 200);
+  let mut response_body = response.into_body();
+  let first = response_body.frame().await.unwrap().unwrap().into_data().unwrap();
+  assert_eq!(&first[..], b"FIRST PART, ");
+  upload.send("second part").await;
+  drop(upload);
+  let rest = response_body.collect().await.unwrap().to_bytes();
+  assert_eq!(&rest[..], b"SECOND PART");
+}

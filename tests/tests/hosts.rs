@@ -3,7 +3,6 @@
 //! isolates, and hosts are retired and replaced as they fill up.
 
 use edge_tests::*;
-use http_body_util::BodyExt;
 
 fn on(server: &DevServer, host: &str, path: &str) -> http::Request<http_body_util::Full<bytes::Bytes>> {
   http::Request::get(server.at(path)).header("host", host).body(Default::default()).unwrap()
@@ -16,18 +15,7 @@ fn hosted(paths: &[std::path::PathBuf]) -> DevServer {
 #[tokio::test]
 async fn bodies_stream_both_ways_through_a_host() {
   let server = hosted(&[sample("echo")]);
-  let (mut upload, body) = StreamedBody::channel();
-  let request = http::Request::post(server.at("/pipe")).body(body).unwrap();
-  let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-  upload.send("first part, ").await;
-  let response = client.request(request).await.unwrap();
-  assert_eq!(response.status(), 200);
-  let mut response_body = response.into_body();
-  let first = response_body.frame().await.unwrap().unwrap().into_data().unwrap();
-  assert_eq!(&first[..], b"FIRST PART, ");
-  upload.send("second part").await;
-  drop(upload);
-  assert_eq!(&response_body.collect().await.unwrap().to_bytes()[..], b"SECOND PART");
+  assert_echo_pipe_streams_both_ways(&server).await;
 }
 
 #[tokio::test]

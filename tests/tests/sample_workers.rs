@@ -130,19 +130,5 @@ async fn modules_imports_js_json_and_text_siblings() {
 #[tokio::test]
 async fn echo_pipe_streams_the_request_body_both_ways() {
   let server = DevServer::start(&sample("echo"));
-  let (mut upload, body) = StreamedBody::channel();
-  let request = http::Request::post(server.at("/pipe")).body(body).unwrap();
-  let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-  upload.send("first part, ").await;
-  let response = client.request(request).await.unwrap();
-  assert_eq!(response.status(), 200);
-  let mut response_body = response.into_body();
-  // The first chunk comes back while the upload is still open: the request body streamed
-  // into the worker and the response body streamed out.
-  let first = response_body.frame().await.unwrap().unwrap().into_data().unwrap();
-  assert_eq!(&first[..], b"FIRST PART, ");
-  upload.send("second part").await;
-  drop(upload);
-  let rest = response_body.collect().await.unwrap().to_bytes();
-  assert_eq!(&rest[..], b"SECOND PART");
+  assert_echo_pipe_streams_both_ways(&server).await;
 }

@@ -66,7 +66,7 @@ impl Workers {
         self.slots.iter().filter(|s| s.resident() > 0 && !Arc::ptr_eq(s, slot)).min_by_key(|s| s.last_used());
       let Some(victim) = victim else { return };
       tracing::debug!(worker = victim.name(), "evicted to make room");
-      victim.shutdown().await;
+      victim.evict().await;
     }
   }
 

@@ -173,8 +173,20 @@ impl WorkerSlot {
     }
   }
 
-  /// Stops the worker's isolates, letting their `waitUntil` work finish (used on shutdown
-  /// and to evict an idle worker).
+  /// Evicts the worker: its isolates stop taking requests at once and finish their
+  /// `waitUntil` work in the background, so the request that needed the room does not wait.
+  pub async fn evict(self: &Arc<Self>) {
+    let isolates = std::mem::take(&mut *self.isolates.lock().await);
+    self.resident.store(0, Ordering::Relaxed);
+    let slot = self.clone();
+    tokio::spawn(async move {
+      for instance in isolates {
+        slot.stop(instance).await;
+      }
+    });
+  }
+
+  /// Stops the worker's isolates, letting their `waitUntil` work finish (on shutdown).
   pub async fn shutdown(&self) {
     let isolates = std::mem::take(&mut *self.isolates.lock().await);
     self.resident.store(0, Ordering::Relaxed);

@@ -33,6 +33,18 @@ pub struct DevOptions {
 
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) -> anyhow::Result<()> {
+  serve_workers("edge dev", paths, listen, options, None).await
+}
+
+/// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM;
+/// `domain` as in [`crate::routing::Router::new`]. Shared by `edge dev` and `edge node`.
+pub async fn serve_workers(
+  command: &str,
+  paths: &[PathBuf],
+  listen: SocketAddr,
+  options: &DevOptions,
+  domain: Option<String>,
+) -> anyhow::Result<()> {
   let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
   let runner = match options.recycle_hosts_after {
@@ -62,15 +74,17 @@ pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) ->
     slots.push(slot);
   }
   let names: Vec<String> = slots.iter().map(|s| s.name().to_owned()).collect();
-  let workers = Workers::new(slots, options.max_resident);
+  let workers = Workers::new(slots, options.max_resident, domain.clone());
   let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = listener.local_addr()?;
   // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
-  if let [name] = names.as_slice() {
-    println!("edge dev: serving worker {name} on http://{address}");
+  if let Some(domain) = &domain {
+    println!("{command}: serving {} workers on http://{address} (hosts: <worker>.{domain})", names.len());
+  } else if let [name] = names.as_slice() {
+    println!("{command}: serving worker {name} on http://{address}");
   } else {
     println!(
-      "edge dev: serving workers {} (by host: <name>.localhost) on http://{address}",
+      "{command}: serving workers {} (by host: <name>.localhost) on http://{address}",
       names.join(", ")
     );
   }

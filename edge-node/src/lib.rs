@@ -5,11 +5,14 @@
 //! isolate ([`slot`]), turning failures into responses ([`respond`]) and the `edge dev`
 //! command ([`dev`]).
 
+pub mod config;
 pub mod dev;
 pub mod fleet;
 pub mod host;
 pub mod manifest;
+pub mod node;
 pub mod respond;
+pub mod routing;
 pub mod server;
 pub mod slot;
 pub mod wire;

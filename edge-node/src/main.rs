@@ -49,6 +49,22 @@ enum Command {
     #[command(flatten)]
     limits: LimitFlags,
   },
+  /// Serve every worker folder under a directory, routed by host (<worker>.<domain>) and by
+  /// the route patterns of each worker's edge.toml.
+  Node {
+    /// The node's config file (node.toml); every setting has a default.
+    #[arg(long, env = "EDGE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Overrides `listen`.
+    #[arg(long, env = "EDGE_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Overrides `domain`.
+    #[arg(long, env = "EDGE_DOMAIN")]
+    domain: Option<String>,
+    /// Overrides `workers_dir`.
+    #[arg(long, env = "EDGE_WORKERS_DIR")]
+    workers_dir: Option<PathBuf>,
+  },
   /// Runs isolates for a node over a Unix socket (started by the node itself).
   #[command(hide = true)]
   IsolateHost {
@@ -138,6 +154,16 @@ fn main() -> ExitCode {
           recycle_hosts_after,
         };
         dev::run(&paths, listen, &options).await
+      }
+      Command::Node { config, listen, domain, workers_dir } => {
+        let mut config = match config {
+          Some(path) => edge_node::config::NodeConfig::load(&path)?,
+          None => edge_node::config::NodeConfig::default(),
+        };
+        config.listen = listen.unwrap_or(config.listen);
+        config.domain = domain.unwrap_or(config.domain);
+        config.workers_dir = workers_dir.or(config.workers_dir);
+        edge_node::node::run(&config).await
       }
       Command::IsolateHost { socket, warm_isolates, memory_mb } => {
         edge_node::host::run(&socket, warm_isolates, memory_mb).await

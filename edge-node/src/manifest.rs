@@ -13,6 +13,8 @@
 //! [outbound]               # private addresses outbound fetch may reach after all
 //! allow = ["10.0.0.7"]
 //! ```
+//!
+//! A top-level `routes = ["example.com/*"]` adds route patterns on a node.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,6 +26,8 @@ use edge_runtime::Outbound;
 use edge_runtime::WorkerBundle;
 use edge_runtime::WorkerOptions;
 use serde::Deserialize;
+
+use crate::routing::Pattern;
 
 /// The name of the manifest file in a worker folder.
 pub const MANIFEST_FILE: &str = "edge.toml";
@@ -47,6 +51,9 @@ pub struct Manifest {
   pub limits: LimitOverrides,
   /// The outbound network policy.
   pub outbound: OutboundManifest,
+  /// Route patterns on a node besides `<name>.<node domain>`: `example.com/*`,
+  /// `example.com/api/*` (the most specific pattern wins).
+  pub routes: Vec<String>,
 }
 
 /// `[limits]`: each field, when present, replaces the node's default (see
@@ -104,6 +111,8 @@ impl ManifestError {
 pub struct LoadedWorker {
   pub bundle: WorkerBundle,
   pub options: WorkerOptions,
+  /// Its route patterns on a node.
+  pub routes: Vec<Pattern>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -171,9 +180,17 @@ pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, Manifes
     .permissions()
     .map_err(|m| ManifestError::invalid(&manifest_path, format!("outbound.allow: {m}")))?;
 
+  let routes = manifest
+    .routes
+    .iter()
+    .map(|text| Pattern::parse(text))
+    .collect::<Result<_, _>>()
+    .map_err(|m| ManifestError::invalid(&manifest_path, m))?;
+
   Ok(LoadedWorker {
     bundle: WorkerBundle { name, main, modules: Arc::new(modules) },
     options: WorkerOptions { env, limits, outbound },
+    routes,
   })
 }
 

@@ -27,6 +27,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::respond;
+use crate::routing::Router;
 use crate::slot::Instance;
 use crate::slot::WorkerSlot;
 
@@ -41,47 +42,45 @@ where
   response.map(|body| body.map_err(|e| Box::new(e) as _).boxed())
 }
 
-/// The workers a server serves, and how many isolates they may keep resident in all.
+/// The workers a server serves, how requests find them, and how many isolates they may keep
+/// resident in all.
 #[derive(Clone)]
 pub struct Workers {
-  slots: Arc<Vec<Arc<WorkerSlot>>>,
+  router: Arc<Router>,
   max_resident: usize,
 }
 
 impl Workers {
   /// `max_resident` bounds the isolates of all workers together: to start one more, the
   /// least recently used worker is evicted (its isolates stopped).
-  pub fn new(slots: Vec<WorkerSlot>, max_resident: usize) -> Workers {
-    Workers { slots: Arc::new(slots.into_iter().map(Arc::new).collect()), max_resident: max_resident.max(1) }
+  /// `domain`: see [`Router::new`].
+  pub fn new(slots: Vec<WorkerSlot>, max_resident: usize, domain: Option<String>) -> Workers {
+    let router = Router::new(slots.into_iter().map(Arc::new).collect(), domain);
+    Workers { router: Arc::new(router), max_resident: max_resident.max(1) }
   }
 
   /// Makes room for `slot` to start an isolate, evicting least recently used workers.
   pub async fn make_room(&self, slot: &Arc<WorkerSlot>) {
     loop {
-      let resident: usize = self.slots.iter().map(|s| s.resident()).sum();
+      let resident: usize = self.iter().map(|s| s.resident()).sum();
       if resident < self.max_resident {
         return;
       }
       let victim =
-        self.slots.iter().filter(|s| s.resident() > 0 && !Arc::ptr_eq(s, slot)).min_by_key(|s| s.last_used());
+        self.iter().filter(|s| s.resident() > 0 && !Arc::ptr_eq(s, slot)).min_by_key(|s| s.last_used());
       let Some(victim) = victim else { return };
       tracing::debug!(worker = victim.name(), "evicted to make room");
       victim.evict().await;
     }
   }
 
-  /// The worker for `host`: with one worker, that one; with several, the one whose name is
-  /// the host's first label (`hello.localhost:8787` → `hello`).
-  pub fn route(&self, host: &str) -> Option<&Arc<WorkerSlot>> {
-    if let [only] = self.slots.as_slice() {
-      return Some(only);
-    }
-    let label = host.split(['.', ':']).next().unwrap_or("").to_ascii_lowercase();
-    self.slots.iter().find(|slot| slot.name() == label)
+  /// The worker for a request to `host` and `path` (see [`Router::route`]).
+  pub fn route(&self, host: &str, path: &str) -> Option<&Arc<WorkerSlot>> {
+    self.router.route(host, path)
   }
 
   pub fn iter(&self) -> impl Iterator<Item = &Arc<WorkerSlot>> {
-    self.slots.iter()
+    self.router.slots().iter()
   }
 }
 
@@ -108,8 +107,10 @@ pub async fn serve(listener: TcpListener, workers: Workers, shutdown: impl Futur
     let _ = stream.set_nodelay(true);
     let workers = workers.clone();
     let service = hyper::service::service_fn(move |request| handle(workers.clone(), peer, request));
-    let connection =
-      hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    // HTTP/1.1, or HTTP/2 with prior knowledge (h2c), on the same port.
+    let connection = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+      .serve_connection(TokioIo::new(stream), service)
+      .into_owned();
     let connection = graceful.watch(connection);
     tokio::spawn(async move {
       if let Err(e) = connection.await {
@@ -141,7 +142,7 @@ async fn handle(
     .or_else(|| request.uri().authority().map(|a| a.as_str()))
     .unwrap_or("localhost")
     .to_owned();
-  let (name, mut response) = match workers.route(&host) {
+  let (name, mut response) = match workers.route(&host, &path) {
     Some(slot) => (slot.name().to_owned(), run(&workers, slot, &request_id, &host, &path, request).await),
     None => ("-".to_owned(), boxed(respond::unknown_host(&request_id, &host))),
   };

@@ -149,7 +149,7 @@ impl WorkerSlot {
   }
 
   async fn start(&self) -> Result<Instance, LoadError> {
-    let LoadedWorker { bundle, options } = &self.worker;
+    let LoadedWorker { bundle, options, .. } = &self.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
         Instance::Local(pool.start(bundle.clone(), options.clone(), self.console.clone()).await?)
@@ -219,7 +219,7 @@ mod tests {
         counter.fetch_add(1, Ordering::SeqCst);
       }
     });
-    let worker = LoadedWorker { bundle, options: WorkerOptions::default() };
+    let worker = LoadedWorker { bundle, options: WorkerOptions::default(), routes: Vec::new() };
     let slot = Arc::new(WorkerSlot::new(worker, Runner::Pool(IsolatePool::new(1, 128)), console, 4));
     let starts: Vec<_> = (0..16)
       .map(|_| {

@@ -157,10 +157,18 @@ impl DevServer {
     paths: &[&Path],
     args: &[&str],
   ) -> Result<DevServer, Failed> {
+    Self::spawn(command.arg("dev").args(paths).args(args))
+  }
+
+  /// Starts `edge node <args> --listen 127.0.0.1:0`.
+  pub fn try_start_node(args: &[&std::ffi::OsStr]) -> Result<DevServer, Failed> {
+    Self::spawn(Command::new(edge_bin()).arg("node").args(args))
+  }
+
+  /// Runs `command` (an `edge` command line) with `--listen 127.0.0.1:0` and waits for the
+  /// URL it prints.
+  fn spawn(command: &mut Command) -> Result<DevServer, Failed> {
     let mut child = command
-      .arg("dev")
-      .args(paths)
-      .args(args)
       .args(["--listen", "127.0.0.1:0"])
       .env("EDGE_LOG", "info")
       .stdin(Stdio::null())
@@ -183,7 +191,8 @@ impl DevServer {
     std::thread::spawn(move || {
       for line in BufReader::new(stdout).lines().map_while(Result::ok) {
         if let Some(at) = line.find("http://") {
-          let _ = url_tx.send(line[at..].trim().to_string());
+          let url = line[at..].split_whitespace().next().unwrap_or_default();
+          let _ = url_tx.send(url.to_string());
         }
       }
     });

@@ -16,7 +16,7 @@ use http::Response;
 use http::StatusCode;
 
 /// The response header that carries a request's id.
-pub const REQUEST_ID_HEADER: &str = "x-edge-request-id";
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// A short id, unique within this process and unlikely to repeat across processes.
 pub fn request_id() -> String {

@@ -90,7 +90,7 @@ async fn a_handler_returning_a_non_response_gets_500_and_a_log_line() {
   let server = DevServer::start(&sample("throws"));
   let reply = get(&server.at("/not-a-response")).await;
   assert_eq!(reply.status, 500);
-  let id = reply.header("x-edge-request-id");
+  let id = reply.header("x-request-id");
   assert!(reply.body.contains(id), "{}", reply.body);
   assert!(
     !reply.body.contains("hello"),

@@ -27,7 +27,7 @@ async fn a_single_module_file_can_be_served() {
 async fn each_request_is_logged_with_its_id_method_path_and_status() {
   let server = DevServer::start(&sample("hello"));
   let reply = get(&server.at("/logged?x=1")).await;
-  let id = reply.header("x-edge-request-id").to_string();
+  let id = reply.header("x-request-id").to_string();
   server.log.wait_for(&[&id, "GET /logged?x=1 200", "worker=\"hello\""]);
 }
 

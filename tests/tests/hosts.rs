@@ -23,7 +23,7 @@ async fn failures_and_limits_answer_as_in_process() {
   let server = hosted(&[sample("throws"), fixture("hogs")]);
   let thrown = send(on(&server, "throws.localhost", "/boom")).await;
   assert_eq!(thrown.status, 500);
-  let id = thrown.header("x-edge-request-id").to_string();
+  let id = thrown.header("x-request-id").to_string();
   assert!(!thrown.body.contains("secret-token-123"), "{}", thrown.body);
   server.log.wait_for(&[&id, "uncaught exception", "secret-token-123 broke at /boom"]);
 

@@ -45,7 +45,7 @@ async fn hogs_get_503_while_hello_keeps_answering() {
     let reply = send(on_host(&server, "hogs.localhost", path)).await;
     assert_eq!(reply.status, 503, "{path}: {}", reply.body);
     assert!(reply.body.contains(limit), "{path}: {}", reply.body);
-    let id = reply.header("x-edge-request-id").to_string();
+    let id = reply.header("x-request-id").to_string();
     server.log.wait_for(&[&id, limit, "worker=\"hogs\""]);
     // The retired isolate is replaced: the same worker serves again.
     let after = send(on_host(&server, "hogs.localhost", "/ok")).await;

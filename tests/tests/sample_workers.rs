@@ -10,7 +10,7 @@ async fn hello_answers_with_its_greeting() {
   assert_eq!(reply.status, 200);
   assert_eq!(reply.body, "Hello from the edge!\n");
   assert_eq!(reply.header("content-type"), "text/plain;charset=UTF-8");
-  assert_eq!(reply.header("x-edge-request-id").len(), 16, "every response carries its request id");
+  assert_eq!(reply.header("x-request-id").len(), 16, "every response carries its request id");
 }
 
 #[tokio::test]
@@ -101,7 +101,7 @@ async fn throws_gives_500_with_request_id_and_logs_the_stack() {
   let server = DevServer::start(&sample("throws"));
   let reply = get(&server.at("/boom")).await;
   assert_eq!(reply.status, 500);
-  let id = reply.header("x-edge-request-id").to_string();
+  let id = reply.header("x-request-id").to_string();
   assert!(reply.body.contains(&id), "the body names the request id: {}", reply.body);
   assert!(!reply.body.contains("secret-token-123"), "no exception details reach the client: {}", reply.body);
   assert!(!reply.body.contains("worker.js"), "no stack reaches the client: {}", reply.body);

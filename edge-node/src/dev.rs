@@ -1,4 +1,5 @@
-//! `edge dev`: serve workers from folders or files on this machine.
+//! `edge dev`: serve workers from folders or files on this machine; and the serving loop it
+//! shares with `edge node` ([`serve_workers`], configured by [`ServeOptions`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,9 +16,9 @@ use crate::server::Workers;
 use crate::slot::Runner;
 use crate::slot::WorkerSlot;
 
-/// How `edge dev` runs workers.
+/// How `edge dev` and `edge node` run workers.
 #[derive(Clone, Debug)]
-pub struct DevOptions {
+pub struct ServeOptions {
   /// Default limits; a worker's `edge.toml` may override them.
   pub limits: Limits,
   /// Pre-warmed isolates kept ready for cold starts.
@@ -32,7 +33,7 @@ pub struct DevOptions {
 }
 
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
-pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &DevOptions) -> anyhow::Result<()> {
+pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
   serve_workers("edge dev", paths, listen, options, None).await
 }
 
@@ -42,7 +43,7 @@ pub async fn serve_workers(
   command: &str,
   paths: &[PathBuf],
   listen: SocketAddr,
-  options: &DevOptions,
+  options: &ServeOptions,
   domain: Option<String>,
 ) -> anyhow::Result<()> {
   let limits = &options.limits;

@@ -146,7 +146,7 @@ fn main() -> ExitCode {
         limits,
       } => {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let options = dev::DevOptions {
+        let options = dev::ServeOptions {
           limits: limits.into(),
           warm_isolates,
           isolates_per_worker: isolates_per_worker.unwrap_or(cores),

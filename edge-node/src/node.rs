@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use crate::config::NodeConfig;
 use crate::dev::serve_workers;
-use crate::dev::DevOptions;
+use crate::dev::ServeOptions;
 
 /// Serves the workers of `config` until Ctrl-C or SIGTERM.
 pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
@@ -21,7 +21,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     );
   }
   let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-  let options = DevOptions {
+  let options = ServeOptions {
     limits: config.limits.clone(),
     warm_isolates: config.warm_isolates,
     isolates_per_worker: config.isolates_per_worker.unwrap_or(cores),

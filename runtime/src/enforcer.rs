@@ -93,6 +93,15 @@ impl Control {
     }
   }
 
+  /// The CPU time spent so far in the current entry (zero outside one).
+  pub fn spent_in_entry(&self) -> Duration {
+    let Some(clock) = self.clock.get() else { return Duration::ZERO };
+    match self.state.lock().unwrap().entry {
+      Some(entry) => clock.own_now().saturating_sub(entry.cpu_at_entry),
+      None => Duration::ZERO,
+    }
+  }
+
   /// Stops the isolate for `reason` (the first reason wins).
   pub fn trip(&self, reason: Termination) {
     {

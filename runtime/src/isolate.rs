@@ -37,6 +37,7 @@ use crate::limits::Termination;
 use crate::ops;
 use crate::startup;
 use crate::worker::ConsoleFn;
+use crate::worker::ConsoleLine;
 use crate::worker::WorkerOptions;
 
 /// What turns a prepared isolate into one worker's isolate.
@@ -46,7 +47,14 @@ pub(crate) struct Assignment {
   pub console: ConsoleFn,
   pub requests: mpsc::UnboundedReceiver<ops::Message>,
   /// Answers once the worker's module is evaluated and its handler found.
-  pub ready: oneshot::Sender<Result<(), LoadError>>,
+  pub ready: oneshot::Sender<Result<Loaded, LoadError>>,
+}
+
+/// What a successful load measured.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Loaded {
+  /// The engine's heap after the worker's module was evaluated.
+  pub heap_bytes: usize,
 }
 
 /// Told whether a pooled isolate is ready for an assignment.
@@ -212,6 +220,8 @@ async fn run(isolate: Prepared, assignment: Assignment, control: &Arc<Control>) 
     Some(reason) => Err(LoadError::Terminated(reason)),
     None => loaded,
   };
+  let loaded =
+    loaded.map(|()| Loaded { heap_bytes: js.v8_isolate().get_heap_statistics().total_heap_size() });
   let failed = loaded.is_err();
   let _ = ready.send(loaded);
   if failed {
@@ -249,7 +259,11 @@ fn give_state(
   state.put(ops::Exchanges::default());
   state.put(ops::EnvJson(env));
   let name = bundle.name.clone();
-  state.put(ops::ConsoleSink(Box::new(move |level, text| console(&name, level, text))));
+  state.put(ops::ConsoleSink(Box::new(move |request_id, level, text| {
+    console(&ConsoleLine { worker: &name, request_id, level, text })
+  })));
+  let turn = control.clone();
+  state.put(ops::TurnCpu(Box::new(move || turn.spent_in_entry())));
   state.put(permissions);
   let subrequests = control.clone();
   state.put(ops::SubrequestLimit {

@@ -45,13 +45,16 @@ pub struct Incoming {
   pub headers: Vec<(ByteString, ByteString)>,
   pub body: Option<BodyChunks>,
   pub reply: oneshot::Sender<Outcome>,
+  /// The host's id for the request, given to `console.*` output it causes.
+  pub request_id: Option<Arc<str>>,
 }
 
 /// What the worker made of one request.
 #[derive(Debug)]
 pub enum Outcome {
-  /// A response head; when `body` is `Some`, its chunks follow on that channel.
-  Response { status: u16, headers: Vec<(ByteString, ByteString)>, body: ResponseBodySource },
+  /// A response head; when `body` is `Some`, its chunks follow on that channel. `cpu` is the
+  /// CPU time spent in JavaScript for the request until its head was ready.
+  Response { status: u16, headers: Vec<(ByteString, ByteString)>, body: ResponseBodySource, cpu: Duration },
   /// The handler failed before a response head was ready.
   Failed(Failure),
 }
@@ -106,12 +109,28 @@ struct Exchange {
   /// Whether this request's JavaScript showed activity (an op about it) in the current
   /// turn of the event loop.
   active: bool,
+  request_id: Option<Arc<str>>,
 }
 
 impl Exchanges {
   /// The most CPU time any open request has used so far.
   pub fn max_cpu(&self) -> Duration {
     self.open.values().map(|e| e.cpu).max().unwrap_or_default()
+  }
+
+  /// The request that output in this turn belongs to: the only one open, or else the only
+  /// one active in the turn (requests of one isolate interleave; when several are active
+  /// the output is not attributed).
+  pub fn current_request_id(&self) -> Option<Arc<str>> {
+    let mut open = self.open.values();
+    if let (Some(only), None) = (open.next(), open.next()) {
+      return only.request_id.clone();
+    }
+    let mut active = self.open.values().filter(|e| e.active);
+    match (active.next(), active.next()) {
+      (Some(only), None) => only.request_id.clone(),
+      _ => None,
+    }
   }
 
   /// Charges `cpu` (one turn of the event loop) to the open requests that were active in
@@ -136,9 +155,12 @@ pub struct SubrequestLimit {
 /// The worker's `env` bindings as a JSON text, parsed once by JS at start-up.
 pub struct EnvJson(pub String);
 
-/// A function that receives `console.*` output: (level 0 debug, 1 log/info, 2 warn,
-/// 3+ error; text).
-pub type PrintFn = Box<dyn Fn(u32, &str)>;
+/// A function that receives `console.*` output: (the id of the request it belongs to, when
+/// known; level 0 debug, 1 log/info, 2 warn, 3+ error; text).
+pub type PrintFn = Box<dyn Fn(Option<&str>, u32, &str)>;
+
+/// The CPU time spent so far in the turn of the event loop now running.
+pub struct TurnCpu(pub Box<dyn Fn() -> Duration>);
 
 /// Where this isolate's `console.*` output goes.
 pub struct ConsoleSink(pub PrintFn);
@@ -156,6 +178,13 @@ fn exchange(state: &mut OpState, id: u32) -> Result<&mut Exchange, JsErrorBox> {
     .ok_or_else(|| JsErrorBox::type_error(format!("request {id} is no longer open")))?;
   exchange.active = true;
   Ok(exchange)
+}
+
+/// CPU time of request `id` so far: the turns charged to it, and the one now running.
+fn cpu_so_far(state: &mut OpState, id: u32) -> Duration {
+  let turn = state.try_borrow::<TurnCpu>().map(|t| (t.0)()).unwrap_or_default();
+  let charged = state.borrow::<Exchanges>().open.get(&id).map(|e| e.cpu).unwrap_or_default();
+  charged + turn
 }
 
 fn reply(state: &mut OpState, id: u32, outcome: Outcome) -> Result<(), JsErrorBox> {
@@ -201,6 +230,7 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
       cpu: Duration::ZERO,
       subrequests: 0,
       active: true,
+      request_id: incoming.request_id,
     },
   );
   Some(RequestHead(id, incoming.method, incoming.url, incoming.headers, has_body))
@@ -255,7 +285,8 @@ pub fn op_edge_respond_text(
   #[string] body: String,
 ) -> Result<(), JsErrorBox> {
   let body = ResponseBodySource::Full(Bytes::from(body));
-  reply(state, id, Outcome::Response { status, headers, body })
+  let cpu = cpu_so_far(state, id);
+  reply(state, id, Outcome::Response { status, headers, body, cpu })
 }
 
 /// Sends a complete response whose body is bytes.
@@ -268,7 +299,8 @@ pub fn op_edge_respond_bytes(
   #[buffer] body: JsBuffer,
 ) -> Result<(), JsErrorBox> {
   let body = ResponseBodySource::Full(Bytes::copy_from_slice(&body));
-  reply(state, id, Outcome::Response { status, headers, body })
+  let cpu = cpu_so_far(state, id);
+  reply(state, id, Outcome::Response { status, headers, body, cpu })
 }
 
 /// Sends a response without a body.
@@ -279,7 +311,8 @@ pub fn op_edge_respond_empty(
   #[smi] status: u16,
   #[serde] headers: Vec<(ByteString, ByteString)>,
 ) -> Result<(), JsErrorBox> {
-  reply(state, id, Outcome::Response { status, headers, body: ResponseBodySource::Empty })
+  let cpu = cpu_so_far(state, id);
+  reply(state, id, Outcome::Response { status, headers, body: ResponseBodySource::Empty, cpu })
 }
 
 /// Sends a response head whose body follows through `op_edge_body_write`.
@@ -294,7 +327,8 @@ pub fn op_edge_respond_stream(
   let completed = Arc::new(AtomicBool::new(false));
   exchange(state, id)?.sink = Some((sink, completed.clone()));
   let body = ResponseBodySource::Stream(chunks, completed);
-  reply(state, id, Outcome::Response { status, headers, body })
+  let cpu = cpu_so_far(state, id);
+  reply(state, id, Outcome::Response { status, headers, body, cpu })
 }
 
 /// Writes one chunk of a streamed response. Resolves `false` when the client has gone,
@@ -381,8 +415,9 @@ pub fn op_edge_env(state: &mut OpState) -> String {
 /// Writes `console.*` output to the host.
 #[op2(fast)]
 pub fn op_edge_print(state: &mut OpState, #[smi] level: u32, #[string] text: &str) {
+  let request_id = state.try_borrow::<Exchanges>().and_then(Exchanges::current_request_id);
   match state.try_borrow::<ConsoleSink>() {
-    Some(sink) => (sink.0)(level, text),
+    Some(sink) => (sink.0)(request_id.as_deref(), level, text),
     None => eprint!("{text}"),
   }
 }

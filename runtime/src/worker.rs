@@ -44,24 +44,44 @@ pub struct WorkerRequest {
   pub headers: http::HeaderMap,
   /// `None` for a request without a body.
   pub body: Option<RequestBody>,
+  /// The host's id for the request; `console.*` output it causes carries it.
+  pub request_id: Option<String>,
 }
 
-/// Where the worker's `console.*` output goes: (worker name, level, text).
-/// Levels: 0 debug, 1 log/info, 2 warn, 3 error.
-pub type ConsoleFn = Arc<dyn Fn(&str, u32, &str) + Send + Sync>;
+/// One call of a worker's `console.*`.
+#[derive(Clone, Copy, Debug)]
+pub struct ConsoleLine<'a> {
+  pub worker: &'a str,
+  /// The request the output belongs to, when the isolate can tell (the only request open,
+  /// or the only one active in the turn of the event loop that printed).
+  pub request_id: Option<&'a str>,
+  /// 0 debug, 1 log/info, 2 warn, 3 error.
+  pub level: u32,
+  pub text: &'a str,
+}
 
-/// The default console: the host's `tracing` log, under the target `worker`.
+/// Where the worker's `console.*` output goes.
+pub type ConsoleFn = Arc<dyn Fn(&ConsoleLine) + Send + Sync>;
+
+/// The default console: the host's `tracing` log, under the target `worker`, with the
+/// worker's name and the request id as fields.
 pub fn log_console() -> ConsoleFn {
-  Arc::new(|worker: &str, level: u32, text: &str| {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    match level {
-      0 => tracing::debug!(target: "worker", worker, "{text}"),
-      1 => tracing::info!(target: "worker", worker, "{text}"),
-      2 => tracing::warn!(target: "worker", worker, "{text}"),
-      _ => tracing::error!(target: "worker", worker, "{text}"),
+  Arc::new(|line: &ConsoleLine| {
+    let text = line.text.strip_suffix('\n').unwrap_or(line.text);
+    let (worker, request_id) = (line.worker, line.request_id.unwrap_or("-"));
+    match line.level {
+      0 => tracing::debug!(target: "worker", worker, request_id, "{text}"),
+      1 => tracing::info!(target: "worker", worker, request_id, "{text}"),
+      2 => tracing::warn!(target: "worker", worker, request_id, "{text}"),
+      _ => tracing::error!(target: "worker", worker, request_id, "{text}"),
     }
   })
 }
+
+/// The CPU time a request spent in JavaScript until its response head was ready; in the
+/// extensions of every response [`WorkerHandle::fetch`] returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTime(pub std::time::Duration);
 
 /// A running worker. Cheap to clone and `Send`; the isolate stays on its own thread and
 /// stops once every handle is dropped.
@@ -75,6 +95,8 @@ pub struct WorkerHandle {
   limits: Arc<Limits>,
   /// Requests sent to the isolate that have not got their response head yet.
   in_flight: Arc<AtomicUsize>,
+  /// The engine's heap once the worker's module was evaluated.
+  heap_bytes: usize,
 }
 
 /// Counts a request as in flight until dropped.
@@ -122,10 +144,10 @@ impl WorkerHandle {
     if isolate.assign.send(assignment).is_err() {
       return Err(LoadError::Isolate("the isolate stopped before it got its worker".into()));
     }
-    match ready_rx.await {
+    let loaded = match ready_rx.await {
       Ok(result) => result?,
       Err(_) => return Err(LoadError::Isolate("the isolate thread stopped while loading".into())),
-    }
+    };
     Ok(WorkerHandle {
       name,
       inbox,
@@ -133,12 +155,19 @@ impl WorkerHandle {
       control: isolate.control,
       limits,
       in_flight: Arc::default(),
+      heap_bytes: loaded.heap_bytes,
     })
   }
 
   /// The worker's name.
   pub fn name(&self) -> &str {
     &self.name
+  }
+
+  /// The engine's heap size measured right after the worker's module was evaluated: what
+  /// keeping this isolate resident costs, as the engine counts it.
+  pub fn memory_bytes(&self) -> usize {
+    self.heap_bytes
   }
 
   /// The limits the worker runs under.
@@ -199,6 +228,7 @@ impl WorkerHandle {
       headers,
       body: request.body.map(|b| b.0),
       reply,
+      request_id: request.request_id.map(Arc::from),
     };
     if let Some(reason) = self.control.tripped() {
       return Err(WorkerError::Terminated(reason));
@@ -213,7 +243,11 @@ impl WorkerHandle {
       }
     };
     match outcome {
-      ops::Outcome::Response { status, headers, body } => build_response(status, headers, body),
+      ops::Outcome::Response { status, headers, body, cpu } => {
+        let mut response = build_response(status, headers, body)?;
+        response.extensions_mut().insert(CpuTime(cpu));
+        Ok(response)
+      }
       ops::Outcome::Failed(failure) => Err(match failure {
         ops::Failure::Exception { message, stack } => WorkerError::Exception { message, stack },
         ops::Failure::NotAResponse { returned } => WorkerError::NotAResponse { returned },

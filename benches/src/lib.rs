@@ -19,10 +19,11 @@ pub fn get(path: &str) -> WorkerRequest {
     url: format!("http://bench.localhost{path}"),
     headers: http::HeaderMap::new(),
     body: None,
+    request_id: None,
   }
 }
 
 /// A console that discards worker output.
 pub fn quiet() -> edge_runtime::ConsoleFn {
-  std::sync::Arc::new(|_: &str, _: u32, _: &str| {})
+  std::sync::Arc::new(|_: &edge_runtime::ConsoleLine| {})
 }

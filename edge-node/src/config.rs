@@ -2,11 +2,19 @@
 //!
 //! ```toml
 //! listen = "0.0.0.0:8080"          # worker traffic: HTTP/1.1 and h2c
+//! admin_listen = "127.0.0.1:8788"  # /metrics, /healthz, /readyz
 //! domain = "edge.example.net"      # <worker>.<domain> reaches a worker
 //! workers_dir = "/srv/workers"     # every subfolder is a worker (relative to this file)
 //! warm_isolates = 4
-//! max_resident = 1000
-//! recycle_hosts_after = 250        # isolates in host processes (bounds the quickjs leak)
+//! cache_mb = 2048                  # warm-worker cache: measured isolate memory
+//! idle_timeout_secs = 300          # evict a worker idle this long
+//! log_format = "json"              # or "human"
+//! [tls]
+//! listen = "0.0.0.0:8443"
+//! certificates = [
+//!   { cert = "certs/example.com.pem", key = "certs/example.com.key" },
+//!   { cert = "certs/wildcard.edge.example.net.pem", key = "certs/wildcard.key" },
+//! ]
 //! [limits]                         # defaults of every worker; edge.toml may override
 //! cpu_ms = 50
 //! ```
@@ -16,9 +24,12 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use edge_runtime::Limits;
 use serde::Deserialize;
+
+use crate::tls::CertificateFiles;
 
 /// The configuration of a node.
 #[derive(Clone, Debug, Deserialize)]
@@ -27,10 +38,15 @@ pub struct NodeConfig {
   /// Address for worker traffic (HTTP/1.1 and HTTP/2 with prior knowledge). Default
   /// `127.0.0.1:8080`.
   pub listen: SocketAddr,
+  /// Address of the admin listener (`/metrics`, `/healthz`, `/readyz`). Default
+  /// `127.0.0.1:8788`. Keep it off the public network.
+  pub admin_listen: SocketAddr,
+  /// Worker traffic over TLS (HTTP/2 by ALPN, or HTTP/1.1). Default: none.
+  pub tls: Option<TlsConfig>,
   /// The node's domain: `<worker>.<domain>` reaches a worker. Default `edge.localhost`.
   pub domain: String,
   /// A folder whose every subfolder is a worker to serve; relative paths are relative to the
-  /// config file. Default: none.
+  /// config file. SIGHUP reads it again. Default: none.
   pub workers_dir: Option<PathBuf>,
   /// Default limits of every worker (a worker's `edge.toml` may override them).
   pub limits: Limits,
@@ -38,25 +54,60 @@ pub struct NodeConfig {
   pub warm_isolates: usize,
   /// The most isolates one busy worker may use. Default: one per core.
   pub isolates_per_worker: Option<usize>,
-  /// The most isolates of all workers together; beyond it the least recently used worker is
-  /// evicted. Default 1000.
-  pub max_resident: usize,
+  /// Capacity of the warm-worker cache, in MiB of measured isolate memory; beyond it the
+  /// least recently used worker is evicted. At least `limits.memory_mb` times
+  /// `isolates_per_worker`, so that any one worker fits. Default 2048.
+  pub cache_mb: u64,
+  /// A worker that gets no request for this many seconds is evicted. Default 300.
+  pub idle_timeout_secs: u64,
   /// Run isolates in host processes, each retired after creating this many isolates.
   /// Default: none (isolates in the node's process).
   pub recycle_hosts_after: Option<u64>,
+  /// How long requests in flight may take to finish on shutdown, in seconds. Default 10.
+  pub drain_timeout_secs: u64,
+  /// `human` (default) or `json`: one object per line.
+  pub log_format: LogFormat,
+}
+
+/// The TLS listener.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+  /// Address for worker traffic over TLS, for example `0.0.0.0:8443`.
+  pub listen: SocketAddr,
+  /// Certificates with their keys (PEM); the one whose names cover the client's SNI name
+  /// answers, the first one when none does. Relative paths are relative to the config file.
+  /// SIGHUP reads them again.
+  pub certificates: Vec<CertificateFiles>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+  /// One readable line per event.
+  #[default]
+  Human,
+  /// One JSON object per line, fields at the top level.
+  Json,
 }
 
 impl Default for NodeConfig {
   fn default() -> Self {
     NodeConfig {
       listen: "127.0.0.1:8080".parse().expect("valid address"),
+      admin_listen: "127.0.0.1:8788".parse().expect("valid address"),
+      tls: None,
       domain: "edge.localhost".into(),
       workers_dir: None,
       limits: Limits::default(),
       warm_isolates: 2,
       isolates_per_worker: None,
-      max_resident: 1000,
+      cache_mb: 2048,
+      idle_timeout_secs: 300,
       recycle_hosts_after: None,
+      drain_timeout_secs: 10,
+      log_format: LogFormat::Human,
     }
   }
 }
@@ -77,13 +128,57 @@ impl NodeConfig {
       std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
     let mut config: NodeConfig = toml::from_str(&text)
       .map_err(|e| ConfigError::Invalid { path: path.into(), message: e.to_string() })?;
-    config.limits.validate().map_err(|message| ConfigError::Invalid { path: path.into(), message })?;
-    if let Some(dir) = &config.workers_dir {
-      if dir.is_relative() {
-        let base = path.parent().unwrap_or(Path::new("."));
-        config.workers_dir = Some(base.join(dir));
+    let base = path.parent().unwrap_or(Path::new("."));
+    let relative = |p: &mut PathBuf| {
+      if p.is_relative() {
+        *p = base.join(&*p);
+      }
+    };
+    if let Some(dir) = &mut config.workers_dir {
+      relative(dir);
+    }
+    if let Some(tls) = &mut config.tls {
+      for files in &mut tls.certificates {
+        relative(&mut files.cert);
+        relative(&mut files.key);
       }
     }
+    config.validate().map_err(|message| ConfigError::Invalid { path: path.into(), message })?;
     Ok(config)
   }
+
+  /// Checks the settings that depend on each other (also after flags have overridden them).
+  pub fn validate(&self) -> Result<(), String> {
+    self.limits.validate()?;
+    let per_worker = self.isolates_per_worker.unwrap_or_else(cores) as u64;
+    let needed = self.limits.memory_mb * per_worker;
+    if self.cache_mb < needed {
+      return Err(format!(
+        "cache_mb = {} cannot hold one worker: it must be at least limits.memory_mb ({}) times isolates_per_worker ({per_worker}) = {needed}",
+        self.cache_mb, self.limits.memory_mb
+      ));
+    }
+    if self.idle_timeout_secs == 0 {
+      return Err("idle_timeout_secs must be at least 1".into());
+    }
+    if let Some(tls) = &self.tls {
+      if tls.certificates.is_empty() {
+        return Err("tls.certificates: at least one certificate is needed".into());
+      }
+    }
+    Ok(())
+  }
+
+  pub fn idle_timeout(&self) -> Duration {
+    Duration::from_secs(self.idle_timeout_secs)
+  }
+
+  pub fn drain_timeout(&self) -> Duration {
+    Duration::from_secs(self.drain_timeout_secs)
+  }
+}
+
+/// The number of cores, the default of `isolates_per_worker`.
+pub fn cores() -> usize {
+  std::thread::available_parallelism().map_or(1, |n| n.get())
 }

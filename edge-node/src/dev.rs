@@ -1,20 +1,28 @@
-//! `edge dev`: serve workers from folders or files on this machine; and the serving loop it
-//! shares with `edge node` ([`serve_workers`], configured by [`ServeOptions`]).
+//! `edge dev`: serve workers from folders or files on this machine; and the start-up that
+//! it shares with `edge node` ([`start_node`], configured by [`ServeOptions`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use edge_runtime::IsolatePool;
 use edge_runtime::Limits;
 use tokio::net::TcpListener;
 
+use crate::cache::CacheSettings;
+use crate::cache::WarmCache;
+use crate::catalog;
+use crate::catalog::Deployment;
 use crate::fleet::Fleet;
-use crate::manifest;
+use crate::manifest::LoadedWorker;
+use crate::metrics::Metrics;
+use crate::routing::Router;
 use crate::server;
-use crate::server::Workers;
+use crate::server::Listeners;
+use crate::server::Node;
 use crate::slot::Runner;
-use crate::slot::WorkerSlot;
 
 /// How `edge dev` and `edge node` run workers.
 #[derive(Clone, Debug)]
@@ -25,27 +33,48 @@ pub struct ServeOptions {
   pub warm_isolates: usize,
   /// The most isolates one worker may use when all are busy.
   pub isolates_per_worker: usize,
-  /// The most isolates of all workers together; the least recently used worker is evicted.
-  pub max_resident: usize,
+  /// Capacity of the warm-worker cache, in MiB of measured isolate memory.
+  pub cache_mb: u64,
+  /// A worker idle this long is evicted.
+  pub idle_timeout: Duration,
   /// Run isolates in host processes retired after creating this many isolates (bounds the
   /// quickjs engine's per-isolate leak); `None` runs them in this process.
   pub recycle_hosts_after: Option<u64>,
+  /// How long requests in flight may take to finish on shutdown.
+  pub drain_timeout: Duration,
 }
 
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
-  serve_workers("edge dev", paths, listen, options, None).await
+  let workers = catalog::load_all(paths, &options.limits)?;
+  let node = start_node(options, workers, None, true).await?;
+  let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+  let address = http.local_addr()?;
+  let names: Vec<String> = node.router().deployments().iter().map(|d| d.name().to_owned()).collect();
+  // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
+  if let [name] = names.as_slice() {
+    println!("edge dev: serving worker {name} on http://{address}");
+  } else {
+    println!(
+      "edge dev: serving workers {} (by host: <name>.localhost) on http://{address}",
+      names.join(", ")
+    );
+  }
+  let listeners = Listeners { http, tls: None, admin: None };
+  server::serve(node.clone(), listeners, options.drain_timeout, shutdown_signal()).await;
+  node.cache().retire_all().await;
+  Ok(())
 }
 
-/// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM;
-/// `domain` as in [`crate::routing::Router::new`]. Shared by `edge dev` and `edge node`.
-pub async fn serve_workers(
-  command: &str,
-  paths: &[PathBuf],
-  listen: SocketAddr,
+/// Builds a node for `workers`. With `boot`, each is booted now (and stays in the cache), so
+/// that a broken one fails the start with its error; otherwise a worker boots on its first
+/// request. `domain` as in [`Router::new`].
+pub async fn start_node(
   options: &ServeOptions,
+  workers: Vec<LoadedWorker>,
   domain: Option<String>,
-) -> anyhow::Result<()> {
+  boot: bool,
+) -> anyhow::Result<Arc<Node>> {
   let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
   let runner = match options.recycle_hosts_after {
@@ -55,46 +84,23 @@ pub async fn serve_workers(
       Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?)
     }
   };
-  let mut slots = Vec::new();
-  for path in paths {
-    let loaded = manifest::load_worker(path, limits).context("cannot read the worker")?;
-    if slots.iter().any(|s: &WorkerSlot| s.name() == loaded.bundle.name) {
-      anyhow::bail!(
-        "two workers are named {:?}; give one a different `name` in its edge.toml",
-        loaded.bundle.name
-      );
-    }
-    let slot =
-      WorkerSlot::new(loaded, runner.clone(), edge_runtime::log_console(), options.isolates_per_worker);
-    // Start each worker now, so that a broken one fails `edge dev` at once; beyond the
-    // resident limit, stop it again.
-    slot.handle().await.with_context(|| format!("cannot load worker {:?}", slot.name()))?;
-    if slots.len() >= options.max_resident {
-      slot.shutdown().await;
-    }
-    slots.push(slot);
+  let metrics = Arc::new(Metrics::new());
+  let settings = CacheSettings {
+    capacity_bytes: options.cache_mb.saturating_mul(1024 * 1024),
+    idle_timeout: options.idle_timeout,
+    isolates_per_worker: options.isolates_per_worker,
+  };
+  let cache = WarmCache::new(settings, runner, edge_runtime::log_console(), metrics.clone());
+  let deployments: Vec<Arc<Deployment>> =
+    workers.into_iter().map(|worker| Arc::new(Deployment::new(worker, 1))).collect();
+  for deployment in deployments.iter().filter(|_| boot) {
+    cache.pick(deployment).await.with_context(|| format!("cannot load worker {:?}", deployment.name()))?;
   }
-  let names: Vec<String> = slots.iter().map(|s| s.name().to_owned()).collect();
-  let workers = Workers::new(slots, options.max_resident, domain.clone());
-  let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-  let address = listener.local_addr()?;
-  // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
-  if let Some(domain) = &domain {
-    println!("{command}: serving {} workers on http://{address} (hosts: <worker>.{domain})", names.len());
-  } else if let [name] = names.as_slice() {
-    println!("{command}: serving worker {name} on http://{address}");
-  } else {
-    println!(
-      "{command}: serving workers {} (by host: <name>.localhost) on http://{address}",
-      names.join(", ")
-    );
-  }
-  server::serve(listener, workers.clone(), shutdown_signal()).await;
-  for slot in workers.iter() {
-    slot.shutdown().await;
-  }
-  Ok(())
+  let node = Node::new(Router::new(deployments, domain), cache, metrics);
+  node.set_ready(true);
+  Ok(node)
 }
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
 pub async fn shutdown_signal() {
   let ctrl_c = async {

@@ -33,8 +33,12 @@ use tokio::net::UnixStream;
 use crate::manifest::LoadedWorker;
 use crate::wire::Failure;
 use crate::wire::HostedWorker;
+use crate::wire::Started;
+use crate::wire::CPU_HEADER;
 use crate::wire::FAILURE_HEADER;
+use crate::wire::REQUEST_ID_HEADER;
 use crate::wire::URL_HEADER;
+use edge_runtime::CpuTime;
 
 /// How long a new host may take to say it is ready.
 const HOST_START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,6 +70,7 @@ pub struct Hosted {
   running: AtomicBool,
   terminated: Mutex<Option<Termination>>,
   in_flight: Arc<AtomicUsize>,
+  memory_bytes: AtomicUsize,
 }
 
 impl Fleet {
@@ -113,6 +118,7 @@ impl Fleet {
       running: AtomicBool::new(true),
       terminated: Mutex::default(),
       in_flight: Arc::default(),
+      memory_bytes: AtomicUsize::new(0),
     });
     if host.created.load(Ordering::Relaxed) >= self.recycle_after {
       host.retiring.store(true, Ordering::Relaxed);
@@ -126,9 +132,14 @@ impl Fleet {
         return Err(e);
       }
     };
-    if let Some(failure) = failure_of(response).await {
+    if response.headers().contains_key(FAILURE_HEADER) {
+      let failure = failure_of(response).await.unwrap_or(Failure::Unavailable);
       self.release(&hosted).await;
       return Err(failure.into_load_error());
+    }
+    let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    if let Ok(started) = serde_json::from_slice::<Started>(&body) {
+      hosted.memory_bytes.store(started.memory_bytes, Ordering::Relaxed);
     }
     Ok(hosted)
   }
@@ -237,24 +248,39 @@ impl Hosted {
     *self.terminated.lock().unwrap()
   }
 
-  /// Runs one request in the hosted worker; `url` is the request's absolute URL.
+  /// The isolate's measured memory, as its host reported it.
+  pub fn memory_bytes(&self) -> usize {
+    self.memory_bytes.load(Ordering::Relaxed)
+  }
+
+  /// Runs one request in the hosted worker; `url` is the request's absolute URL. The
+  /// response carries the request's [`CpuTime`] in its extensions, as a local one does.
   pub async fn fetch(
     &self,
     request: Request<Incoming>,
     url: &str,
+    request_id: &str,
   ) -> Result<Response<Incoming>, WorkerError> {
     self.in_flight.fetch_add(1, Ordering::Relaxed);
-    let result = self.forward(request, url).await;
+    let result = self.forward(request, url, request_id).await;
     self.in_flight.fetch_sub(1, Ordering::Relaxed);
     result
   }
 
-  async fn forward(&self, request: Request<Incoming>, url: &str) -> Result<Response<Incoming>, WorkerError> {
+  async fn forward(
+    &self,
+    request: Request<Incoming>,
+    url: &str,
+    request_id: &str,
+  ) -> Result<Response<Incoming>, WorkerError> {
     let (mut parts, body) = request.into_parts();
     parts.uri = format!("/workers/{}/fetch", self.id).parse().map_err(|_| WorkerError::Unavailable)?;
     parts.version = http::Version::HTTP_11;
     if let Ok(url) = http::HeaderValue::from_str(url) {
       parts.headers.insert(URL_HEADER, url);
+    }
+    if let Ok(id) = http::HeaderValue::from_str(request_id) {
+      parts.headers.insert(REQUEST_ID_HEADER, id);
     }
     let forwarded = Request::from_parts(parts, body);
     let response = self.host.send(forwarded).await.map_err(|e| {
@@ -270,6 +296,10 @@ impl Hosted {
       }
       return Err(error);
     }
+    let mut response = response;
+    let cpu = response.headers_mut().remove(CPU_HEADER);
+    let cpu = cpu.and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).unwrap_or_default();
+    response.extensions_mut().insert(CpuTime(Duration::from_micros(cpu)));
     Ok(response)
   }
 }

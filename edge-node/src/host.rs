@@ -35,8 +35,12 @@ use tokio::net::UnixListener;
 
 use crate::wire::Failure;
 use crate::wire::HostedWorker;
+use crate::wire::Started;
+use crate::wire::CPU_HEADER;
 use crate::wire::FAILURE_HEADER;
+use crate::wire::REQUEST_ID_HEADER;
 use crate::wire::URL_HEADER;
+use edge_runtime::CpuTime;
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -103,8 +107,9 @@ async fn start(host: &Host, id: &str, request: Request<Incoming>) -> Response<Bo
   };
   match host.pool.start(bundle, options, edge_runtime::log_console()).await {
     Ok(handle) => {
+      let started = Started { memory_bytes: handle.memory_bytes() };
       host.workers.lock().unwrap().insert(id.to_owned(), handle);
-      plain(StatusCode::NO_CONTENT, "")
+      json(StatusCode::OK, &started)
     }
     Err(error) => failure(&Failure::from(&error)),
   }
@@ -126,6 +131,7 @@ async fn fetch(host: &Host, id: &str, request: Request<Incoming>) -> Response<Bo
   let (mut parts, body) = request.into_parts();
   let url =
     parts.headers.remove(URL_HEADER).and_then(|v| v.to_str().ok().map(str::to_owned)).unwrap_or_default();
+  let request_id = parts.headers.remove(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok().map(str::to_owned));
   let limit = handle.limits().request_body_bytes();
   let (body, overrun) = match body.is_end_stream() {
     true => (None, None),
@@ -134,12 +140,17 @@ async fn fetch(host: &Host, id: &str, request: Request<Incoming>) -> Response<Bo
       (Some(body), Some(overrun))
     }
   };
-  let result = handle.fetch(WorkerRequest { method: parts.method, url, headers: parts.headers, body }).await;
+  let request = WorkerRequest { method: parts.method, url, headers: parts.headers, body, request_id };
+  let result = handle.fetch(request).await;
   if overrun.is_some_and(|o| o.exceeded()) {
     return plain(StatusCode::PAYLOAD_TOO_LARGE, "");
   }
   match result {
-    Ok(response) => response.map(|body| body.map_err(|e| Box::new(e) as _).boxed()),
+    Ok(mut response) => {
+      let cpu = response.extensions().get::<CpuTime>().copied().unwrap_or_default();
+      response.headers_mut().insert(CPU_HEADER, http::HeaderValue::from(cpu.0.as_micros() as u64));
+      response.map(|body| body.map_err(|e| Box::new(e) as _).boxed())
+    }
     Err(error) => failure(&Failure::from(&error)),
   }
 }

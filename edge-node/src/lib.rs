@@ -1,18 +1,25 @@
 //! `edge-node`: the HTTP node that hosts edge workers, and the `edge` command line.
 //!
 //! Built on `edge-runtime` (one worker in one isolate); this crate owns everything around
-//! it: reading worker folders ([`manifest`]), serving HTTP ([`server`]), keeping each worker's
-//! isolate ([`slot`]), turning failures into responses ([`respond`]) and the `edge dev`
-//! command ([`dev`]).
+//! it: reading worker folders ([`manifest`]) and the node's config ([`config`]), what a node
+//! serves ([`catalog`], [`routing`]), the warm-worker cache ([`cache`]) of each worker's
+//! isolates ([`slot`]), serving HTTP and TLS ([`server`], [`tls`], [`admin`]), metrics
+//! ([`metrics`]), turning failures into responses ([`respond`]), and the `edge dev` and
+//! `edge node` commands ([`dev`], [`node`]).
 
+pub mod admin;
+pub mod cache;
+pub mod catalog;
 pub mod config;
 pub mod dev;
 pub mod fleet;
 pub mod host;
 pub mod manifest;
+pub mod metrics;
 pub mod node;
 pub mod respond;
 pub mod routing;
 pub mod server;
 pub mod slot;
+pub mod tls;
 pub mod wire;

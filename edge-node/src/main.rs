@@ -10,7 +10,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::Subcommand;
 
+use anyhow::Context as _;
+use edge_node::config::LogFormat;
+use edge_node::config::NodeConfig;
+use edge_node::config::TlsConfig;
 use edge_node::dev;
+use edge_node::tls::CertificateFiles;
 use edge_runtime::Limits;
 
 #[derive(Parser)]
@@ -38,10 +43,13 @@ enum Command {
     /// (default: one per core).
     #[arg(long, env = "EDGE_ISOLATES_PER_WORKER")]
     isolates_per_worker: Option<usize>,
-    /// The most isolates of all workers together; beyond it the least recently used worker
-    /// is evicted.
-    #[arg(long, env = "EDGE_MAX_RESIDENT", default_value_t = 1000)]
-    max_resident: usize,
+    /// Capacity of the warm-worker cache, in MiB of measured isolate memory; beyond it the
+    /// least recently used worker is evicted.
+    #[arg(long, env = "EDGE_CACHE_MB", default_value_t = NodeConfig::default().cache_mb)]
+    cache_mb: u64,
+    /// Evict a worker that got no request for this many seconds.
+    #[arg(long, env = "EDGE_IDLE_TIMEOUT_SECS", default_value_t = NodeConfig::default().idle_timeout_secs)]
+    idle_timeout_secs: u64,
     /// Run isolates in host processes, each retired (and its memory returned) after it has
     /// created this many isolates. Bounds the quickjs engine's leak per dropped isolate.
     #[arg(long, env = "EDGE_RECYCLE_HOSTS_AFTER")]
@@ -51,20 +59,7 @@ enum Command {
   },
   /// Serve every worker folder under a directory, routed by host (<worker>.<domain>) and by
   /// the route patterns of each worker's edge.toml.
-  Node {
-    /// The node's config file (node.toml); every setting has a default.
-    #[arg(long, env = "EDGE_CONFIG")]
-    config: Option<PathBuf>,
-    /// Overrides `listen`.
-    #[arg(long, env = "EDGE_LISTEN")]
-    listen: Option<SocketAddr>,
-    /// Overrides `domain`.
-    #[arg(long, env = "EDGE_DOMAIN")]
-    domain: Option<String>,
-    /// Overrides `workers_dir`.
-    #[arg(long, env = "EDGE_WORKERS_DIR")]
-    workers_dir: Option<PathBuf>,
-  },
+  Node(Box<NodeFlags>),
   /// Runs isolates for a node over a Unix socket (started by the node itself).
   #[command(hide = true)]
   IsolateHost {
@@ -75,6 +70,137 @@ enum Command {
     #[arg(long, default_value_t = Limits::default().memory_mb)]
     memory_mb: u64,
   },
+}
+
+/// `edge node`: a config file, and a flag (and an `EDGE_*` variable) for every setting in it,
+/// which overrides the file. See `edge-node/src/config.rs` for what each setting means.
+#[derive(clap::Args)]
+struct NodeFlags {
+  /// The node's config file (node.toml); every setting has a default.
+  #[arg(long, env = "EDGE_CONFIG")]
+  config: Option<PathBuf>,
+  /// Overrides `listen`.
+  #[arg(long, env = "EDGE_LISTEN")]
+  listen: Option<SocketAddr>,
+  /// Overrides `admin_listen`.
+  #[arg(long, env = "EDGE_ADMIN_LISTEN")]
+  admin_listen: Option<SocketAddr>,
+  /// Overrides `tls.listen` (then --tls-cert and --tls-key give the certificates).
+  #[arg(long, env = "EDGE_TLS_LISTEN")]
+  tls_listen: Option<SocketAddr>,
+  /// Overrides `tls.certificates`: certificate chains (PEM), one per --tls-key, in order.
+  #[arg(long, env = "EDGE_TLS_CERT", value_delimiter = ',')]
+  tls_cert: Vec<PathBuf>,
+  /// The private keys (PEM) of the --tls-cert certificates, in the same order.
+  #[arg(long, env = "EDGE_TLS_KEY", value_delimiter = ',')]
+  tls_key: Vec<PathBuf>,
+  /// Overrides `domain`.
+  #[arg(long, env = "EDGE_DOMAIN")]
+  domain: Option<String>,
+  /// Overrides `workers_dir`.
+  #[arg(long, env = "EDGE_WORKERS_DIR")]
+  workers_dir: Option<PathBuf>,
+  /// Overrides `warm_isolates`.
+  #[arg(long, env = "EDGE_WARM_ISOLATES")]
+  warm_isolates: Option<usize>,
+  /// Overrides `isolates_per_worker`.
+  #[arg(long, env = "EDGE_ISOLATES_PER_WORKER")]
+  isolates_per_worker: Option<usize>,
+  /// Overrides `cache_mb`.
+  #[arg(long, env = "EDGE_CACHE_MB")]
+  cache_mb: Option<u64>,
+  /// Overrides `idle_timeout_secs`.
+  #[arg(long, env = "EDGE_IDLE_TIMEOUT_SECS")]
+  idle_timeout_secs: Option<u64>,
+  /// Overrides `recycle_hosts_after`.
+  #[arg(long, env = "EDGE_RECYCLE_HOSTS_AFTER")]
+  recycle_hosts_after: Option<u64>,
+  /// Overrides `drain_timeout_secs`.
+  #[arg(long, env = "EDGE_DRAIN_TIMEOUT_SECS")]
+  drain_timeout_secs: Option<u64>,
+  /// Overrides `log_format`.
+  #[arg(long, env = "EDGE_LOG_FORMAT")]
+  log_format: Option<LogFormat>,
+  /// Overrides `limits.cpu_ms`.
+  #[arg(long, env = "EDGE_CPU_MS")]
+  cpu_ms: Option<u64>,
+  /// Overrides `limits.wall_ms`.
+  #[arg(long, env = "EDGE_WALL_MS")]
+  wall_ms: Option<u64>,
+  /// Overrides `limits.memory_mb`.
+  #[arg(long, env = "EDGE_MEMORY_MB")]
+  memory_mb: Option<u64>,
+  /// Overrides `limits.request_body_mb`.
+  #[arg(long, env = "EDGE_REQUEST_BODY_MB")]
+  request_body_mb: Option<u64>,
+  /// Overrides `limits.subrequests`.
+  #[arg(long, env = "EDGE_SUBREQUESTS")]
+  subrequests: Option<u32>,
+  /// Overrides `limits.startup_cpu_ms`.
+  #[arg(long, env = "EDGE_STARTUP_CPU_MS")]
+  startup_cpu_ms: Option<u64>,
+}
+
+impl NodeFlags {
+  /// The config file (or the defaults) with the flags applied.
+  fn resolve(self) -> anyhow::Result<NodeConfig> {
+    let mut c = match &self.config {
+      Some(path) => NodeConfig::load(path)?,
+      None => NodeConfig::default(),
+    };
+    fn set<T>(field: &mut T, flag: Option<T>) {
+      if let Some(value) = flag {
+        *field = value;
+      }
+    }
+    set(&mut c.listen, self.listen);
+    set(&mut c.admin_listen, self.admin_listen);
+    set(&mut c.domain, self.domain);
+    c.workers_dir = self.workers_dir.or(c.workers_dir);
+    set(&mut c.warm_isolates, self.warm_isolates);
+    c.isolates_per_worker = self.isolates_per_worker.or(c.isolates_per_worker);
+    set(&mut c.cache_mb, self.cache_mb);
+    set(&mut c.idle_timeout_secs, self.idle_timeout_secs);
+    c.recycle_hosts_after = self.recycle_hosts_after.or(c.recycle_hosts_after);
+    set(&mut c.drain_timeout_secs, self.drain_timeout_secs);
+    set(&mut c.log_format, self.log_format);
+    set(&mut c.limits.cpu_ms, self.cpu_ms);
+    set(&mut c.limits.wall_ms, self.wall_ms);
+    set(&mut c.limits.memory_mb, self.memory_mb);
+    set(&mut c.limits.request_body_mb, self.request_body_mb);
+    set(&mut c.limits.subrequests, self.subrequests);
+    set(&mut c.limits.startup_cpu_ms, self.startup_cpu_ms);
+    if self.tls_cert.len() != self.tls_key.len() {
+      anyhow::bail!(
+        "--tls-cert and --tls-key must come in pairs ({} certificates, {} keys)",
+        self.tls_cert.len(),
+        self.tls_key.len()
+      );
+    }
+    if !self.tls_cert.is_empty() {
+      let certificates = self
+        .tls_cert
+        .into_iter()
+        .zip(self.tls_key)
+        .map(|(cert, key)| CertificateFiles { cert, key })
+        .collect();
+      let listen = match (self.tls_listen, &c.tls) {
+        (Some(listen), _) => listen,
+        (None, Some(tls)) => tls.listen,
+        (None, None) => anyhow::bail!("--tls-cert needs --tls-listen (or [tls] listen in the config)"),
+      };
+      c.tls = Some(TlsConfig { listen, certificates });
+    } else if let Some(listen) = self.tls_listen {
+      match &mut c.tls {
+        Some(tls) => tls.listen = listen,
+        None => {
+          anyhow::bail!("--tls-listen needs certificates: --tls-cert and --tls-key, or [tls] in the config")
+        }
+      }
+    }
+    c.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+    Ok(c)
+  }
 }
 
 /// Default limits of every worker; a worker's edge.toml `[limits]` overrides them.
@@ -119,13 +245,44 @@ const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (engine: quickjs)");
 #[cfg(not(feature = "quickjs"))]
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (engine: v8)");
 
+/// A command whose settings are resolved.
+enum Resolved {
+  Node(Box<NodeConfig>),
+  Other(Box<Command>),
+}
+
+/// Logs go to stderr, filtered by `EDGE_LOG` (default `info`), as readable lines or JSON.
+fn init_logging(format: LogFormat) {
+  let filter = tracing_subscriber::EnvFilter::try_from_env("EDGE_LOG")
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+  let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+  match format {
+    LogFormat::Human => {
+      let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+      builder.with_ansi(ansi).init();
+    }
+    LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
+  }
+}
+
 fn main() -> ExitCode {
   edge_runtime::engine::configure_process();
   let cli = Cli::parse();
-  let filter = tracing_subscriber::EnvFilter::try_from_env("EDGE_LOG")
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-  let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-  tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+  // `edge node` reads its config before anything is logged: the log format is in it.
+  let (command, log_format) = match cli.command {
+    Command::Node(flags) => match flags.resolve() {
+      Ok(config) => {
+        let format = config.log_format;
+        (Resolved::Node(Box::new(config)), format)
+      }
+      Err(e) => {
+        eprintln!("error: {e:#}");
+        return ExitCode::FAILURE;
+      }
+    },
+    other => (Resolved::Other(Box::new(other)), LogFormat::Human),
+  };
+  init_logging(log_format);
 
   let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
     Ok(rt) => rt,
@@ -135,36 +292,44 @@ fn main() -> ExitCode {
     }
   };
   let result = runtime.block_on(async {
-    match cli.command {
+    let command = match command {
+      Resolved::Node(config) => return edge_node::node::run(&config).await,
+      Resolved::Other(command) => *command,
+    };
+    match command {
       Command::Dev {
         paths,
         listen,
         warm_isolates,
         isolates_per_worker,
-        max_resident,
+        cache_mb,
+        idle_timeout_secs,
         recycle_hosts_after,
         limits,
       } => {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let limits: Limits = limits.into();
+        let isolates_per_worker = isolates_per_worker.unwrap_or_else(edge_node::config::cores);
+        // The same rules as a node's config.
+        let check = NodeConfig {
+          limits: limits.clone(),
+          isolates_per_worker: Some(isolates_per_worker),
+          cache_mb,
+          idle_timeout_secs,
+          ..NodeConfig::default()
+        };
+        check.validate().map_err(anyhow::Error::msg).context("invalid settings")?;
         let options = dev::ServeOptions {
-          limits: limits.into(),
+          limits,
           warm_isolates,
-          isolates_per_worker: isolates_per_worker.unwrap_or(cores),
-          max_resident,
+          isolates_per_worker,
+          cache_mb,
+          idle_timeout: check.idle_timeout(),
           recycle_hosts_after,
+          drain_timeout: check.drain_timeout(),
         };
         dev::run(&paths, listen, &options).await
       }
-      Command::Node { config, listen, domain, workers_dir } => {
-        let mut config = match config {
-          Some(path) => edge_node::config::NodeConfig::load(&path)?,
-          None => edge_node::config::NodeConfig::default(),
-        };
-        config.listen = listen.unwrap_or(config.listen);
-        config.domain = domain.unwrap_or(config.domain);
-        config.workers_dir = workers_dir.or(config.workers_dir);
-        edge_node::node::run(&config).await
-      }
+      Command::Node(_) => unreachable!("resolved above"),
       Command::IsolateHost { socket, warm_isolates, memory_mb } => {
         edge_node::host::run(&socket, warm_isolates, memory_mb).await
       }

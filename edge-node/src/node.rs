@@ -1,48 +1,157 @@
-//! `edge node`: the long-running server of an edge machine. Today it serves every worker
-//! folder under its `workers_dir`, routed by `<worker>.<domain>` and by route patterns.
+//! `edge node`: the long-running server of an edge machine. It serves every worker folder
+//! under its `workers_dir`, routed by `<worker>.<domain>` and by route patterns, on plain
+//! TCP and TLS, with an admin listener for metrics and health. SIGHUP reloads the
+//! certificates and the workers folder without dropping a connection.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
+use tokio::net::TcpListener;
 
+use crate::catalog;
+use crate::catalog::Deployment;
 use crate::config::NodeConfig;
-use crate::dev::serve_workers;
+use crate::dev::shutdown_signal;
+use crate::dev::start_node;
 use crate::dev::ServeOptions;
+use crate::routing::Router;
+use crate::server;
+use crate::server::Listeners;
+use crate::server::Node;
+use crate::tls::Certificates;
 
 /// Serves the workers of `config` until Ctrl-C or SIGTERM.
 pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
-  let paths = match &config.workers_dir {
-    Some(dir) => worker_folders(dir)?,
-    None => Vec::new(),
-  };
-  if paths.is_empty() {
+  config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
+  let Some(dir) = &config.workers_dir else {
     anyhow::bail!(
       "no workers to serve: set `workers_dir` in the config (or --workers-dir) to a folder of worker folders"
     );
-  }
-  let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-  let options = ServeOptions {
-    limits: config.limits.clone(),
-    warm_isolates: config.warm_isolates,
-    isolates_per_worker: config.isolates_per_worker.unwrap_or(cores),
-    max_resident: config.max_resident,
-    recycle_hosts_after: config.recycle_hosts_after,
   };
-  serve_workers("edge node", &paths, config.listen, &options, Some(config.domain.clone())).await
+  let paths = catalog::worker_folders(dir)?;
+  if paths.is_empty() {
+    anyhow::bail!("no workers to serve: {} has no worker folders", dir.display());
+  }
+  let certificates = match &config.tls {
+    Some(tls) => {
+      Some(Certificates::load(tls.certificates.clone()).context("cannot load the TLS certificates")?)
+    }
+    None => None,
+  };
+  let workers = catalog::load_all(&paths, &config.limits)?;
+  // A node may hold thousands of workers: each boots on its first request.
+  let node = start_node(&options(config), workers, Some(config.domain.clone()), false).await?;
+
+  let http = bind(config.listen).await?;
+  let admin = bind(config.admin_listen).await?;
+  let tls = match (&config.tls, &certificates) {
+    (Some(tls), Some(certificates)) => {
+      let listener = bind(tls.listen).await?;
+      Some((listener, tokio_rustls::TlsAcceptor::from(certificates.server_config())))
+    }
+    _ => None,
+  };
+  // Scripts and tests read these lines to learn the ports (with port 0); the first is the
+  // worker listener.
+  let count = node.router().deployments().len();
+  println!(
+    "edge node: serving {count} workers on http://{} (hosts: <worker>.{})",
+    http.local_addr()?,
+    config.domain
+  );
+  if let Some((listener, _)) = &tls {
+    println!("edge node: TLS (h2, http/1.1) on https://{}", listener.local_addr()?);
+  }
+  println!("edge node: admin (/metrics, /healthz, /readyz) on http://{}", admin.local_addr()?);
+
+  tokio::spawn(reload_on_hangup(node.clone(), config.clone(), certificates));
+  let listeners = Listeners { http, tls, admin: Some(admin) };
+  server::serve(node.clone(), listeners, config.drain_timeout(), shutdown_signal()).await;
+  node.cache().retire_all().await;
+  Ok(())
 }
 
-/// Every non-hidden subfolder of `dir`, sorted.
-fn worker_folders(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-  let entries =
-    std::fs::read_dir(dir).with_context(|| format!("cannot read the workers folder {}", dir.display()))?;
-  let mut folders = Vec::new();
-  for entry in entries {
-    let entry = entry.with_context(|| format!("cannot read the workers folder {}", dir.display()))?;
-    let hidden = entry.file_name().to_string_lossy().starts_with('.');
-    if !hidden && entry.file_type().is_ok_and(|t| t.is_dir()) {
-      folders.push(entry.path());
+fn options(config: &NodeConfig) -> ServeOptions {
+  ServeOptions {
+    limits: config.limits.clone(),
+    warm_isolates: config.warm_isolates,
+    isolates_per_worker: config.isolates_per_worker.unwrap_or_else(crate::config::cores),
+    cache_mb: config.cache_mb,
+    idle_timeout: config.idle_timeout(),
+    recycle_hosts_after: config.recycle_hosts_after,
+    drain_timeout: config.drain_timeout(),
+  }
+}
+
+async fn bind(address: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+  TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))
+}
+
+/// On every SIGHUP: reload the certificates, then the workers folder.
+async fn reload_on_hangup(node: Arc<Node>, config: NodeConfig, certificates: Option<Arc<Certificates>>) {
+  let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+    Ok(signal) => signal,
+    Err(e) => {
+      tracing::error!("cannot listen for SIGHUP; reloading is off: {e}");
+      return;
+    }
+  };
+  while hangup.recv().await.is_some() {
+    if let Some(certificates) = &certificates {
+      match certificates.reload() {
+        Ok(count) => tracing::info!(count, "reloaded the TLS certificates"),
+        Err(e) => tracing::error!("kept the current TLS certificates: {e}"),
+      }
+    }
+    if let Some(dir) = &config.workers_dir {
+      reload_workers(&node, dir, &config).await;
     }
   }
-  folders.sort();
-  Ok(folders)
+}
+
+/// Reads the workers folder again. A new or changed worker is booted before it takes
+/// traffic; one that fails to boot keeps its running version. Replaced and removed versions
+/// leave the cache: their isolates finish the requests they have, then end.
+async fn reload_workers(node: &Node, dir: &std::path::Path, config: &NodeConfig) {
+  let current = node.router();
+  let (next, mut changes) = match catalog::reload(&current, dir, &config.limits) {
+    Ok(next) => next,
+    Err(e) => {
+      tracing::error!("kept the current workers: {e:#}");
+      return;
+    }
+  };
+  let mut deployments: Vec<Arc<Deployment>> = Vec::new();
+  for deployment in next {
+    let is_new = !current.deployments().iter().any(|d| Arc::ptr_eq(d, &deployment));
+    if is_new {
+      if let Err(e) = node.cache().pick(&deployment).await {
+        tracing::error!(worker = deployment.name(), "not deployed: the new version does not start: {e}");
+        changes.deployed.retain(|name| name != deployment.name());
+        changes.retired.retain(|key| key.worker.as_ref() != deployment.name());
+        if let Some(old) = current.get(deployment.name()) {
+          deployments.push(old.clone());
+        }
+        continue;
+      }
+      tracing::info!(worker = deployment.name(), version = deployment.version(), "deployed");
+    }
+    deployments.push(deployment);
+  }
+  node.set_router(Router::new(deployments, Some(config.domain.clone())));
+  for key in &changes.retired {
+    node.cache().invalidate(key).await;
+  }
+  for name in &changes.removed {
+    tracing::info!(worker = name, "removed");
+  }
+  for failure in &changes.failed {
+    tracing::error!("kept the running version: {failure}");
+  }
+  tracing::info!(
+    deployed = changes.deployed.len(),
+    removed = changes.removed.len(),
+    failed = changes.failed.len(),
+    "reloaded the workers folder"
+  );
 }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::slot::WorkerSlot;
+use crate::catalog::Deployment;
 
 /// A route pattern: `host/path`, where a trailing `*` makes the path a prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,9 +51,9 @@ impl Pattern {
   }
 }
 
-/// The routing table of a server.
+/// The routing table of a server: the active deployment of every worker it serves.
 pub struct Router {
-  slots: Vec<Arc<WorkerSlot>>,
+  slots: Vec<Arc<Deployment>>,
   /// Patterns with the index of their worker in `slots`.
   patterns: Vec<(Pattern, usize)>,
   /// `<worker>.<domain>` reaches a worker; `None` routes by the host's first label.
@@ -63,10 +63,10 @@ pub struct Router {
 impl Router {
   /// `domain`: the node's domain; `None` for `edge dev`, which routes by the first label of
   /// the host (and everything to its only worker when it has one).
-  pub fn new(slots: Vec<Arc<WorkerSlot>>, domain: Option<String>) -> Router {
+  pub fn new(slots: Vec<Arc<Deployment>>, domain: Option<String>) -> Router {
     let mut patterns = Vec::new();
     for (index, slot) in slots.iter().enumerate() {
-      for pattern in &slot.worker().routes {
+      for pattern in &slot.worker.routes {
         patterns.push((pattern.clone(), index));
       }
     }
@@ -75,12 +75,18 @@ impl Router {
     Router { slots, patterns, domain }
   }
 
-  pub fn slots(&self) -> &[Arc<WorkerSlot>] {
+  /// The deployments, in the order they were given.
+  pub fn deployments(&self) -> &[Arc<Deployment>] {
     &self.slots
   }
 
+  /// The active deployment of the worker `name`.
+  pub fn get(&self, name: &str) -> Option<&Arc<Deployment>> {
+    self.slots.iter().find(|d| d.name() == name)
+  }
+
   /// The worker for a request to `host` (with or without a port) and `path`.
-  pub fn route(&self, host: &str, path: &str) -> Option<&Arc<WorkerSlot>> {
+  pub fn route(&self, host: &str, path: &str) -> Option<&Arc<Deployment>> {
     let host = host.to_ascii_lowercase();
     let bare = strip_port(&host);
     let path = path.split('?').next().unwrap_or("/");

@@ -1,35 +1,51 @@
 //! The HTTP side of a node: hyper on tokio, one task per connection, graceful shutdown.
 //!
-//! [`serve`] accepts connections until `shutdown` resolves, then stops accepting and waits
-//! (up to the drain timeout) for requests in flight to finish. [`Workers`] picks the worker
-//! for a request: the only one, or the one named by the first label of the `Host` header.
+//! A node has up to three listeners: worker traffic over plain TCP (HTTP/1.1 and h2c with
+//! prior knowledge), worker traffic over TLS (ALPN `h2` or `http/1.1`), and the admin
+//! listener (`/metrics`, `/healthz`, `/readyz`). [`serve`] accepts on all of them until
+//! `shutdown` resolves, then stops accepting and waits, up to the drain timeout, for the
+//! requests in flight to finish. [`Node`] is the state they share: the routing table (swapped
+//! whole on a reload), the warm-worker cache and the metrics.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::RwLock;
 use std::time::Duration;
 use std::time::Instant;
 
-use std::sync::Arc;
-
 use bytes::Bytes;
+use edge_runtime::CpuTime;
 use edge_runtime::RequestBody;
+use edge_runtime::WorkerError;
 use edge_runtime::WorkerRequest;
 use http::HeaderValue;
 use http::Request;
 use http::Response;
+use http::StatusCode;
 use http_body::Body as _;
 use http_body_util::combinators::BoxBody;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::Watcher;
+use tokio::io::AsyncRead;
+use tokio::io::AsyncWrite;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
+use crate::cache::Picked;
+use crate::cache::WarmCache;
+use crate::catalog::Deployment;
+use crate::metrics::Metrics;
+use crate::metrics::StartKind;
 use crate::respond;
 use crate::routing::Router;
 use crate::slot::Instance;
-use crate::slot::WorkerSlot;
 
 /// A response body: a worker's own, a host process's, or one the node made.
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -42,55 +58,109 @@ where
   response.map(|body| body.map_err(|e| Box::new(e) as _).boxed())
 }
 
-/// The workers a server serves, how requests find them, and how many isolates they may keep
-/// resident in all.
-#[derive(Clone)]
-pub struct Workers {
-  router: Arc<Router>,
-  max_resident: usize,
-}
-
-impl Workers {
-  /// `max_resident` bounds the isolates of all workers together: to start one more, the
-  /// least recently used worker is evicted (its isolates stopped).
-  /// `domain`: see [`Router::new`].
-  pub fn new(slots: Vec<WorkerSlot>, max_resident: usize, domain: Option<String>) -> Workers {
-    let router = Router::new(slots.into_iter().map(Arc::new).collect(), domain);
-    Workers { router: Arc::new(router), max_resident: max_resident.max(1) }
-  }
-
-  /// Makes room for `slot` to start an isolate, evicting least recently used workers.
-  pub async fn make_room(&self, slot: &Arc<WorkerSlot>) {
-    loop {
-      let resident: usize = self.iter().map(|s| s.resident()).sum();
-      if resident < self.max_resident {
-        return;
-      }
-      let victim =
-        self.iter().filter(|s| s.resident() > 0 && !Arc::ptr_eq(s, slot)).min_by_key(|s| s.last_used());
-      let Some(victim) = victim else { return };
-      tracing::debug!(worker = victim.name(), "evicted to make room");
-      victim.evict().await;
-    }
-  }
-
-  /// The worker for a request to `host` and `path` (see [`Router::route`]).
-  pub fn route(&self, host: &str, path: &str) -> Option<&Arc<WorkerSlot>> {
-    self.router.route(host, path)
-  }
-
-  pub fn iter(&self) -> impl Iterator<Item = &Arc<WorkerSlot>> {
-    self.router.slots().iter()
-  }
-}
-
-/// How long requests in flight may take to finish once shutdown begins.
+/// How long requests in flight may take to finish once a worker is retired.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves `workers` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, workers: Workers, shutdown: impl Future<Output = ()>) {
+/// The state every listener of a node shares.
+pub struct Node {
+  router: RwLock<Arc<Router>>,
+  cache: WarmCache,
+  metrics: Arc<Metrics>,
+  ready: AtomicBool,
+}
+
+impl Node {
+  pub fn new(router: Router, cache: WarmCache, metrics: Arc<Metrics>) -> Arc<Node> {
+    Arc::new(Node { router: RwLock::new(Arc::new(router)), cache, metrics, ready: AtomicBool::new(false) })
+  }
+
+  /// The routing table now.
+  pub fn router(&self) -> Arc<Router> {
+    self.router.read().unwrap().clone()
+  }
+
+  /// Swaps the routing table: new requests route by `router`, running ones are unaffected.
+  pub fn set_router(&self, router: Router) {
+    *self.router.write().unwrap() = Arc::new(router);
+  }
+
+  pub fn cache(&self) -> &WarmCache {
+    &self.cache
+  }
+
+  pub fn metrics(&self) -> &Arc<Metrics> {
+    &self.metrics
+  }
+
+  /// Whether `/readyz` says the node takes traffic.
+  pub fn set_ready(&self, ready: bool) {
+    self.ready.store(ready, Ordering::Relaxed);
+  }
+
+  pub fn is_ready(&self) -> bool {
+    self.ready.load(Ordering::Relaxed)
+  }
+}
+
+/// The listeners of a node.
+pub struct Listeners {
+  /// Worker traffic over plain TCP: HTTP/1.1 and h2c.
+  pub http: TcpListener,
+  /// Worker traffic over TLS.
+  pub tls: Option<(TcpListener, TlsAcceptor)>,
+  /// `/metrics`, `/healthz`, `/readyz`.
+  pub admin: Option<TcpListener>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+  Workers { tls: bool },
+  Admin,
+}
+
+/// Serves `listeners` until `shutdown` resolves, then drains for up to `drain`.
+pub async fn serve(
+  node: Arc<Node>,
+  listeners: Listeners,
+  drain: Duration,
+  shutdown: impl Future<Output = ()>,
+) {
   let graceful = GracefulShutdown::new();
-  let mut shutdown = std::pin::pin!(shutdown);
+  let (stop_tx, stop) = tokio::sync::watch::channel(false);
+  let Listeners { http, tls, admin } = listeners;
+  let http = accept_loop(http, None, Role::Workers { tls: false }, &node, &graceful, stop.clone());
+  let tls = async {
+    if let Some((listener, acceptor)) = tls {
+      accept_loop(listener, Some(acceptor), Role::Workers { tls: true }, &node, &graceful, stop.clone())
+        .await;
+    }
+  };
+  let admin = async {
+    if let Some(listener) = admin {
+      accept_loop(listener, None, Role::Admin, &node, &graceful, stop.clone()).await;
+    }
+  };
+  let signal = async {
+    shutdown.await;
+    node.set_ready(false);
+    let _ = stop_tx.send(true);
+  };
+  tokio::join!(http, tls, admin, signal);
+  tracing::info!("shutting down: waiting for requests in flight");
+  tokio::select! {
+    () = graceful.shutdown() => tracing::info!("all connections closed"),
+    () = tokio::time::sleep(drain) => tracing::warn!("drain timeout: closing remaining connections"),
+  }
+}
+
+async fn accept_loop(
+  listener: TcpListener,
+  tls: Option<TlsAcceptor>,
+  role: Role,
+  node: &Arc<Node>,
+  graceful: &GracefulShutdown,
+  mut stop: tokio::sync::watch::Receiver<bool>,
+) {
   loop {
     let (stream, peer) = tokio::select! {
       accepted = listener.accept() => match accepted {
@@ -102,35 +172,60 @@ pub async fn serve(listener: TcpListener, workers: Workers, shutdown: impl Futur
           continue;
         }
       },
-      () = &mut shutdown => break,
+      _ = stop.wait_for(|stop| *stop) => break,
     };
     let _ = stream.set_nodelay(true);
-    let workers = workers.clone();
-    let service = hyper::service::service_fn(move |request| handle(workers.clone(), peer, request));
-    // HTTP/1.1, or HTTP/2 with prior knowledge (h2c), on the same port.
-    let connection = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-      .serve_connection(TokioIo::new(stream), service)
-      .into_owned();
-    let connection = graceful.watch(connection);
-    tokio::spawn(async move {
-      if let Err(e) = connection.await {
-        tracing::debug!(%peer, "connection ended: {e}");
+    let node = node.clone();
+    let watcher = graceful.watcher();
+    match tls.clone() {
+      None => {
+        tokio::spawn(serve_connection(stream, peer, role, node, watcher));
       }
-    });
-  }
-  drop(listener);
-  tracing::info!("shutting down: waiting for requests in flight");
-  tokio::select! {
-    () = graceful.shutdown() => tracing::info!("all connections closed"),
-    () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timeout: closing remaining connections"),
+      Some(acceptor) => {
+        tokio::spawn(async move {
+          // A client that never finishes its handshake does not hold a task forever.
+          match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => serve_connection(stream, peer, role, node, watcher).await,
+            Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+          }
+        });
+      }
+    }
   }
 }
 
-async fn handle(
-  workers: Workers,
-  peer: SocketAddr,
-  request: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
+async fn serve_connection<S>(stream: S, peer: SocketAddr, role: Role, node: Arc<Node>, watcher: Watcher)
+where
+  S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+  let service = hyper::service::service_fn(move |request| {
+    let node = node.clone();
+    async move {
+      Ok::<_, Infallible>(match role {
+        Role::Workers { tls } => handle(node, peer, tls, request).await,
+        Role::Admin => crate::admin::handle(&node, request).await,
+      })
+    }
+  });
+  // HTTP/1.1, or HTTP/2 (prior knowledge on plain TCP, ALPN over TLS), on the same port.
+  let connection = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+    .serve_connection(TokioIo::new(stream), service)
+    .into_owned();
+  if let Err(e) = watcher.watch(connection).await {
+    tracing::debug!(%peer, "connection ended: {e}");
+  }
+}
+
+/// What the request log and the metrics need to know about a request a worker ran.
+#[derive(Default)]
+struct Ran {
+  version: Option<String>,
+  start: Option<StartKind>,
+  cpu: Option<Duration>,
+}
+
+async fn handle(node: Arc<Node>, peer: SocketAddr, tls: bool, request: Request<Incoming>) -> Response<Body> {
   let started = Instant::now();
   let request_id = respond::request_id();
   let method = request.method().clone();
@@ -142,60 +237,113 @@ async fn handle(
     .or_else(|| request.uri().authority().map(|a| a.as_str()))
     .unwrap_or("localhost")
     .to_owned();
-  let (name, mut response) = match workers.route(&host, &path) {
-    Some(slot) => (slot.name().to_owned(), run(&workers, slot, &request_id, &host, &path, request).await),
-    None => ("-".to_owned(), boxed(respond::unknown_host(&request_id, &host))),
+  let router = node.router();
+  let deployment = router.route(&host, &path).cloned();
+  drop(router);
+  let (worker, mut response, ran) = match deployment {
+    Some(deployment) => {
+      let (response, ran) = run(&node, &deployment, &request_id, tls, &host, &path, request).await;
+      (deployment.name().to_owned(), response, ran)
+    }
+    None => {
+      // Hosts no worker serves: the node's own health endpoints, or 404.
+      let response = match crate::admin::health(&node, request.uri().path()) {
+        Some(response) => response,
+        None => boxed(respond::unknown_host(&request_id, &host)),
+      };
+      ("-".to_owned(), response, Ran::default())
+    }
   };
+  let total = started.elapsed();
+  let headers = response.headers_mut();
   if let Ok(id) = HeaderValue::from_str(&request_id) {
-    response.headers_mut().insert(respond::REQUEST_ID_HEADER, id);
+    headers.insert(respond::REQUEST_ID_HEADER, id);
   }
+  if let Some(timing) = server_timing(&ran, total) {
+    headers.insert("server-timing", timing);
+  }
+  let status = response.status().as_u16();
+  node.metrics.request(&worker, status, total, ran.cpu);
   tracing::info!(
-    worker = name,
+    target: "edge::request",
     request_id,
+    worker,
+    version = ran.version.as_deref().unwrap_or("-"),
+    method = %method,
+    path,
+    status,
+    start = ran.start.map_or("-", StartKind::as_str),
+    cpu_ms = ran.cpu.map_or(0.0, millis),
+    wall_ms = millis(total),
     %peer,
-    "{method} {path} {} {:.2}ms",
-    response.status().as_u16(),
-    started.elapsed().as_secs_f64() * 1000.0
+    "{method} {path} {status}"
   );
-  Ok(response)
+  response
 }
 
-/// Runs one request through the worker of `slot`.
+/// A duration in milliseconds, to the microsecond.
+fn millis(duration: Duration) -> f64 {
+  (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+/// `Server-Timing: start;desc="cold", cpu;dur=0.31, total;dur=0.74` (milliseconds).
+fn server_timing(ran: &Ran, total: Duration) -> Option<HeaderValue> {
+  let start = ran.start?;
+  let mut value = format!("start;desc=\"{}\"", start.as_str());
+  if let Some(cpu) = ran.cpu {
+    value.push_str(&format!(", cpu;dur={:.3}", cpu.as_secs_f64() * 1000.0));
+  }
+  value.push_str(&format!(", total;dur={:.3}", total.as_secs_f64() * 1000.0));
+  HeaderValue::from_str(&value).ok()
+}
+
+/// Runs one request through the worker of `deployment`.
 async fn run(
-  workers: &Workers,
-  slot: &Arc<WorkerSlot>,
+  node: &Node,
+  deployment: &Arc<Deployment>,
   request_id: &str,
+  tls: bool,
   host: &str,
   path: &str,
   request: Request<Incoming>,
-) -> Response<Body> {
-  let limit = slot.worker().options.limits.request_body_bytes();
+) -> (Response<Body>, Ran) {
+  let mut ran = Ran { version: Some(deployment.version()), ..Ran::default() };
+  let name = deployment.name();
+  let limit = deployment.worker.options.limits.request_body_bytes();
   let declared = request
     .headers()
     .get(http::header::CONTENT_LENGTH)
     .and_then(|v| v.to_str().ok())
     .and_then(|v| v.parse::<u64>().ok());
   if declared.is_some_and(|length| length > limit) {
-    return boxed(respond::body_too_large(request_id, limit));
+    return (boxed(respond::body_too_large(request_id, limit)), ran);
   }
-  if slot.resident() == 0 {
-    workers.make_room(slot).await;
-  }
-  let instance = match slot.handle().await {
-    Ok(instance) => instance,
-    Err(error) => return boxed(respond::load_failure(slot.name(), request_id, &error)),
+  let url = format!("{}://{host}{path}", if tls { "https" } else { "http" });
+  let picked = match node.cache.pick(deployment).await {
+    Ok(picked) => picked,
+    Err(error) => return (boxed(respond::load_failure(name, request_id, &error)), ran),
   };
-  let url = format!("http://{host}{path}");
-  let worker = match instance {
-    Instance::Local(worker) => worker,
+  ran.start = Some(picked.start);
+  let worker = match &picked.instance {
+    Instance::Local(worker) => worker.clone(),
     Instance::Hosted(hosted) => {
-      return match hosted.fetch(request, &url).await {
-        Ok(response) if response.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+      let result = hosted.fetch(request, &url, request_id).await;
+      let response = match result {
+        Ok(response) if response.status() == StatusCode::PAYLOAD_TOO_LARGE => {
           boxed(respond::body_too_large(request_id, limit))
         }
-        Ok(response) => boxed(response),
-        Err(error) => boxed(respond::worker_failure(slot.name(), request_id, &error)),
+        Ok(response) => {
+          ran.cpu = response.extensions().get::<CpuTime>().map(|c| c.0);
+          boxed(response)
+        }
+        Err(error) => {
+          if matches!(error, WorkerError::Terminated(_)) {
+            picked.slot.reap_retired().await;
+          }
+          boxed(respond::worker_failure(name, request_id, &error))
+        }
       };
+      return (response, ran);
     }
   };
   let (parts, body) = request.into_parts();
@@ -206,15 +354,45 @@ async fn run(
       (Some(body), Some(overrun))
     }
   };
-  let worker_request = WorkerRequest { method: parts.method, url, headers: parts.headers, body };
-  let result = worker.fetch(worker_request).await;
+  // A request without a body can be sent again if its isolate was retired (evicted,
+  // redeployed) between being picked and taking it.
+  let retry = body.is_none().then(|| (parts.method.clone(), parts.headers.clone()));
+  let request = WorkerRequest {
+    method: parts.method,
+    url: url.clone(),
+    headers: parts.headers,
+    body,
+    request_id: Some(request_id.to_owned()),
+  };
+  let mut result = worker.fetch(request).await;
+  if let (Err(WorkerError::Unavailable), Some((method, headers))) = (&result, retry) {
+    tracing::debug!(worker = name, request_id, "isolate retired before the request reached it: retrying");
+    match node.cache.pick(deployment).await {
+      Ok(Picked { instance: Instance::Local(worker), .. }) => {
+        let request =
+          WorkerRequest { method, url, headers, body: None, request_id: Some(request_id.to_owned()) };
+        result = worker.fetch(request).await;
+      }
+      Ok(_) => {}
+      Err(error) => return (boxed(respond::load_failure(name, request_id, &error)), ran),
+    }
+  }
   // A body without a declared length that streamed past the limit: the worker saw a body
   // error; the client is told what happened, whatever the worker made of it.
   if overrun.is_some_and(|o| o.exceeded()) {
-    return boxed(respond::body_too_large(request_id, limit));
+    return (boxed(respond::body_too_large(request_id, limit)), ran);
   }
-  boxed(match result {
-    Ok(response) => response,
-    Err(error) => respond::worker_failure(slot.name(), request_id, &error),
-  })
+  let response = match result {
+    Ok(response) => {
+      ran.cpu = response.extensions().get::<CpuTime>().map(|c| c.0);
+      response
+    }
+    Err(error) => {
+      if matches!(error, WorkerError::Terminated(_)) {
+        picked.slot.reap_retired().await;
+      }
+      respond::worker_failure(name, request_id, &error)
+    }
+  };
+  (boxed(response), ran)
 }

@@ -1,13 +1,13 @@
-//! A worker the node serves, and the isolates currently serving it.
+//! The isolates serving one version of one worker: the value the warm-worker cache keeps.
 //!
 //! A slot starts an isolate on first use, and replaces any isolate that was retired (after
 //! hitting a limit): later requests get a fresh isolate, never the old one. When every isolate
 //! of a worker is busy (a request in flight on each), the slot starts another, up to
 //! `max_isolates` (by default one per core), so a hot worker spreads over cores. Starts happen
-//! under the slot's lock: concurrent first requests wait for one start. Isolates live in this
+//! under the slot's lock: concurrent requests wait for one start. Isolates live in this
 //! process (from an [`IsolatePool`]) or in isolate host processes (a [`Fleet`]).
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,9 +18,12 @@ use edge_runtime::LoadError;
 use edge_runtime::Termination;
 use edge_runtime::WorkerHandle;
 
+use crate::catalog::Deployment;
 use crate::fleet::Fleet;
 use crate::fleet::Hosted;
 use crate::manifest::LoadedWorker;
+use crate::metrics::Metrics;
+use crate::metrics::StartKind;
 
 /// Where a slot's isolates run.
 #[derive(Clone)]
@@ -59,49 +62,75 @@ impl Instance {
       Instance::Hosted(hosted) => hosted.terminated(),
     }
   }
+
+  pub fn memory_bytes(&self) -> usize {
+    match self {
+      Instance::Local(handle) => handle.memory_bytes(),
+      Instance::Hosted(hosted) => hosted.memory_bytes(),
+    }
+  }
 }
 
 pub struct WorkerSlot {
-  worker: LoadedWorker,
+  deployment: Arc<Deployment>,
   runner: Runner,
   console: ConsoleFn,
+  metrics: Arc<Metrics>,
   max_isolates: usize,
   isolates: tokio::sync::Mutex<Vec<Instance>>,
   /// Isolates held now (mirrors `isolates.len()`, readable without the lock).
   resident: AtomicUsize,
-  /// When the slot last served a request, on the process-wide [`tick`] clock.
-  last_used: AtomicU64,
+  /// Their measured memory, in bytes.
+  memory: AtomicUsize,
+  /// Set once the slot left the cache: it starts nothing more.
+  retired: AtomicBool,
 }
 
-/// A process-wide counter that orders uses of slots (for least-recently-used eviction).
-fn tick() -> u64 {
-  static CLOCK: AtomicU64 = AtomicU64::new(1);
-  CLOCK.fetch_add(1, Ordering::Relaxed)
+/// Why a slot gave no isolate.
+#[derive(Debug, thiserror::Error)]
+pub enum SlotError {
+  #[error(transparent)]
+  Load(#[from] LoadError),
+  /// The slot was evicted while the request was picking an isolate: ask the cache again.
+  #[error("the worker was evicted")]
+  Retired,
 }
 
 impl WorkerSlot {
   /// A slot whose isolates come from `runner`, at most `max_isolates` at once (at least 1).
-  pub fn new(worker: LoadedWorker, runner: Runner, console: ConsoleFn, max_isolates: usize) -> WorkerSlot {
-    let max_isolates = max_isolates.max(1);
+  pub fn new(
+    deployment: Arc<Deployment>,
+    runner: Runner,
+    console: ConsoleFn,
+    metrics: Arc<Metrics>,
+    max_isolates: usize,
+  ) -> WorkerSlot {
     WorkerSlot {
-      worker,
+      deployment,
       runner,
       console,
-      max_isolates,
+      metrics,
+      max_isolates: max_isolates.max(1),
       isolates: tokio::sync::Mutex::new(Vec::new()),
       resident: AtomicUsize::new(0),
-      last_used: AtomicU64::new(0),
+      memory: AtomicUsize::new(0),
+      retired: AtomicBool::new(false),
     }
   }
 
   /// The worker's name.
   pub fn name(&self) -> &str {
-    &self.worker.bundle.name
+    self.deployment.name()
   }
 
-  /// The worker as it was loaded (code, env, limits).
-  pub fn worker(&self) -> &LoadedWorker {
-    &self.worker
+  /// The deployment this slot runs.
+  pub fn deployment(&self) -> &Arc<Deployment> {
+    &self.deployment
+  }
+
+  /// Whether the slot has been retired (it starts nothing more).
+  pub fn is_retired(&self) -> bool {
+    self.retired.load(Ordering::Relaxed)
   }
 
   /// How many isolates serve this worker now.
@@ -109,56 +138,84 @@ impl WorkerSlot {
     self.resident.load(Ordering::Relaxed)
   }
 
-  /// When the slot was last used (larger is later).
-  pub fn last_used(&self) -> u64 {
-    self.last_used.load(Ordering::Relaxed)
+  /// The measured memory of this slot's isolates, in bytes.
+  pub fn memory_bytes(&self) -> usize {
+    self.memory.load(Ordering::Relaxed)
   }
 
   /// The isolate for the next request: the least busy running one, or a new one when there
-  /// is none, or when all are busy and there is room for another.
-  pub async fn handle(&self) -> Result<Instance, LoadError> {
-    self.last_used.store(tick(), Ordering::Relaxed);
+  /// is none, or when all are busy and there is room for another. Says whether it started one
+  /// (and why).
+  pub async fn handle(&self) -> Result<(Instance, Option<StartKind>), SlotError> {
     let mut isolates = self.isolates.lock().await;
-    let (running, retired): (Vec<Instance>, Vec<Instance>) =
-      isolates.drain(..).partition(Instance::is_running);
-    *isolates = running;
-    for instance in retired {
-      if let Some(reason) = instance.terminated() {
-        tracing::info!(worker = self.name(), "replacing an isolate retired for: {reason}");
-      }
-      self.stop(instance).await;
+    if self.retired.load(Ordering::Relaxed) {
+      return Err(SlotError::Retired);
     }
+    self.reap(&mut isolates).await;
     let least_busy = isolates.iter().min_by_key(|i| i.in_flight());
-    let instance = match least_busy {
-      Some(instance) if instance.in_flight() == 0 || isolates.len() >= self.max_isolates => instance.clone(),
+    let picked = match least_busy {
+      Some(instance) if instance.in_flight() == 0 || isolates.len() >= self.max_isolates => {
+        (instance.clone(), None)
+      }
       _ => {
+        let kind = if isolates.is_empty() { StartKind::Cold } else { StartKind::ScaleOut };
         let instance = self.start().await?;
+        self.metrics.isolate_started();
+        self.metrics.start(self.name(), kind);
         isolates.push(instance.clone());
-        if isolates.len() > 1 {
+        if kind == StartKind::ScaleOut {
           tracing::info!(
             worker = self.name(),
             isolates = isolates.len(),
             "all isolates busy: started another"
           );
         }
-        instance
+        (instance, Some(kind))
       }
     };
+    self.update(&isolates);
+    Ok(picked)
+  }
+
+  /// Stops isolates that were retired (a limit) or have ended, counting their terminations.
+  async fn reap(&self, isolates: &mut Vec<Instance>) {
+    let (running, retired): (Vec<Instance>, Vec<Instance>) =
+      isolates.drain(..).partition(Instance::is_running);
+    *isolates = running;
+    for instance in retired {
+      self.stop(instance).await;
+    }
+  }
+
+  /// Removes retired isolates now (after a request saw its isolate terminated), so the
+  /// termination shows in the metrics at once and the next request gets a fresh isolate.
+  pub async fn reap_retired(&self) {
+    let mut isolates = self.isolates.lock().await;
+    self.reap(&mut isolates).await;
+    self.update(&isolates);
+  }
+
+  fn update(&self, isolates: &[Instance]) {
     self.resident.store(isolates.len(), Ordering::Relaxed);
-    Ok(instance)
+    self.memory.store(isolates.iter().map(Instance::memory_bytes).sum(), Ordering::Relaxed);
   }
 
   async fn start(&self) -> Result<Instance, LoadError> {
-    let LoadedWorker { bundle, options, .. } = &self.worker;
+    let LoadedWorker { bundle, options, .. } = &self.deployment.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
         Instance::Local(pool.start(bundle.clone(), options.clone(), self.console.clone()).await?)
       }
-      Runner::Fleet(fleet) => Instance::Hosted(fleet.start(&self.worker).await?),
+      Runner::Fleet(fleet) => Instance::Hosted(fleet.start(&self.deployment.worker).await?),
     })
   }
 
   async fn stop(&self, instance: Instance) {
+    self.metrics.isolate_stopped();
+    if let Some(reason) = instance.terminated() {
+      self.metrics.termination(self.name(), reason);
+      tracing::info!(worker = self.name(), version = self.deployment.version(), "isolate retired: {reason}");
+    }
     match instance {
       Instance::Local(handle) => {
         if !handle.shutdown(crate::server::DRAIN_TIMEOUT).await {
@@ -173,23 +230,13 @@ impl WorkerSlot {
     }
   }
 
-  /// Evicts the worker: its isolates stop taking requests at once and finish their
-  /// `waitUntil` work in the background, so the request that needed the room does not wait.
-  pub async fn evict(self: &Arc<Self>) {
+  /// Retires the slot (evicted from the cache, redeployed, or the node stops): it starts no
+  /// more isolates; its isolates take no new requests, finish the ones in flight and their
+  /// `waitUntil` work, and end.
+  pub async fn retire(&self) {
+    self.retired.store(true, Ordering::Relaxed);
     let isolates = std::mem::take(&mut *self.isolates.lock().await);
-    self.resident.store(0, Ordering::Relaxed);
-    let slot = self.clone();
-    tokio::spawn(async move {
-      for instance in isolates {
-        slot.stop(instance).await;
-      }
-    });
-  }
-
-  /// Stops the worker's isolates, letting their `waitUntil` work finish (on shutdown).
-  pub async fn shutdown(&self) {
-    let isolates = std::mem::take(&mut *self.isolates.lock().await);
-    self.resident.store(0, Ordering::Relaxed);
+    self.update(&[]);
     for instance in isolates {
       self.stop(instance).await;
     }
@@ -214,17 +261,19 @@ mod tests {
     let bundle = WorkerBundle { name: "once".into(), main: "worker.js".into(), modules: Arc::new(modules) };
     let evaluations = Arc::new(AtomicUsize::new(0));
     let counter = evaluations.clone();
-    let console: ConsoleFn = Arc::new(move |_: &str, _: u32, text: &str| {
-      if text.contains("module evaluated") {
+    let console: ConsoleFn = Arc::new(move |line: &edge_runtime::ConsoleLine| {
+      if line.text.contains("module evaluated") {
         counter.fetch_add(1, Ordering::SeqCst);
       }
     });
     let worker = LoadedWorker { bundle, options: WorkerOptions::default(), routes: Vec::new() };
-    let slot = Arc::new(WorkerSlot::new(worker, Runner::Pool(IsolatePool::new(1, 128)), console, 4));
+    let deployment = Arc::new(Deployment::new(worker, 1));
+    let pool = Runner::Pool(IsolatePool::new(1, 128));
+    let slot = Arc::new(WorkerSlot::new(deployment, pool, console, Arc::default(), 4));
     let starts: Vec<_> = (0..16)
       .map(|_| {
         let slot = slot.clone();
-        tokio::spawn(async move { slot.handle().await.unwrap() })
+        tokio::spawn(async move { slot.handle().await.unwrap().0 })
       })
       .collect();
     for start in starts {

@@ -20,6 +20,17 @@ use serde::Serialize;
 pub const FAILURE_HEADER: &str = "x-edge-host-failure";
 /// The request header that carries the request's original absolute URL.
 pub const URL_HEADER: &str = "x-edge-url";
+/// The request header that carries the node's request id (for the worker's console output).
+pub const REQUEST_ID_HEADER: &str = "x-edge-request-id";
+/// The response header that carries the request's CPU time in microseconds.
+pub const CPU_HEADER: &str = "x-edge-cpu-us";
+
+/// What a host answers when a worker has started.
+#[derive(Serialize, Deserialize)]
+pub struct Started {
+  /// The isolate's measured memory ([`edge_runtime::WorkerHandle::memory_bytes`]).
+  pub memory_bytes: usize,
+}
 
 /// A worker as a host receives it.
 #[derive(Serialize, Deserialize)]

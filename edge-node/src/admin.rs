@@ -1,0 +1,51 @@
+//! The admin listener: `/metrics` (Prometheus text), `/healthz` (the process is alive) and
+//! `/readyz` (the node takes traffic: its workers are loaded and it is not draining). The
+//! two health endpoints also answer on the worker listener, for hosts no worker serves.
+
+use http::header;
+use http::HeaderValue;
+use http::Request;
+use http::Response;
+use http::StatusCode;
+use http_body_util::BodyExt;
+use http_body_util::Full;
+
+use crate::server::Body;
+use crate::server::Node;
+
+fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
+  let mut response = Response::new(Full::new(bytes::Bytes::from(body)).map_err(|e| match e {}).boxed());
+  *response.status_mut() = status;
+  response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+  response
+}
+
+/// `/healthz` or `/readyz`; `None` for any other path.
+pub fn health(node: &Node, path: &str) -> Option<Response<Body>> {
+  let plain = "text/plain; charset=utf-8";
+  match path {
+    "/healthz" => Some(text(StatusCode::OK, "ok\n".into(), plain)),
+    "/readyz" if node.is_ready() => Some(text(StatusCode::OK, "ready\n".into(), plain)),
+    "/readyz" => Some(text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n".into(), plain)),
+    _ => None,
+  }
+}
+
+/// Answers a request on the admin listener.
+pub async fn handle<B>(node: &Node, request: Request<B>) -> Response<Body> {
+  let path = request.uri().path();
+  if let Some(response) = health(node, path) {
+    return response;
+  }
+  match path {
+    "/metrics" if request.method() == http::Method::GET => {
+      let body = node.metrics().encode(&node.cache().scrape().await);
+      text(StatusCode::OK, body, crate::metrics::CONTENT_TYPE)
+    }
+    _ => text(
+      StatusCode::NOT_FOUND,
+      format!("404 Not Found: the admin listener serves /metrics, /healthz and /readyz, not {path}\n"),
+      "text/plain; charset=utf-8",
+    ),
+  }
+}

@@ -109,7 +109,10 @@ pub struct DevServer {
   wrapped: bool,
   /// `http://127.0.0.1:<port>`
   pub url: String,
+  /// What the process wrote to stderr.
   pub log: Log,
+  /// What the process wrote to stdout (the lines naming its listeners).
+  pub stdout: Log,
 }
 
 /// The outcome of `edge dev` that did not start serving.
@@ -188,22 +191,60 @@ impl DevServer {
     });
     let (url_tx, url_rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
+    let out = Log::default();
+    let out_sink = out.clone();
     std::thread::spawn(move || {
       for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-        if let Some(at) = line.find("http://") {
-          let url = line[at..].split_whitespace().next().unwrap_or_default();
-          let _ = url_tx.send(url.to_string());
+        out_sink.push_line(&line);
+        if let Some(url) = url_in(&line, "http://") {
+          let _ = url_tx.send(url);
         }
       }
     });
     match url_rx.recv_timeout(PROCESS_DEADLINE) {
-      Ok(url) => Ok(DevServer { child: Some(child), wrapped: false, url, log }),
+      Ok(url) => Ok(DevServer { child: Some(child), wrapped: false, url, log, stdout: out }),
       Err(_) => {
         let status = wait_with_deadline(child);
         let _ = stderr_done.recv_timeout(PROCESS_DEADLINE);
         Err(Failed { status, stderr: log.text() })
       }
     }
+  }
+
+  /// Starts `edge node --workers-dir <dir> <extra> --listen 127.0.0.1:0`, with the admin
+  /// listener on a free port too; panics with its log if it does not start.
+  pub fn node(workers_dir: &Path, extra: &[&str]) -> DevServer {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--workers-dir".as_ref(), workers_dir.as_os_str()];
+    args.extend(["--admin-listen", "127.0.0.1:0"].iter().map(std::ffi::OsStr::new));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    DevServer::try_start_node(&args)
+      .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr))
+  }
+
+  /// The node's admin listener, `http://127.0.0.1:<port>` (from the line it printed).
+  pub fn admin_url(&self) -> String {
+    let line = self.stdout.wait_for(&["admin", "http://"]);
+    url_in(&line, "http://").expect("the admin line names a URL")
+  }
+
+  /// The node's TLS listener, `https://127.0.0.1:<port>`.
+  pub fn tls_url(&self) -> String {
+    let line = self.stdout.wait_for(&["https://"]);
+    url_in(&line, "https://").expect("the TLS line names a URL")
+  }
+
+  /// The node's metrics as text.
+  pub async fn metrics(&self) -> String {
+    let reply = get(&format!("{}/metrics", self.admin_url())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.body
+  }
+
+  /// Sends `signal` (for example "HUP") without waiting for anything.
+  pub fn signal(&self, signal: &str) {
+    let pid = self.pid().to_string();
+    let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("run kill");
+    assert!(sent.success(), "kill -{signal} {pid} failed");
   }
 
   /// Sends `signal` (for example "TERM" or "INT") and waits for the process to exit.
@@ -251,6 +292,26 @@ impl Drop for DevServer {
       let _ = child.wait();
     }
   }
+}
+
+/// The first URL starting with `scheme` in `line`.
+fn url_in(line: &str, scheme: &str) -> Option<String> {
+  let at = line.find(scheme)?;
+  line[at..].split_whitespace().next().map(str::to_owned)
+}
+
+/// The value of the sample `name` (with its labels, as printed) in Prometheus text, or 0
+/// when the sample is absent (a counter that never moved).
+pub fn metric(text: &str, name: &str) -> f64 {
+  text
+    .lines()
+    .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.split_whitespace().next()?.parse().ok())
+    .unwrap_or(0.0)
+}
+
+/// A `GET` of `path` on `server` with the `Host` header set to `host`.
+pub async fn get_on(server: &DevServer, host: &str, path: &str) -> Reply {
+  send(http::Request::get(server.at(path)).header("host", host).body(Default::default()).unwrap()).await
 }
 
 /// Waits for `child` to exit; kills it (and fails the test) past [`PROCESS_DEADLINE`].
@@ -342,6 +403,17 @@ impl StreamedBody {
   pub fn channel() -> (BodyWriter, ChannelBody) {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     (BodyWriter(tx), http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx)))
+  }
+
+  /// Sends a request whose body is written through a [`BodyWriter`], and reads the whole
+  /// response.
+  pub async fn send(request: http::Request<ChannelBody>) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<ChannelBody>();
+    let response = client.request(request).await.expect("request failed");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.expect("read body").to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
   }
 }
 

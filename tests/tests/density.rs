@@ -30,6 +30,7 @@ async fn ask(handle: &WorkerHandle) -> String {
     url: "http://density.localhost/".into(),
     headers: Default::default(),
     body: None,
+    request_id: None,
   };
   let response = handle.fetch(request).await.expect("a resident worker answers");
   String::from_utf8(response.into_body().collect().await.unwrap().to_vec()).unwrap()
@@ -38,7 +39,7 @@ async fn ask(handle: &WorkerHandle) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_workers_stay_resident_and_each_answers_for_itself() {
   let pool = IsolatePool::new(4, edge_runtime::Limits::default().memory_mb);
-  let quiet: edge_runtime::ConsoleFn = Arc::new(|_: &str, _: u32, _: &str| {});
+  let quiet: edge_runtime::ConsoleFn = Arc::new(|_: &edge_runtime::ConsoleLine| {});
   let mut handles = Vec::with_capacity(WORKERS);
   for i in 0..WORKERS {
     let (bundle, options) = worker(i);

@@ -36,19 +36,20 @@ async fn failures_and_limits_answer_as_in_process() {
 
 #[tokio::test]
 async fn full_hosts_are_retired_and_replaced() {
-  // Three isolates per host, and room for one resident worker: every switch between the two
-  // workers is a cold start, and every third one lands on a fresh host.
-  let server = DevServer::start_with(
-    &[sample("hello"), sample("env")],
-    &["--recycle-hosts-after", "3", "--max-resident", "1"],
-  );
-  for round in 0..6 {
-    assert_eq!(
-      send(on(&server, "hello.localhost", "/")).await.body,
-      "Hello from the edge!\n",
-      "round {round}"
-    );
-    assert_eq!(send(on(&server, "env.localhost", "/")).await.body, "Hello from env", "round {round}");
+  // Three isolates per host and seven workers: the first two hosts fill up and take no new
+  // workers. Once their workers are evicted for being idle, they are stopped.
+  let root = tempfile::tempdir().unwrap();
+  let mut paths = Vec::new();
+  for i in 0..7 {
+    let dir = root.path().join(format!("w{i}"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("worker.js"), format!("export default {{ fetch: () => new Response('w{i}') }};"))
+      .unwrap();
+    paths.push(dir);
+  }
+  let server = DevServer::start_with(&paths, &["--recycle-hosts-after", "3", "--idle-timeout-secs", "1"]);
+  for i in 0..7 {
+    assert_eq!(send(on(&server, &format!("w{i}.localhost"), "/")).await.body, format!("w{i}"));
   }
   server.log.wait_for(&["retiring an isolate host", "isolates=3"]);
 }

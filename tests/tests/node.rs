@@ -7,14 +7,11 @@ use edge_tests::*;
 use http_body_util::BodyExt;
 
 fn node(workers_dir: &std::path::Path, extra: &[&str]) -> DevServer {
-  let mut args: Vec<&OsStr> = vec![OsStr::new("--workers-dir"), workers_dir.as_os_str()];
-  args.extend(extra.iter().map(OsStr::new));
-  DevServer::try_start_node(&args)
-    .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr))
+  DevServer::node(workers_dir, extra)
 }
 
 async fn on(server: &DevServer, host: &str, path: &str) -> Reply {
-  send(http::Request::get(server.at(path)).header("host", host).body(Default::default()).unwrap()).await
+  get_on(server, host, path).await
 }
 
 #[tokio::test]
@@ -87,4 +84,32 @@ fn a_bad_config_file_names_the_file_and_the_key() {
 fn a_node_without_workers_says_what_to_set() {
   let failed = DevServer::try_start_node(&[]).err().expect("the node must not start");
   assert!(failed.stderr.contains("workers_dir"), "{}", failed.stderr);
+}
+
+#[tokio::test]
+async fn sigterm_drains_for_at_most_the_drain_timeout_then_exits_zero() {
+  let mut server = node(&sample(""), &["--drain-timeout-secs", "1"]);
+  let admin = server.admin_url();
+  // A stream that waits on a gate nobody opens: it can only end by the drain timeout.
+  let response = client()
+    .request(
+      http::Request::get(server.at("/?gate=never"))
+        .header("host", "stream.edge.localhost")
+        .body(Default::default())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+  let mut body = response.into_body();
+  let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+  assert!(!first.is_empty());
+  let stopped = std::thread::spawn(move || (server.stop_with("TERM"), server));
+  assert!(body.collect().await.is_err(), "the held stream is cut at the drain timeout");
+  let (status, server) = stopped.join().unwrap();
+  assert_eq!(status.code(), Some(0), "{}", server.log.text());
+  server.log.wait_for(&["drain timeout"]);
+  assert!(client()
+    .request(http::Request::get(format!("{admin}/healthz")).body(Default::default()).unwrap())
+    .await
+    .is_err());
 }

@@ -15,7 +15,7 @@ fn hog(limits: Limits) -> (WorkerBundle, WorkerOptions) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counters_follow_isolates_and_terminations() {
   let before = stats();
-  let quiet: ConsoleFn = Arc::new(|_: &str, _: u32, _: &str| {});
+  let quiet: ConsoleFn = Arc::new(|_: &edge_runtime::ConsoleLine| {});
   let (bundle, options) = hog(Limits { cpu_ms: 20, ..Default::default() });
   let handle = WorkerHandle::start(bundle, options, quiet).await.unwrap();
   let request = WorkerRequest {
@@ -23,6 +23,7 @@ async fn counters_follow_isolates_and_terminations() {
     url: "http://stats.localhost/".into(),
     headers: Default::default(),
     body: None,
+    request_id: None,
   };
   let error = handle.fetch(request).await.unwrap_err();
   assert!(matches!(error, WorkerError::Terminated(Termination::CpuTime)), "{error:?}");

@@ -1,0 +1,198 @@
+//! `edge node` over TLS: rustls with certificates from PEM files, SNI choosing among them,
+//! ALPN `h2` (and `http/1.1`), and a SIGHUP that swaps the certificates while open
+//! connections carry on. The certificates are made at test time with rcgen.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use edge_tests::*;
+use http_body_util::BodyExt;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::ServerName;
+use tokio::net::TcpStream;
+
+/// A test certificate authority.
+struct Ca {
+  cert: rcgen::Certificate,
+  key: rcgen::KeyPair,
+}
+
+impl Ca {
+  fn new() -> Ca {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, "edge test CA");
+    let cert = params.self_signed(&key).unwrap();
+    Ca { cert, key }
+  }
+
+  /// Issues a certificate for `names`, writes it and its key as `<stem>.pem`/`<stem>.key`
+  /// in `dir`, and returns the certificate's DER.
+  fn issue(&self, dir: &Path, stem: &str, names: &[&str]) -> Vec<u8> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+      rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+    std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
+    std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
+    cert.der().to_vec()
+  }
+
+  fn write(&self, path: &Path) {
+    std::fs::write(path, self.cert.pem()).unwrap();
+  }
+
+  fn client_config(&self) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(self.cert.der().to_vec())).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+      .with_safe_default_protocol_versions()
+      .unwrap()
+      .with_root_certificates(roots)
+      .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Arc::new(config)
+  }
+}
+
+/// A TLS connection to `address` asking for `name` by SNI.
+async fn connect(ca: &Ca, address: &str, name: &str) -> tokio_rustls::client::TlsStream<TcpStream> {
+  let tcp = TcpStream::connect(address).await.unwrap();
+  let connector = tokio_rustls::TlsConnector::from(ca.client_config());
+  connector.connect(ServerName::try_from(name.to_owned()).unwrap(), tcp).await.expect("TLS handshake")
+}
+
+fn peer_leaf(stream: &tokio_rustls::client::TlsStream<TcpStream>) -> Vec<u8> {
+  stream.get_ref().1.peer_certificates().expect("a certificate")[0].to_vec()
+}
+
+/// An HTTP/2 connection over `stream`.
+async fn h2(
+  stream: tokio_rustls::client::TlsStream<TcpStream>,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>> {
+  assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "ALPN picks h2");
+  let (sender, connection) = hyper::client::conn::http2::handshake(
+    hyper_util::rt::TokioExecutor::new(),
+    hyper_util::rt::TokioIo::new(stream),
+  )
+  .await
+  .unwrap();
+  tokio::spawn(connection);
+  sender
+}
+
+async fn ask(
+  sender: &mut hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
+  url: &str,
+) -> (http::Version, u16, String) {
+  let request = http::Request::get(url).body(Default::default()).unwrap();
+  let response = sender.send_request(request).await.expect("an HTTP/2 request");
+  let (version, status) = (response.version(), response.status().as_u16());
+  let body = response.into_body().collect().await.unwrap().to_bytes();
+  (version, status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn tls_node(certs: &Path) -> DevServer {
+  let pair = |stem: &str| {
+    [
+      "--tls-cert".to_string(),
+      certs.join(format!("{stem}.pem")).display().to_string(),
+      "--tls-key".to_string(),
+      certs.join(format!("{stem}.key")).display().to_string(),
+    ]
+  };
+  let mut args = vec!["--tls-listen".to_string(), "127.0.0.1:0".to_string()];
+  args.extend(pair("edge"));
+  args.extend(pair("example"));
+  let args: Vec<&str> = args.iter().map(String::as_str).collect();
+  DevServer::node(&sample(""), &args)
+}
+
+#[tokio::test]
+async fn http2_over_tls_with_sni_and_a_reload_that_keeps_connections() {
+  let ca = Ca::new();
+  let certs = tempfile::tempdir().unwrap();
+  let edge_leaf = ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  let example_leaf = ca.issue(certs.path(), "example", &["example.com", "www.example.com"]);
+  let server = tls_node(certs.path());
+  let address = server.tls_url().trim_start_matches("https://").to_owned();
+
+  // SNI picks the certificate that covers the name; ALPN picks HTTP/2.
+  let stream = connect(&ca, &address, "hello.edge.localhost").await;
+  assert_eq!(peer_leaf(&stream), edge_leaf);
+  let mut open = h2(stream).await;
+  let (version, status, body) = ask(&mut open, "https://hello.edge.localhost/").await;
+  assert_eq!((version, status, body.as_str()), (http::Version::HTTP_2, 200, "Hello from the edge!\n"));
+  let stream = connect(&ca, &address, "www.example.com").await;
+  assert_eq!(peer_leaf(&stream), example_leaf);
+  // A worker sees the scheme it was reached by.
+  let mut sender = h2(stream).await;
+  let (_, status, body) = ask(&mut sender, "https://echo.edge.localhost/where").await;
+  assert_eq!(status, 200);
+  assert!(body.contains("https://echo.edge.localhost/where"), "{body}");
+
+  // Replace the certificate files, then SIGHUP: new handshakes get the new certificate,
+  // the connection opened before keeps working.
+  let renewed = ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  assert_ne!(renewed, edge_leaf);
+  server.signal("HUP");
+  server.log.wait_for(&["reloaded the TLS certificates"]);
+  let stream = connect(&ca, &address, "json.edge.localhost").await;
+  assert_eq!(peer_leaf(&stream), renewed, "a new connection gets the reloaded certificate");
+  let (_, status, body) = ask(&mut open, "https://hello.edge.localhost/").await;
+  assert_eq!((status, body.as_str()), (200, "Hello from the edge!\n"), "the old connection still serves");
+
+  // A reload that finds a broken file keeps the certificates it has.
+  std::fs::write(certs.path().join("edge.key"), "not a key").unwrap();
+  server.signal("HUP");
+  server.log.wait_for(&["kept the current TLS certificates", "edge.key"]);
+  let stream = connect(&ca, &address, "hello.edge.localhost").await;
+  assert_eq!(peer_leaf(&stream), renewed);
+}
+
+#[tokio::test]
+async fn curl_speaks_http2_to_the_node() {
+  let ca = Ca::new();
+  let certs = tempfile::tempdir().unwrap();
+  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  ca.issue(certs.path(), "example", &["example.com"]);
+  ca.write(&certs.path().join("ca.pem"));
+  let server = tls_node(certs.path());
+  let port = server.tls_url().rsplit(':').next().unwrap().to_owned();
+  let output = std::process::Command::new("curl")
+    .args(["--http2", "--silent", "--show-error", "--cacert"])
+    .arg(certs.path().join("ca.pem"))
+    .args(["--resolve", &format!("hello.edge.localhost:{port}:127.0.0.1")])
+    .args(["--write-out", "\n%{http_version}"])
+    .arg(format!("https://hello.edge.localhost:{port}/"))
+    .output()
+    .expect("run curl (installed by .ci/setup)");
+  let stdout = String::from_utf8_lossy(&output.stdout);
+  assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+  assert_eq!(stdout, "Hello from the edge!\n\n2");
+}
+
+#[test]
+fn a_certificate_that_cannot_be_used_fails_the_start_naming_the_file() {
+  let ca = Ca::new();
+  let certs = tempfile::tempdir().unwrap();
+  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  ca.issue(certs.path(), "example", &["example.com"]);
+  // The key of one certificate with the other certificate.
+  std::fs::copy(certs.path().join("example.key"), certs.path().join("edge.key")).unwrap();
+  let args: Vec<std::ffi::OsString> = vec![
+    "--workers-dir".into(),
+    sample("").into(),
+    "--tls-listen".into(),
+    "127.0.0.1:0".into(),
+    "--tls-cert".into(),
+    certs.path().join("edge.pem").into(),
+    "--tls-key".into(),
+    certs.path().join("edge.key").into(),
+  ];
+  let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+  let failed = DevServer::try_start_node(&args).err().expect("the node must not start");
+  assert!(failed.stderr.contains("edge.key") && failed.stderr.contains("does not fit"), "{}", failed.stderr);
+}

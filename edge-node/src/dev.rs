@@ -48,6 +48,7 @@ pub struct ServeOptions {
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
   let workers = catalog::load_all(paths, &options.limits)?;
   let node = start_node(options, workers, None, true).await?;
+  let shutdown = shutdown_signal();
   let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = http.local_addr()?;
   let names: Vec<String> = node.router().deployments().iter().map(|d| d.name().to_owned()).collect();
@@ -61,7 +62,7 @@ pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) 
     );
   }
   let listeners = Listeners { http, tls: None, admin: None };
-  server::serve(node.clone(), listeners, options.drain_timeout, shutdown_signal()).await;
+  server::serve(node.clone(), listeners, options.drain_timeout, shutdown).await;
   node.cache().retire_all().await;
   Ok(())
 }
@@ -101,31 +102,30 @@ pub async fn start_node(
   Ok(node)
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn shutdown_signal() {
-  let ctrl_c = async {
-    if let Err(e) = tokio::signal::ctrl_c().await {
-      tracing::error!("cannot listen for Ctrl-C: {e}");
-      std::future::pending::<()>().await;
-    }
-  };
-  #[cfg(unix)]
-  let terminate = async {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-      Ok(mut signal) => {
-        signal.recv().await;
+/// A future that resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this
+/// is called, so call it before telling anyone the server is up: a signal that arrives before
+/// then would otherwise kill the process instead of draining it.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+  use tokio::signal::unix::signal;
+  use tokio::signal::unix::SignalKind;
+  let interrupt = signal(SignalKind::interrupt());
+  let terminate = signal(SignalKind::terminate());
+  async move {
+    let wait = |stream: std::io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+      match stream {
+        Ok(mut stream) => {
+          stream.recv().await;
+        }
+        Err(e) => {
+          tracing::error!("cannot listen for {name}: {e}");
+          std::future::pending::<()>().await;
+        }
       }
-      Err(e) => {
-        tracing::error!("cannot listen for SIGTERM: {e}");
-        std::future::pending::<()>().await;
-      }
+    };
+    tokio::select! {
+      () = wait(interrupt, "Ctrl-C") => {},
+      () = wait(terminate, "SIGTERM") => {},
     }
-  };
-  #[cfg(not(unix))]
-  let terminate = std::future::pending::<()>();
-  tokio::select! {
-    () = ctrl_c => {},
-    () = terminate => {},
+    tracing::info!("signal received");
   }
-  tracing::info!("signal received");
 }

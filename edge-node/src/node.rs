@@ -51,6 +51,9 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     }
     _ => None,
   };
+  // Signal handlers go in before the node says it is up.
+  let shutdown = shutdown_signal();
+  let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
   // Scripts and tests read these lines to learn the ports (with port 0); the first is the
   // worker listener.
   let count = node.router().deployments().len();
@@ -64,9 +67,9 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   }
   println!("edge node: admin (/metrics, /healthz, /readyz) on http://{}", admin.local_addr()?);
 
-  tokio::spawn(reload_on_hangup(node.clone(), config.clone(), certificates));
+  tokio::spawn(reload_on_hangup(hangup, node.clone(), config.clone(), certificates));
   let listeners = Listeners { http, tls, admin: Some(admin) };
-  server::serve(node.clone(), listeners, config.drain_timeout(), shutdown_signal()).await;
+  server::serve(node.clone(), listeners, config.drain_timeout(), shutdown).await;
   node.cache().retire_all().await;
   Ok(())
 }
@@ -88,8 +91,13 @@ async fn bind(address: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
 }
 
 /// On every SIGHUP: reload the certificates, then the workers folder.
-async fn reload_on_hangup(node: Arc<Node>, config: NodeConfig, certificates: Option<Arc<Certificates>>) {
-  let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+async fn reload_on_hangup(
+  hangup: std::io::Result<tokio::signal::unix::Signal>,
+  node: Arc<Node>,
+  config: NodeConfig,
+  certificates: Option<Arc<Certificates>>,
+) {
+  let mut hangup = match hangup {
     Ok(signal) => signal,
     Err(e) => {
       tracing::error!("cannot listen for SIGHUP; reloading is off: {e}");

@@ -80,7 +80,7 @@ async fn shutdown_waits_for_wait_until_work() {
   let mut server = DevServer::start(dir.path());
   assert_eq!(get(&server.at("/")).await.body, "accepted");
   let status = server.stop_with("TERM");
-  assert_eq!(status.code(), Some(0));
+  assert_eq!(status.code(), Some(0), "{status}; the log:\n{}", server.log.text());
   server.log.wait_for(&["background work done"]);
 }
 

@@ -38,4 +38,6 @@ pub use limits::{Limits, Termination};
 pub use permissions::Outbound;
 pub use pool::{IsolatePool, PoolStats};
 pub use stats::{stats, RuntimeStats};
-pub use worker::{log_console, ConsoleFn, ConsoleLine, CpuTime, WorkerHandle, WorkerOptions, WorkerRequest};
+pub use worker::{
+  log_console, ConsoleFn, ConsoleLine, CpuTime, StartReport, WorkerHandle, WorkerOptions, WorkerRequest,
+};

@@ -118,6 +118,16 @@ impl Exchanges {
     self.open.values().map(|e| e.cpu).max().unwrap_or_default()
   }
 
+  /// How many requests the isolate has taken so far.
+  pub fn served(&self) -> u32 {
+    self.next_id
+  }
+
+  /// Whether no request is open.
+  pub fn is_idle(&self) -> bool {
+    self.open.is_empty()
+  }
+
   /// The request that output in this turn belongs to: the only one open, or else the only
   /// one active in the turn (requests of one isolate interleave; when several are active
   /// the output is not attributed).

@@ -85,6 +85,7 @@ impl IsolatePool {
     options: WorkerOptions,
     console: ConsoleFn,
   ) -> Result<WorkerHandle, LoadError> {
+    let began = std::time::Instant::now();
     options.limits.validate().map_err(LoadError::Limits)?;
     let warm = (options.limits.memory_bytes() == self.inner.max_heap).then(|| self.take()).flatten();
     let isolate = match warm {
@@ -94,8 +95,11 @@ impl IsolatePool {
         isolate::spawn(options.limits.memory_bytes(), None)?
       }
     };
+    // Refill once the worker has started: restoring a new isolate from the snapshot takes
+    // milliseconds of CPU, which would compete with this very cold start on a small machine.
+    let started = WorkerHandle::assign(isolate, bundle, options, console, began).await;
     self.refill();
-    WorkerHandle::assign(isolate, bundle, options, console).await
+    started
   }
 
   /// What the pool holds and has done.

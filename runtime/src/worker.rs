@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use deno_core::ByteString;
 use tokio::sync::mpsc;
@@ -95,8 +96,18 @@ pub struct WorkerHandle {
   limits: Arc<Limits>,
   /// Requests sent to the isolate that have not got their response head yet.
   in_flight: Arc<AtomicUsize>,
-  /// The engine's heap once the worker's module was evaluated.
-  heap_bytes: usize,
+  start: StartReport,
+  memory: Arc<AtomicUsize>,
+}
+
+/// What starting a worker took.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StartReport {
+  /// Until an isolate ready for the worker was at hand: taken from the pool, or created from
+  /// the snapshot and prepared.
+  pub acquired: std::time::Duration,
+  /// Evaluating the worker's module and finding its handler.
+  pub evaluated: std::time::Duration,
 }
 
 /// Counts a request as in flight until dropped.
@@ -124,9 +135,10 @@ impl WorkerHandle {
     options: WorkerOptions,
     console: ConsoleFn,
   ) -> Result<WorkerHandle, LoadError> {
+    let began = Instant::now();
     options.limits.validate().map_err(LoadError::Limits)?;
     let isolate = isolate::spawn(options.limits.memory_bytes(), None)?;
-    Self::assign(isolate, bundle, options, console).await
+    Self::assign(isolate, bundle, options, console, began).await
   }
 
   /// Hands `bundle` to an isolate that is ready for it and waits for the worker to load.
@@ -135,12 +147,23 @@ impl WorkerHandle {
     bundle: WorkerBundle,
     options: WorkerOptions,
     console: ConsoleFn,
+    began: Instant,
   ) -> Result<WorkerHandle, LoadError> {
     let (inbox, requests) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = oneshot::channel();
     let name: Arc<str> = bundle.name.clone().into();
     let limits = Arc::new(options.limits.clone());
-    let assignment = isolate::Assignment { bundle, options, console, requests, ready: ready_tx };
+    let sent = Instant::now();
+    let memory = Arc::new(AtomicUsize::new(0));
+    let assignment = isolate::Assignment {
+      bundle,
+      options,
+      console,
+      requests,
+      ready: ready_tx,
+      sent,
+      memory: memory.clone(),
+    };
     if isolate.assign.send(assignment).is_err() {
       return Err(LoadError::Isolate("the isolate stopped before it got its worker".into()));
     }
@@ -155,7 +178,11 @@ impl WorkerHandle {
       control: isolate.control,
       limits,
       in_flight: Arc::default(),
-      heap_bytes: loaded.heap_bytes,
+      start: StartReport {
+        acquired: sent.saturating_duration_since(began) + loaded.waited,
+        evaluated: loaded.evaluated,
+      },
+      memory,
     })
   }
 
@@ -164,10 +191,17 @@ impl WorkerHandle {
     &self.name
   }
 
-  /// The engine's heap size measured right after the worker's module was evaluated: what
-  /// keeping this isolate resident costs, as the engine counts it.
+  /// The engine's heap: what keeping this isolate resident costs, as the engine counts it.
+  /// Until the worker has served a request and gone idle, the heap of the prepared isolate
+  /// (measuring takes a walk over the heap, which no cold start should wait for); then the
+  /// heap measured at that moment.
   pub fn memory_bytes(&self) -> usize {
-    self.heap_bytes
+    self.memory.load(Ordering::Relaxed)
+  }
+
+  /// What starting this worker took.
+  pub fn start_report(&self) -> StartReport {
+    self.start
   }
 
   /// The limits the worker runs under.

@@ -5,9 +5,10 @@
 //! serves ([`catalog`], [`routing`]), the warm-worker cache ([`cache`]) of each worker's
 //! isolates ([`slot`]), serving HTTP and TLS ([`server`], [`tls`], [`admin`]), metrics
 //! ([`metrics`]), turning failures into responses ([`respond`]), and the `edge dev` and
-//! `edge node` commands ([`dev`], [`node`]).
+//! `edge node` commands ([`dev`], [`node`]), and `edge bench` ([`bench`]).
 
 pub mod admin;
+pub mod bench;
 pub mod cache;
 pub mod catalog;
 pub mod config;

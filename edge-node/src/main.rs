@@ -60,6 +60,27 @@ enum Command {
   /// Serve every worker folder under a directory, routed by host (<worker>.<domain>) and by
   /// the route patterns of each worker's edge.toml.
   Node(Box<NodeFlags>),
+  /// Measure a worker's cold starts (pre-warmed pool) and warm requests in this process, and
+  /// print their phases as percentiles, with the memory one resident isolate costs.
+  Bench {
+    /// The worker's folder (with an optional edge.toml) or its entry module.
+    path: PathBuf,
+    /// Cold starts to make (each isolate stays resident until the end).
+    #[arg(long, default_value_t = 100)]
+    cold: usize,
+    /// Warm requests to make.
+    #[arg(long, default_value_t = 1000)]
+    warm: usize,
+    /// The path each request asks for.
+    #[arg(long, default_value = "/")]
+    request_path: String,
+    /// Print the report as JSON (for scripts).
+    #[arg(long)]
+    json: bool,
+    /// Also draw the cold and warm latency distributions into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    chart: Option<PathBuf>,
+  },
   /// Runs isolates for a node over a Unix socket (started by the node itself).
   #[command(hide = true)]
   IsolateHost {
@@ -330,6 +351,10 @@ fn main() -> ExitCode {
         dev::run(&paths, listen, &options).await
       }
       Command::Node(_) => unreachable!("resolved above"),
+      Command::Bench { path, cold, warm, request_path, json, chart } => {
+        let options = edge_node::bench::BenchOptions { cold, warm, path: request_path, json, chart };
+        edge_node::bench::run(&path, &options).await
+      }
       Command::IsolateHost { socket, warm_isolates, memory_mb } => {
         edge_node::host::run(&socket, warm_isolates, memory_mb).await
       }

@@ -193,14 +193,20 @@ impl WarmCache {
   /// are current).
   pub async fn scrape(&self) -> Scrape {
     self.cache.run_pending_tasks().await;
+    // This process's runtime counters, and with host processes theirs too.
+    let mut runtime = edge_runtime::stats();
     let pool_ready = match &self.runner {
       Runner::Pool(pool) => pool.stats().ready,
-      Runner::Fleet(_) => 0,
+      Runner::Fleet(fleet) => {
+        runtime.add(&fleet.stats().await);
+        0
+      }
     };
     Scrape {
       cached_workers: self.cache.entry_count(),
       cache_weight_kib: self.cache.weighted_size(),
       pool_ready,
+      runtime,
     }
   }
 }

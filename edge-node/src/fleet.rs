@@ -39,6 +39,7 @@ use crate::wire::FAILURE_HEADER;
 use crate::wire::REQUEST_ID_HEADER;
 use crate::wire::URL_HEADER;
 use edge_runtime::CpuTime;
+use edge_runtime::RuntimeStats;
 
 /// How long a new host may take to say it is ready.
 const HOST_START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,6 +54,8 @@ pub struct Fleet {
   hosts: tokio::sync::Mutex<Vec<Arc<Host>>>,
   next_id: AtomicU64,
   retired: AtomicU64,
+  /// The counters of retired hosts.
+  retired_stats: Mutex<RuntimeStats>,
 }
 
 struct Host {
@@ -94,7 +97,21 @@ impl Fleet {
       hosts: tokio::sync::Mutex::default(),
       next_id: AtomicU64::new(1),
       retired: AtomicU64::new(0),
+      retired_stats: Mutex::default(),
     }))
+  }
+
+  /// The runtime counters of every host, the retired ones included (whose processes have
+  /// exited, so they leak nothing any more).
+  pub async fn stats(&self) -> RuntimeStats {
+    let mut total = *self.retired_stats.lock().unwrap();
+    let hosts: Vec<Arc<Host>> = self.hosts.lock().await.clone();
+    for host in hosts {
+      if let Some(stats) = host.stats().await {
+        total.add(&stats);
+      }
+    }
+    total
   }
 
   /// Host processes running now, and how many have been retired so far.
@@ -162,6 +179,11 @@ impl Fleet {
       if let Some(at) = hosts.iter().position(|h| Arc::ptr_eq(h, &hosted.host)) {
         let host = hosts.swap_remove(at);
         self.retired.fetch_add(1, Ordering::Relaxed);
+        // Its counters live on in the node's metrics; its leak goes with the process.
+        if let Some(mut stats) = host.stats().await {
+          stats.leaked_bytes_estimate = 0;
+          self.retired_stats.lock().unwrap().add(&stats);
+        }
         let estimate = host.created.load(Ordering::Relaxed) * edge_runtime::engine::LEAK_PER_DROPPED_ISOLATE;
         tracing::info!(
           isolates = host.created.load(Ordering::Relaxed),
@@ -211,6 +233,14 @@ impl Fleet {
 }
 
 impl Host {
+  /// The host's runtime counters (`GET /stats`), if it answers.
+  async fn stats(&self) -> Option<RuntimeStats> {
+    let request = Request::get("/stats").body(Full::<Bytes>::default()).expect("valid request");
+    let response = self.send(request).await.ok()?;
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    serde_json::from_slice(&body).ok()
+  }
+
   /// Sends one request to the host on a connection of its own.
   async fn send<B>(&self, request: Request<B>) -> anyhow::Result<Response<Incoming>>
   where

@@ -155,13 +155,13 @@ impl Metrics {
     let isolates_created = Gauge::default();
     registry.register(
       "isolates_created",
-      "Isolates created by this process so far",
+      "Isolates created so far, by this process and its isolate hosts",
       isolates_created.clone(),
     );
     let isolates_dropped = Gauge::default();
     registry.register(
       "isolates_dropped",
-      "Isolates dropped by this process so far",
+      "Isolates dropped so far, by this process and its isolate hosts",
       isolates_dropped.clone(),
     );
     let leaked = Gauge::default();
@@ -240,7 +240,7 @@ impl Metrics {
     self.cached_workers.set(state.cached_workers as i64);
     self.cache_weight.set(state.cache_weight_kib as i64);
     self.pool_ready.set(state.pool_ready as i64);
-    let runtime = edge_runtime::stats();
+    let runtime = &state.runtime;
     self.isolates_created.set(runtime.isolates_created as i64);
     self.isolates_dropped.set(runtime.isolates_dropped as i64);
     self.leaked.set(runtime.leaked_bytes_estimate as i64);
@@ -257,7 +257,10 @@ impl Metrics {
 pub struct Scrape {
   pub cached_workers: u64,
   pub cache_weight_kib: u64,
+  /// Pre-warmed isolates of this process's pool (host processes keep their own).
   pub pool_ready: usize,
+  /// Runtime counters of this process and its isolate hosts.
+  pub runtime: edge_runtime::RuntimeStats,
 }
 
 /// How a request got its isolate.

@@ -4,6 +4,7 @@
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 
+use serde::Deserialize;
 use serde::Serialize;
 
 use crate::limits::Termination;
@@ -13,7 +14,7 @@ static DROPPED: AtomicU64 = AtomicU64::new(0);
 static TERMINATIONS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
 /// A snapshot of the counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuntimeStats {
   /// Isolates created in this process.
   pub isolates_created: u64,
@@ -27,13 +28,28 @@ pub struct RuntimeStats {
 }
 
 /// Terminations by reason.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Terminations {
   pub cpu_time: u64,
   pub wall_time: u64,
   pub memory: u64,
   pub startup: u64,
   pub subrequests: u64,
+}
+
+impl RuntimeStats {
+  /// Adds another process's counters to these (for a node and its isolate hosts).
+  pub fn add(&mut self, other: &RuntimeStats) {
+    self.isolates_created += other.isolates_created;
+    self.isolates_dropped += other.isolates_dropped;
+    self.leaked_bytes_estimate += other.leaked_bytes_estimate;
+    let (t, o) = (&mut self.terminations, &other.terminations);
+    t.cpu_time += o.cpu_time;
+    t.wall_time += o.wall_time;
+    t.memory += o.memory;
+    t.startup += o.startup;
+    t.subrequests += o.subrequests;
+  }
 }
 
 /// The counters now.

@@ -53,3 +53,16 @@ async fn full_hosts_are_retired_and_replaced() {
   }
   server.log.wait_for(&["retiring an isolate host", "isolates=3"]);
 }
+
+#[tokio::test]
+async fn a_nodes_metrics_count_the_isolates_of_its_hosts() {
+  let server = DevServer::node(&sample(""), &["--recycle-hosts-after", "3"]);
+  for worker in ["hello", "json", "env", "modules"] {
+    assert_eq!(get_on(&server, &format!("{worker}.edge.localhost"), "/").await.status, 200);
+  }
+  // Four workers, three isolates per host: the first host is retired once its workers go,
+  // and its counters stay in the node's metrics.
+  let text = server.metrics().await;
+  assert!(metric(&text, "edge_isolates_created") >= 4.0, "the hosts' isolates are counted:\n{text}");
+  assert_eq!(metric(&text, "edge_resident_isolates"), 4.0, "{text}");
+}

@@ -22,5 +22,6 @@ pub mod respond;
 pub mod routing;
 pub mod server;
 pub mod slot;
+pub mod store;
 pub mod tls;
 pub mod wire;

@@ -32,10 +32,21 @@ pub fn health(node: &Node, path: &str) -> Option<Response<Body>> {
 }
 
 /// Answers a request on the admin listener.
-pub async fn handle<B>(node: &Node, request: Request<B>) -> Response<Body> {
-  let path = request.uri().path();
+pub async fn handle(node: &Node, request: Request<hyper::body::Incoming>) -> Response<Body> {
+  let path = request.uri().path().to_owned();
+  let path = path.as_str();
   if let Some(response) = health(node, path) {
     return response;
+  }
+  if path.starts_with("/v1/") {
+    return match node.deploy() {
+      Some(api) => api.handle(node, request).await,
+      None => text(
+        StatusCode::NOT_FOUND,
+        "404 Not Found: this node has no deploy API; start it with data_dir and admin_token\n".into(),
+        "text/plain; charset=utf-8",
+      ),
+    };
   }
   match path {
     "/metrics" if request.method() == http::Method::GET => {

@@ -25,6 +25,9 @@ pub struct Deployment {
   pub sequence: u64,
   /// A hash of the code, options and routes (hex, the first 12 characters of a SHA-256).
   pub hash: String,
+  /// Deployed through the deploy API (kept in the data directory), not read from the workers
+  /// folder: a reload of the folder leaves it alone.
+  pub from_store: bool,
 }
 
 /// The key of a deployment in the warm-worker cache.
@@ -38,7 +41,7 @@ impl Deployment {
   /// A deployment of `worker` with sequence number `sequence`.
   pub fn new(worker: LoadedWorker, sequence: u64) -> Deployment {
     let hash = content_hash(&worker);
-    Deployment { worker, sequence, hash }
+    Deployment { worker, sequence, hash, from_store: false }
   }
 
   pub fn name(&self) -> &str {
@@ -152,7 +155,12 @@ pub fn reload(
     if next.contains_key(old.name()) {
       continue;
     }
-    // A worker whose folder is still there but cannot be read keeps serving its version.
+    // A worker deployed through the API, and one whose folder is still there but cannot be
+    // read, keep serving their versions.
+    if old.from_store {
+      next.insert(old.name().to_owned(), old.clone());
+      continue;
+    }
     let still_there = broken_folders.iter().any(|f| f.file_name().is_some_and(|n| n == old.name()));
     if still_there {
       next.insert(old.name().to_owned(), old.clone());

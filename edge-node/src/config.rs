@@ -67,6 +67,12 @@ pub struct NodeConfig {
   pub drain_timeout_secs: u64,
   /// `human` (default) or `json`: one object per line.
   pub log_format: LogFormat,
+  /// The node's data directory: workers deployed through the deploy API, every version of
+  /// each, and which is active; restored on start. Relative to the config file. Turns on the
+  /// deploy API (`/v1/` on the admin listener), which then needs `admin_token`. Default: none.
+  pub data_dir: Option<PathBuf>,
+  /// The bearer token the deploy API requires (at least 16 characters). Default: none.
+  pub admin_token: Option<String>,
 }
 
 /// The TLS listener.
@@ -108,6 +114,8 @@ impl Default for NodeConfig {
       recycle_hosts_after: None,
       drain_timeout_secs: 10,
       log_format: LogFormat::Human,
+      data_dir: None,
+      admin_token: None,
     }
   }
 }
@@ -137,6 +145,9 @@ impl NodeConfig {
     if let Some(dir) = &mut config.workers_dir {
       relative(dir);
     }
+    if let Some(dir) = &mut config.data_dir {
+      relative(dir);
+    }
     if let Some(tls) = &mut config.tls {
       for files in &mut tls.certificates {
         relative(&mut files.cert);
@@ -160,6 +171,13 @@ impl NodeConfig {
     }
     if self.idle_timeout_secs == 0 {
       return Err("idle_timeout_secs must be at least 1".into());
+    }
+    if self.data_dir.is_some() {
+      match &self.admin_token {
+        None => return Err("data_dir turns on the deploy API, which needs admin_token".into()),
+        Some(token) if token.len() < 16 => return Err("admin_token must be at least 16 characters".into()),
+        Some(_) => {}
+      }
     }
     if let Some(tls) = &self.tls {
       if tls.certificates.is_empty() {

@@ -60,6 +60,39 @@ enum Command {
   /// Serve every worker folder under a directory, routed by host (<worker>.<domain>) and by
   /// the route patterns of each worker's edge.toml.
   Node(Box<NodeFlags>),
+  /// Upload a worker folder (with its edge.toml) to a node, which starts it, stores it as a
+  /// new version and serves it.
+  Deploy {
+    /// The worker's folder.
+    dir: PathBuf,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// The workers deployed on a node: name, active version, URL.
+  List {
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// A deployed worker's versions, the active one marked with `*`.
+  Versions {
+    name: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Serve an earlier version again: the one before the active one, or --to VERSION.
+  Rollback {
+    name: String,
+    #[arg(long)]
+    to: Option<String>,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Stop serving a deployed worker and delete all its versions.
+  Delete {
+    name: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
   /// Measure a worker's cold starts (pre-warmed pool) and warm requests in this process, and
   /// print their phases as percentiles, with the memory one resident isolate costs.
   Bench {
@@ -91,6 +124,23 @@ enum Command {
     #[arg(long, default_value_t = Limits::default().memory_mb)]
     memory_mb: u64,
   },
+}
+
+/// Which node's deploy API a command talks to.
+#[derive(clap::Args)]
+struct TargetFlags {
+  /// The node's admin listener.
+  #[arg(long, env = "EDGE_NODE", default_value = "http://127.0.0.1:8788")]
+  node: String,
+  /// The node's admin token.
+  #[arg(long, env = "EDGE_TOKEN", hide_env_values = true)]
+  token: String,
+}
+
+impl From<TargetFlags> for edge_node::client::Target {
+  fn from(flags: TargetFlags) -> Self {
+    edge_node::client::Target { node: flags.node, token: flags.token }
+  }
 }
 
 /// `edge node`: a config file, and a flag (and an `EDGE_*` variable) for every setting in it,
@@ -142,6 +192,12 @@ struct NodeFlags {
   /// Overrides `log_format`.
   #[arg(long, env = "EDGE_LOG_FORMAT")]
   log_format: Option<LogFormat>,
+  /// Overrides `data_dir`.
+  #[arg(long, env = "EDGE_DATA_DIR")]
+  data_dir: Option<PathBuf>,
+  /// Overrides `admin_token`.
+  #[arg(long, env = "EDGE_ADMIN_TOKEN", hide_env_values = true)]
+  admin_token: Option<String>,
   /// Overrides `limits.cpu_ms`.
   #[arg(long, env = "EDGE_CPU_MS")]
   cpu_ms: Option<u64>,
@@ -185,6 +241,8 @@ impl NodeFlags {
     c.recycle_hosts_after = self.recycle_hosts_after.or(c.recycle_hosts_after);
     set(&mut c.drain_timeout_secs, self.drain_timeout_secs);
     set(&mut c.log_format, self.log_format);
+    c.data_dir = self.data_dir.or(c.data_dir);
+    c.admin_token = self.admin_token.or(c.admin_token);
     set(&mut c.limits.cpu_ms, self.cpu_ms);
     set(&mut c.limits.wall_ms, self.wall_ms);
     set(&mut c.limits.memory_mb, self.memory_mb);
@@ -351,6 +409,13 @@ fn main() -> ExitCode {
         dev::run(&paths, listen, &options).await
       }
       Command::Node(_) => unreachable!("resolved above"),
+      Command::Deploy { dir, target } => edge_node::client::deploy(&target.into(), &dir).await,
+      Command::List { target } => edge_node::client::list(&target.into()).await,
+      Command::Versions { name, target } => edge_node::client::versions(&target.into(), &name).await,
+      Command::Rollback { name, to, target } => {
+        edge_node::client::rollback(&target.into(), &name, to.as_deref()).await
+      }
+      Command::Delete { name, target } => edge_node::client::delete(&target.into(), &name).await,
       Command::Bench { path, cold, warm, request_path, json, chart } => {
         let options = edge_node::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         edge_node::bench::run(&path, &options).await

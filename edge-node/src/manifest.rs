@@ -132,19 +132,73 @@ pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, Manifes
 
   let manifest_path = root.join(MANIFEST_FILE);
   let manifest = match std::fs::read_to_string(&manifest_path) {
-    Ok(text) => {
-      toml::from_str::<Manifest>(&text).map_err(|e| ManifestError::invalid(&manifest_path, e.to_string()))?
-    }
-    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Manifest::default(),
+    Ok(text) => Some(text),
+    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
     Err(source) => return Err(ManifestError::Io { path: manifest_path, source }),
   };
-
   let modules = read_modules(&root)?;
+  build(&root, manifest.as_deref(), modules, main_file, &folder_name(&root), limits)
+}
+
+/// Reads a worker from its files in memory (relative paths, `edge.toml` among them, which is
+/// required here), as an upload brings them. `origin` names the bundle in errors; `name` is
+/// the worker's name when `edge.toml` gives none.
+pub fn load_bundle(
+  origin: &Path,
+  name: &str,
+  files: &BTreeMap<String, Vec<u8>>,
+  limits: &Limits,
+) -> Result<LoadedWorker, ManifestError> {
+  let manifest = files.get(MANIFEST_FILE).ok_or_else(|| {
+    ManifestError::invalid(origin, "the bundle has no edge.toml (its name, routes, vars and limits)")
+  })?;
+  let manifest = std::str::from_utf8(manifest)
+    .map_err(|_| ManifestError::invalid(&origin.join(MANIFEST_FILE), "not UTF-8 text"))?;
+  let mut total = 0u64;
+  let mut modules = BTreeMap::new();
+  for (path, bytes) in files.iter().filter(|(path, _)| path.as_str() != MANIFEST_FILE) {
+    total += bytes.len() as u64;
+    if total > MAX_BUNDLE_BYTES || modules.len() >= MAX_BUNDLE_FILES {
+      return Err(ManifestError::invalid(
+        origin,
+        format!(
+          "the bundle is too large (at most {MAX_BUNDLE_FILES} files and {} MiB)",
+          MAX_BUNDLE_BYTES >> 20
+        ),
+      ));
+    }
+    let text_module = [".js", ".mjs", ".json", ".txt", ".html"].iter().any(|ext| path.ends_with(ext));
+    if text_module && std::str::from_utf8(bytes).is_err() {
+      return Err(ManifestError::invalid(&origin.join(path), "not UTF-8 text"));
+    }
+    modules.insert(path.clone(), Arc::from(bytes.as_slice()));
+  }
+  build(origin, Some(manifest), modules, None, name, limits)
+}
+
+/// A worker from its manifest text (if any) and modules; `default_name` when the manifest
+/// names none.
+fn build(
+  root: &Path,
+  manifest: Option<&str>,
+  modules: BTreeMap<String, Arc<[u8]>>,
+  main_file: Option<String>,
+  default_name: &str,
+  limits: &Limits,
+) -> Result<LoadedWorker, ManifestError> {
+  let manifest_path = root.join(MANIFEST_FILE);
+  let manifest = match manifest {
+    Some(text) => {
+      toml::from_str::<Manifest>(text).map_err(|e| ManifestError::invalid(&manifest_path, e.to_string()))?
+    }
+    None => Manifest::default(),
+  };
+
   let main = match main_file.or_else(|| manifest.main.clone()) {
     Some(main) => {
       let main = main.trim_start_matches("./").to_string();
       if !modules.contains_key(&main) {
-        return Err(ManifestError::invalid(&root, format!("the entry module {main:?} does not exist")));
+        return Err(ManifestError::invalid(root, format!("the entry module {main:?} does not exist")));
       }
       main
     }
@@ -154,7 +208,7 @@ pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, Manifes
       .map(str::to_string)
       .ok_or_else(|| {
         ManifestError::invalid(
-          &root,
+          root,
           "no entry module: add worker.js, index.js or worker.wasm, or set `main` in edge.toml",
         )
       })?,
@@ -162,7 +216,7 @@ pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, Manifes
 
   let name = match manifest.name {
     Some(name) => name,
-    None => folder_name(&root),
+    None => default_name.to_owned(),
   };
   validate_name(&name).map_err(|m| ManifestError::invalid(&manifest_path, m))?;
 

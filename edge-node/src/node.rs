@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::catalog;
 use crate::catalog::Deployment;
 use crate::config::NodeConfig;
+use crate::deploy::DeployApi;
 use crate::dev::shutdown_signal;
 use crate::dev::start_node;
 use crate::dev::ServeOptions;
@@ -23,15 +24,23 @@ use crate::tls::Certificates;
 /// Serves the workers of `config` until Ctrl-C or SIGTERM.
 pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   config.validate().map_err(anyhow::Error::msg).context("invalid configuration")?;
-  let Some(dir) = &config.workers_dir else {
-    anyhow::bail!(
-      "no workers to serve: set `workers_dir` in the config (or --workers-dir) to a folder of worker folders"
-    );
+  let paths = match (&config.workers_dir, &config.data_dir) {
+    (Some(dir), _) => {
+      let paths = catalog::worker_folders(dir)?;
+      if paths.is_empty() && config.data_dir.is_none() {
+        anyhow::bail!("no workers to serve: {} has no worker folders", dir.display());
+      }
+      paths
+    }
+    (None, Some(_)) => Vec::new(),
+    (None, None) => anyhow::bail!(
+      "no workers to serve: set `workers_dir` (--workers-dir) to a folder of worker folders, or `data_dir` (--data-dir) with `admin_token` to deploy through the API"
+    ),
   };
-  let paths = catalog::worker_folders(dir)?;
-  if paths.is_empty() {
-    anyhow::bail!("no workers to serve: {} has no worker folders", dir.display());
-  }
+  let store = match &config.data_dir {
+    Some(dir) => Some(crate::store::Store::open(dir).context("cannot open the data directory")?),
+    None => None,
+  };
   let certificates = match &config.tls {
     Some(tls) => {
       Some(Certificates::load(tls.certificates.clone()).context("cannot load the TLS certificates")?)
@@ -44,6 +53,26 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
 
   let http = bind(config.listen).await?;
   let admin = bind(config.admin_listen).await?;
+  if let Some(store) = store {
+    let token = config.admin_token.as_deref().expect("validated: data_dir comes with admin_token");
+    let api =
+      DeployApi::new(store, token, config.limits.clone(), config.domain.clone(), http.local_addr()?.port());
+    // Everything deployed before is served again, as it was.
+    let stored = api.stored_deployments().context("cannot restore the deployed workers")?;
+    if !stored.is_empty() {
+      let router = node.router();
+      let mut deployments: Vec<_> = router
+        .deployments()
+        .iter()
+        .filter(|d| !stored.iter().any(|s| s.name() == d.name()))
+        .cloned()
+        .collect();
+      tracing::info!(workers = stored.len(), "restored the deployed workers");
+      deployments.extend(stored);
+      node.set_router(Router::new(deployments, router.domain()));
+    }
+    node.set_deploy(Arc::new(api));
+  }
   let tls = match (&config.tls, &certificates) {
     (Some(tls), Some(certificates)) => {
       let listener = bind(tls.listen).await?;
@@ -57,6 +86,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   // Scripts and tests read these lines to learn the ports (with port 0); the first is the
   // worker listener.
   let count = node.router().deployments().len();
+  // (The admin line names the deploy API when there is one.)
   println!(
     "edge node: serving {count} workers on http://{} (hosts: <worker>.{})",
     http.local_addr()?,
@@ -65,7 +95,8 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   if let Some((listener, _)) = &tls {
     println!("edge node: TLS (h2, http/1.1) on https://{}", listener.local_addr()?);
   }
-  println!("edge node: admin (/metrics, /healthz, /readyz) on http://{}", admin.local_addr()?);
+  let api = if node.deploy().is_some() { ", deploy API /v1/" } else { "" };
+  println!("edge node: admin (/metrics, /healthz, /readyz{api}) on http://{}", admin.local_addr()?);
 
   tokio::spawn(reload_on_hangup(hangup, node.clone(), config.clone(), certificates));
   let listeners = Listeners { http, tls, admin: Some(admin) };

@@ -80,6 +80,11 @@ impl Router {
     &self.slots
   }
 
+  /// The node's domain, as given to [`Router::new`].
+  pub fn domain(&self) -> Option<String> {
+    self.domain.clone()
+  }
+
   /// The active deployment of the worker `name`.
   pub fn get(&self, name: &str) -> Option<&Arc<Deployment>> {
     self.slots.iter().find(|d| d.name() == name)

@@ -67,11 +67,18 @@ pub struct Node {
   cache: WarmCache,
   metrics: Arc<Metrics>,
   ready: AtomicBool,
+  deploy: std::sync::OnceLock<Arc<crate::deploy::DeployApi>>,
 }
 
 impl Node {
   pub fn new(router: Router, cache: WarmCache, metrics: Arc<Metrics>) -> Arc<Node> {
-    Arc::new(Node { router: RwLock::new(Arc::new(router)), cache, metrics, ready: AtomicBool::new(false) })
+    Arc::new(Node {
+      router: RwLock::new(Arc::new(router)),
+      cache,
+      metrics,
+      ready: AtomicBool::new(false),
+      deploy: std::sync::OnceLock::new(),
+    })
   }
 
   /// The routing table now.
@@ -90,6 +97,16 @@ impl Node {
 
   pub fn metrics(&self) -> &Arc<Metrics> {
     &self.metrics
+  }
+
+  /// Turns on the deploy API of the admin listener.
+  pub fn set_deploy(&self, api: Arc<crate::deploy::DeployApi>) {
+    let _ = self.deploy.set(api);
+  }
+
+  /// The deploy API, when the node has a data directory.
+  pub fn deploy(&self) -> Option<&Arc<crate::deploy::DeployApi>> {
+    self.deploy.get()
   }
 
   /// Whether `/readyz` says the node takes traffic.

@@ -216,7 +216,7 @@ impl Store {
 }
 
 /// A bundle's file path must stay inside the version's folder.
-fn check_file_path(path: &str) -> Result<(), StoreError> {
+pub fn check_file_path(path: &str) -> Result<(), StoreError> {
   let bad = |why| Err(StoreError::FilePath(path.to_owned(), why));
   if path.is_empty() || path.len() > 256 {
     return bad("empty or longer than 256 bytes");

@@ -207,3 +207,49 @@ async fn bad_uploads_get_a_4xx_with_a_reason_and_store_nothing() {
   let left: Vec<_> = std::fs::read_dir(data.path().join("tmp")).unwrap().collect();
   assert!(left.is_empty(), "nothing half-written stays behind");
 }
+
+#[tokio::test]
+async fn a_node_killed_at_any_point_of_a_deploy_serves_the_old_or_the_new_version() {
+  let data = tempfile::tempdir().unwrap();
+  let source = tempfile::tempdir().unwrap();
+  let dir = app(source.path(), "v1");
+  let mut server = node(data.path());
+  assert_eq!(edge(&server, TOKEN, &["deploy", dir.to_str().unwrap()]).0, 0);
+  let mut serving = "v1 from app".to_string();
+  let mut deployed = 0;
+  for round in 2..22 {
+    let greeting = format!("v{round}");
+    app(source.path(), &greeting);
+    let deploying = Command::new(edge_bin())
+      .args(["deploy", dir.to_str().unwrap()])
+      .env("EDGE_NODE", server.admin_url())
+      .env("EDGE_TOKEN", TOKEN)
+      .stdout(std::process::Stdio::null())
+      .stderr(std::process::Stdio::null())
+      .spawn()
+      .unwrap();
+    // The kill lands at a different point of the deploy each round (this picks the point; it
+    // does not wait for anything). Dropping the server kills the node with SIGKILL.
+    std::thread::sleep(std::time::Duration::from_micros(round * 700));
+    drop(server);
+    let _ = deploying.wait_with_output();
+    server = node(data.path());
+    let reply = call(&server).await;
+    let new = format!("{greeting} from app");
+    assert_eq!(reply.status, 200, "round {round}: {}", reply.body);
+    assert!(
+      reply.body == serving || reply.body == new,
+      "round {round}: {:?} is neither {serving:?} nor {new:?}",
+      reply.body
+    );
+    if reply.body == new {
+      deployed += 1;
+    }
+    serving = reply.body;
+    // Every stored version is whole, and the active one is among them.
+    let (code, versions, err) = edge(&server, TOKEN, &["versions", "app"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(versions.lines().filter(|l| l.starts_with('*')).count(), 1, "{versions}");
+  }
+  eprintln!("{deployed} of 20 deploys survived their kill; the others left the version before");
+}

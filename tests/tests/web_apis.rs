@@ -1,19 +1,21 @@
 //! The WinterTC minimum common API, each global used for real inside a worker.
 
-use std::sync::OnceLock;
-
 use edge_tests::*;
 use serde_json::json;
 use serde_json::Value;
 
-/// One node serving the check worker, shared by this file's tests.
-fn server() -> &'static DevServer {
-  static SERVER: OnceLock<DevServer> = OnceLock::new();
-  SERVER.get_or_init(|| DevServer::start(&fixture("wintertc")))
+/// A node serving the check worker. Each test starts its own: a node kept in a static for the
+/// whole file would never be dropped, and its process would outlive the test run.
+fn server() -> DevServer {
+  DevServer::start(&fixture("wintertc"))
 }
 
 async fn check(api: &str) -> Value {
-  let reply = get(&server().at(&format!("/{api}"))).await;
+  check_on(&server(), api).await
+}
+
+async fn check_on(server: &DevServer, api: &str) -> Value {
+  let reply = get(&server.at(&format!("/{api}"))).await;
   assert_eq!(reply.status, 200, "{api}: {}", reply.body);
   reply.json()
 }
@@ -185,8 +187,9 @@ async fn form_data() {
 
 #[tokio::test]
 async fn console_output_reaches_the_node_log() {
-  assert_eq!(check("console").await, json!({ "logged": true }));
-  let log = &server().log;
+  let server = server();
+  assert_eq!(check_on(&server, "console").await, json!({ "logged": true }));
+  let log = &server.log;
   log.wait_for(&["INFO", "console-marker { answer: 42 }", "worker=\"wintertc\""]);
   log.wait_for(&["WARN", "console-warning"]);
   log.wait_for(&["ERROR", "Error: console-error"]);

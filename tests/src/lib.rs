@@ -163,6 +163,12 @@ impl DevServer {
     Self::spawn(command.arg("dev").args(paths).args(args))
   }
 
+  /// Starts a whole `edge` command line (plus `--listen 127.0.0.1:0`), for tests that set its
+  /// environment themselves.
+  pub fn start_edge(command: &mut Command) -> Result<DevServer, Failed> {
+    Self::spawn(command)
+  }
+
   /// Starts `edge node <args> --listen 127.0.0.1:0`.
   pub fn try_start_node(args: &[&std::ffi::OsStr]) -> Result<DevServer, Failed> {
     Self::spawn(Command::new(edge_bin()).arg("node").args(args))
@@ -171,9 +177,12 @@ impl DevServer {
   /// Runs `command` (an `edge` command line) with `--listen 127.0.0.1:0` and waits for the
   /// URL it prints.
   fn spawn(command: &mut Command) -> Result<DevServer, Failed> {
+    // The node logs at `info` unless the command says otherwise.
+    if !command.get_envs().any(|(name, _)| name == "EDGE_LOG") {
+      command.env("EDGE_LOG", "info");
+    }
     let mut child = command
       .args(["--listen", "127.0.0.1:0"])
-      .env("EDGE_LOG", "info")
       .stdin(Stdio::null())
       .stdout(Stdio::piped())
       .stderr(Stdio::piped())

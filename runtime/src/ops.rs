@@ -144,13 +144,19 @@ impl Exchanges {
   }
 
   /// Charges `cpu` (one turn of the event loop) to the open requests that were active in
-  /// that turn. A request that only waits (on a fetch, a timer) while others run is not
-  /// charged for them; JavaScript of a request that calls no op in a turn goes uncharged, but
-  /// every single turn is bounded by the CPU limit anyway.
+  /// that turn, in equal shares: a turn that answered many requests at once cost each of them
+  /// its part, not the whole. A request that only waits (on a fetch, a timer) while others run
+  /// is not charged for them; JavaScript of a request that calls no op in a turn goes
+  /// uncharged, but every single turn is bounded by the CPU limit anyway.
   pub fn charge(&mut self, cpu: Duration) {
+    let active = self.open.values().filter(|e| e.active).count() as u32;
+    if active == 0 {
+      return;
+    }
+    let share = cpu / active;
     for exchange in self.open.values_mut() {
       if std::mem::take(&mut exchange.active) {
-        exchange.cpu += cpu;
+        exchange.cpu += share;
       }
     }
   }

@@ -113,16 +113,31 @@ impl Store {
   /// Stores `files` (relative paths → contents) as the next version of `name` and returns
   /// its id. The version is complete on disk when this returns; it is not active yet.
   pub fn put_version(&self, name: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<VersionId, StoreError> {
+    let sequence = self.versions(name)?.last().map_or(1, |v| v.sequence + 1);
+    let id = VersionId { sequence, hash: content_hash(files) };
+    self.put_version_as(name, &id, files)?;
+    Ok(id)
+  }
+
+  /// Stores `files` as version `id` of `name`, an id given elsewhere (by the cluster). A
+  /// version already stored under that id is left as it is.
+  pub fn put_version_as(
+    &self,
+    name: &str,
+    id: &VersionId,
+    files: &BTreeMap<String, Vec<u8>>,
+  ) -> Result<(), StoreError> {
     let worker = self.worker_dir(name)?;
     for path in files.keys() {
       check_file_path(path)?;
     }
     let versions = worker.join("versions");
+    if versions.join(id.to_string()).is_dir() {
+      return Ok(());
+    }
     std::fs::create_dir_all(&versions).map_err(io(&versions))?;
     sync_dir(&self.workers_dir())?;
     sync_dir(&worker)?;
-    let sequence = self.versions(name)?.last().map_or(1, |v| v.sequence + 1);
-    let id = VersionId { sequence, hash: content_hash(files) };
     let staging = self.fresh_tmp();
     for (path, bytes) in files {
       let target = staging.join(path);
@@ -134,8 +149,7 @@ impl Store {
     sync_tree(&staging)?;
     let target = versions.join(id.to_string());
     std::fs::rename(&staging, &target).map_err(io(&target))?;
-    sync_dir(&versions)?;
-    Ok(id)
+    sync_dir(&versions)
   }
 
   /// Makes `version` the active version of `name`.
@@ -212,6 +226,33 @@ impl Store {
     std::fs::rename(&worker, &doomed).map_err(io(&worker))?;
     sync_dir(&self.workers_dir())?;
     std::fs::remove_dir_all(&doomed).map_err(io(&doomed))
+  }
+}
+
+/// Why [`choose_version`] found no version to activate.
+#[derive(Debug, PartialEq)]
+pub enum Choice {
+  /// The wanted version is not among the stored ones (or is not a version id).
+  NoSuch(String),
+  /// A rollback was asked for, and no version is older than the active one.
+  NoEarlier,
+}
+
+/// The version an activation means: `wanted`, which must be one of `versions`, or with
+/// `None` (a rollback) the newest version older than `active`.
+pub fn choose_version(
+  versions: &[VersionId],
+  active: Option<&VersionId>,
+  wanted: Option<&str>,
+) -> Result<VersionId, Choice> {
+  match wanted {
+    Some(text) => {
+      text.parse().ok().filter(|id| versions.contains(id)).ok_or_else(|| Choice::NoSuch(text.to_owned()))
+    }
+    None => {
+      let before = active.and_then(|a| versions.iter().filter(|v| *v < a).max());
+      before.cloned().ok_or(Choice::NoEarlier)
+    }
   }
 }
 

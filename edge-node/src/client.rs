@@ -1,45 +1,194 @@
-//! The command-line side of the deploy API: `edge deploy`, `edge list`, `edge versions`,
-//! `edge rollback`, `edge delete`. Each prints what happened and fails with the node's own
-//! message (exit code 1) when the node refuses.
+//! The command-line side of deploying: `edge deploy`, `edge list`, `edge versions`,
+//! `edge rollback`, `edge delete`, `edge status`, talking to one node's deploy API
+//! (`--node`) or straight to a cluster's NATS JetStream (`--cluster`). Each prints what
+//! happened and fails with the node's or the cluster's own message when it refuses.
+//!
+//! Exit codes: 0 done; 1 refused or failed (the message says why); 2 a usage error;
+//! 3 `--wait` ran out of time before every node served the version.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use http_body_util::Full;
 
+use crate::cluster::Cluster;
+use crate::cluster::DeploymentStatus;
+use crate::deploy::WorkerInfo;
 use crate::manifest;
 
-/// Where a node's deploy API is, and the token it wants.
+/// Where the deploy commands send their calls.
 #[derive(Clone, Debug)]
-pub struct Target {
-  /// The admin listener, for example `http://127.0.0.1:8788`.
-  pub node: String,
-  pub token: String,
+pub enum Target {
+  /// A node's admin listener, for example `http://127.0.0.1:8788`, and its token.
+  Node { url: String, token: String },
+  /// A cluster's NATS server, `nats://[user:password@]host:port`.
+  Cluster { url: String },
+}
+
+/// `--wait` ran out of time (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct WaitTimedOut(pub String);
+
+/// An open connection to a target.
+enum Admin {
+  Node { url: String, token: String },
+  Cluster(Box<Cluster>),
+}
+
+impl Admin {
+  async fn open(target: &Target) -> anyhow::Result<Admin> {
+    Ok(match target {
+      Target::Node { url, token } => Admin::Node { url: url.clone(), token: token.clone() },
+      Target::Cluster { url } => Admin::Cluster(Box::new(Cluster::connect(url, "edge cli").await?)),
+    })
+  }
+
+  async fn list(&self) -> anyhow::Result<Vec<WorkerInfo>> {
+    match self {
+      Admin::Node { url, token } => {
+        Ok(serde_json::from_value(get(url, token, "/v1/workers").await?["workers"].take())?)
+      }
+      Admin::Cluster(cluster) => {
+        let mut workers = Vec::new();
+        for name in cluster.worker_names().await? {
+          workers.push(self.info(&name).await?);
+        }
+        Ok(workers)
+      }
+    }
+  }
+
+  async fn info(&self, name: &str) -> anyhow::Result<WorkerInfo> {
+    match self {
+      Admin::Node { url, token } => {
+        Ok(serde_json::from_value(get(url, token, &format!("/v1/workers/{name}/versions")).await?)?)
+      }
+      Admin::Cluster(cluster) => {
+        let record = cluster.worker(name).await?;
+        Ok(WorkerInfo {
+          name: name.to_owned(),
+          active: Some(record.active),
+          versions: record.versions,
+          url: String::new(),
+        })
+      }
+    }
+  }
+
+  /// Uploads a bundle; returns its version id and, from a node, the worker's URL there.
+  async fn upload(&self, name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<(String, String)> {
+    match self {
+      Admin::Node { url, token } => {
+        let (content_type, body) = multipart(files);
+        let answer =
+          call(url, token, http::Method::PUT, &format!("/v1/workers/{name}"), &content_type, body).await?;
+        Ok((text(&answer["version"]), text(&answer["url"])))
+      }
+      Admin::Cluster(cluster) => {
+        check_starts(name, files).await?;
+        Ok((cluster.publish(name, files).await?.to_string(), String::new()))
+      }
+    }
+  }
+
+  async fn activate(&self, name: &str, to: Option<&str>) -> anyhow::Result<String> {
+    match self {
+      Admin::Node { url, token } => {
+        let body = match to {
+          Some(version) => serde_json::json!({ "version": version }),
+          None => serde_json::json!({}),
+        };
+        let path = format!("/v1/workers/{name}/activate");
+        let answer =
+          call(url, token, http::Method::POST, &path, "application/json", Bytes::from(body.to_string()))
+            .await?;
+        Ok(text(&answer["version"]))
+      }
+      Admin::Cluster(cluster) => Ok(cluster.activate(name, to).await?.to_string()),
+    }
+  }
+
+  async fn delete(&self, name: &str) -> anyhow::Result<()> {
+    match self {
+      Admin::Node { url, token } => {
+        call(
+          url,
+          token,
+          http::Method::DELETE,
+          &format!("/v1/workers/{name}"),
+          "application/json",
+          Bytes::new(),
+        )
+        .await?;
+        Ok(())
+      }
+      Admin::Cluster(cluster) => Ok(cluster.delete(name).await?),
+    }
+  }
+
+  /// Which node serves which version; with `wait`, once every node serves that version (or
+  /// one failed to, or the time is up).
+  async fn status(&self, name: &str, wait: Option<(&str, Duration)>) -> anyhow::Result<DeploymentStatus> {
+    match (self, wait) {
+      (Admin::Node { url, token }, None) => {
+        Ok(serde_json::from_value(get(url, token, &format!("/v1/workers/{name}/status")).await?)?)
+      }
+      (Admin::Node { url, token }, Some((version, timeout))) => {
+        let path = format!("/v1/workers/{name}/status?wait={version}&timeout={}", timeout.as_secs_f64());
+        Ok(serde_json::from_value(get(url, token, &path).await?)?)
+      }
+      (Admin::Cluster(cluster), None) => Ok(cluster.status(name).await?),
+      (Admin::Cluster(cluster), Some((version, timeout))) => Ok(cluster.wait(name, version, timeout).await?),
+    }
+  }
+}
+
+async fn get(node: &str, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+  call(node, token, http::Method::GET, path, "application/json", Bytes::new()).await
+}
+
+fn text(value: &serde_json::Value) -> String {
+  value.as_str().unwrap_or("?").to_owned()
+}
+
+/// Starts the bundle in an isolate of this process, as a node would before storing it.
+async fn check_starts(name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<()> {
+  let worker = manifest::load_bundle(Path::new(name), name, files, &edge_runtime::Limits::default())
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+  let quiet: edge_runtime::ConsoleFn = Arc::new(|_: &edge_runtime::ConsoleLine| {});
+  let handle = edge_runtime::WorkerHandle::start(worker.bundle, worker.options, quiet)
+    .await
+    .map_err(|e| anyhow::anyhow!("the worker does not start, nothing was deployed: {e}"))?;
+  handle.shutdown(Duration::from_secs(1)).await;
+  Ok(())
 }
 
 /// Sends one call; returns the JSON answer, or the node's error message as the error.
 async fn call(
-  target: &Target,
+  node: &str,
+  token: &str,
   method: http::Method,
   path: &str,
   content_type: &str,
   body: Bytes,
 ) -> anyhow::Result<serde_json::Value> {
-  let url = format!("{}{path}", target.node.trim_end_matches('/'));
+  let url = format!("{}{path}", node.trim_end_matches('/'));
   let request = http::Request::builder()
     .method(method)
     .uri(&url)
-    .header(http::header::AUTHORIZATION, format!("Bearer {}", target.token))
+    .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
     .header(http::header::CONTENT_TYPE, content_type)
     .body(Full::new(body))
     .with_context(|| format!("invalid node URL {url:?}"))?;
   let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
     .build_http::<Full<Bytes>>();
-  let response =
-    client.request(request).await.with_context(|| format!("cannot reach the node at {}", target.node))?;
+  let response = client.request(request).await.with_context(|| format!("cannot reach the node at {node}"))?;
   let status = response.status();
   let body = response.into_body().collect().await.context("the node's answer broke off")?.to_bytes();
   let value: serde_json::Value = serde_json::from_slice(&body)
@@ -110,80 +259,111 @@ fn rand_u64() -> u64 {
   std::collections::hash_map::RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
-/// `edge deploy <dir>`.
-pub async fn deploy(target: &Target, dir: &Path) -> anyhow::Result<()> {
+/// How long `--wait` waits, when it does.
+#[derive(Clone, Copy, Debug)]
+pub struct Wait(pub Option<Duration>);
+
+/// `edge deploy <dir> [--wait]`.
+pub async fn deploy(target: &Target, dir: &Path, wait: Wait) -> anyhow::Result<()> {
   let (name, files) = read_bundle(dir)?;
+  let admin = Admin::open(target).await?;
   let size: usize = files.values().map(Vec::len).sum();
   let bar = indicatif::ProgressBar::new_spinner();
-  bar.set_message(format!(
-    "uploading {name} ({} files, {} KiB) and starting it on the node",
-    files.len(),
-    size / 1024
-  ));
-  bar.enable_steady_tick(std::time::Duration::from_millis(100));
-  let (content_type, body) = multipart(&files);
-  let answer = call(target, http::Method::PUT, &format!("/v1/workers/{name}"), &content_type, body).await;
+  bar.set_message(format!("uploading {name} ({} files, {} KiB) and starting it", files.len(), size / 1024));
+  bar.enable_steady_tick(Duration::from_millis(100));
+  let answer = admin.upload(&name, &files).await;
   bar.finish_and_clear();
-  let answer = answer?;
-  println!("deployed {name} version {}", answer["version"].as_str().unwrap_or("?"));
-  println!("{}", answer["url"].as_str().unwrap_or(""));
+  let (version, url) = answer?;
+  println!("deployed {name} version {version}");
+  if !url.is_empty() {
+    println!("{url}");
+  }
+  wait_for(&admin, &name, &version, wait).await
+}
+
+/// With `--wait`, waits until every live node serves `version`, and prints where.
+async fn wait_for(admin: &Admin, name: &str, version: &str, wait: Wait) -> anyhow::Result<()> {
+  let Wait(Some(timeout)) = wait else { return Ok(()) };
+  let status = admin.status(name, Some((version, timeout))).await?;
+  if let Some((node, error)) = status.failure() {
+    anyhow::bail!("node {node} could not activate {name} version {version}: {error}");
+  }
+  if status.active.as_deref() != Some(version) {
+    anyhow::bail!(
+      "{name} version {version} is no longer the active one: {} is",
+      status.active.as_deref().unwrap_or("none")
+    );
+  }
+  if !status.converged {
+    let behind: Vec<String> = status
+      .nodes
+      .iter()
+      .filter(|n| n.version.as_deref() != Some(version))
+      .map(|n| format!("{} ({})", n.node, n.version.as_deref().unwrap_or("nothing")))
+      .collect();
+    let who = if status.nodes.is_empty() { "no node is live".to_owned() } else { behind.join(", ") };
+    return Err(
+      WaitTimedOut(format!("not every node serves {name} version {version} after {:?}: {who}", timeout))
+        .into(),
+    );
+  }
+  println!("active on {} node(s):", status.nodes.len());
+  print_nodes(&status);
   Ok(())
+}
+
+fn print_nodes(status: &DeploymentStatus) {
+  for node in &status.nodes {
+    println!(
+      "  {}\t{}\t{}",
+      node.node,
+      node.version.as_deref().unwrap_or("-"),
+      node.error.as_deref().or(node.url.as_deref()).unwrap_or("")
+    );
+  }
 }
 
 /// `edge list`.
 pub async fn list(target: &Target) -> anyhow::Result<()> {
-  let answer = call(target, http::Method::GET, "/v1/workers", "application/json", Bytes::new()).await?;
-  for worker in answer["workers"].as_array().into_iter().flatten() {
-    println!(
-      "{}\t{}\t{}",
-      worker["name"].as_str().unwrap_or("?"),
-      worker["active"].as_str().unwrap_or("-"),
-      worker["url"].as_str().unwrap_or("")
-    );
+  for worker in Admin::open(target).await?.list().await? {
+    let url = if worker.url.is_empty() { "-" } else { worker.url.as_str() };
+    println!("{}\t{}\t{url}", worker.name, worker.active.as_deref().unwrap_or("-"));
   }
   Ok(())
 }
 
 /// `edge versions <name>`: every version, the active one marked with `*`.
 pub async fn versions(target: &Target, name: &str) -> anyhow::Result<()> {
-  let answer = call(
-    target,
-    http::Method::GET,
-    &format!("/v1/workers/{name}/versions"),
-    "application/json",
-    Bytes::new(),
-  )
-  .await?;
-  let active = answer["active"].as_str().unwrap_or("");
-  for version in answer["versions"].as_array().into_iter().flatten() {
-    let version = version.as_str().unwrap_or("?");
-    println!("{} {version}", if version == active { "*" } else { " " });
+  let worker = Admin::open(target).await?.info(name).await?;
+  for version in &worker.versions {
+    println!("{} {version}", if Some(version) == worker.active.as_ref() { "*" } else { " " });
   }
   Ok(())
 }
 
-/// `edge rollback <name> [--to VERSION]`.
-pub async fn rollback(target: &Target, name: &str, to: Option<&str>) -> anyhow::Result<()> {
-  let body = match to {
-    Some(version) => serde_json::json!({ "version": version }),
-    None => serde_json::json!({}),
-  };
-  let answer = call(
-    target,
-    http::Method::POST,
-    &format!("/v1/workers/{name}/activate"),
-    "application/json",
-    Bytes::from(body.to_string()),
-  )
-  .await?;
-  println!("{name} now serves version {}", answer["version"].as_str().unwrap_or("?"));
-  Ok(())
+/// `edge rollback <name> [--to VERSION] [--wait]`.
+pub async fn rollback(target: &Target, name: &str, to: Option<&str>, wait: Wait) -> anyhow::Result<()> {
+  let admin = Admin::open(target).await?;
+  let version = admin.activate(name, to).await?;
+  println!("{name} now serves version {version}");
+  wait_for(&admin, name, &version, wait).await
 }
 
 /// `edge delete <name>`.
 pub async fn delete(target: &Target, name: &str) -> anyhow::Result<()> {
-  call(target, http::Method::DELETE, &format!("/v1/workers/{name}"), "application/json", Bytes::new())
-    .await?;
+  Admin::open(target).await?.delete(name).await?;
   println!("deleted {name}");
+  Ok(())
+}
+
+/// `edge status <name>`: the active version, and which node serves which version.
+pub async fn status(target: &Target, name: &str) -> anyhow::Result<()> {
+  let status = Admin::open(target).await?.status(name, None).await?;
+  println!(
+    "{name}: active {}, {}",
+    status.active.as_deref().unwrap_or("none"),
+    if status.converged { "served by every node" } else { "not served by every node yet" }
+  );
+  print_nodes(&status);
   Ok(())
 }

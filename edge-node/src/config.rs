@@ -73,6 +73,14 @@ pub struct NodeConfig {
   pub data_dir: Option<PathBuf>,
   /// The bearer token the deploy API requires (at least 16 characters). Default: none.
   pub admin_token: Option<String>,
+  /// NATS with JetStream, `nats://[user:password@]host:port`: the node joins that cluster,
+  /// serves the workers deployed to it, and its deploy API deploys to every node. Needs
+  /// `data_dir` (where the node keeps the bundles it fetched) and `admin_token`. Default:
+  /// none (the node alone).
+  pub cluster: Option<String>,
+  /// This node's id in the cluster, unique among its nodes (`[A-Za-z0-9_-]`, at most 63).
+  /// Default: the machine's host name.
+  pub node_id: Option<String>,
 }
 
 /// The TLS listener.
@@ -116,6 +124,8 @@ impl Default for NodeConfig {
       log_format: LogFormat::Human,
       data_dir: None,
       admin_token: None,
+      cluster: None,
+      node_id: None,
     }
   }
 }
@@ -179,12 +189,40 @@ impl NodeConfig {
         Some(_) => {}
       }
     }
+    if self.cluster.is_some() && self.data_dir.is_none() {
+      return Err("cluster needs data_dir: the node keeps the bundles it fetches there".into());
+    }
+    let id = self.node_id();
+    if id.is_empty()
+      || id.len() > 63
+      || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+      return Err(format!("node_id {id:?}: use 1 to 63 letters, digits, `-` or `_`"));
+    }
     if let Some(tls) = &self.tls {
       if tls.certificates.is_empty() {
         return Err("tls.certificates: at least one certificate is needed".into());
       }
     }
     Ok(())
+  }
+
+  /// `node_id`, or the machine's host name (its characters outside `[A-Za-z0-9_-]` as `-`).
+  pub fn node_id(&self) -> String {
+    self.node_id.clone().unwrap_or_else(|| {
+      let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+      let id: String = host
+        .trim()
+        .chars()
+        .take(63)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .collect();
+      if id.is_empty() {
+        "node".into()
+      } else {
+        id
+      }
+    })
   }
 
   pub fn idle_timeout(&self) -> Duration {

@@ -9,10 +9,17 @@
 //! | `GET /v1/workers/{name}/versions` | every stored version, and the active one |
 //! | `POST /v1/workers/{name}/activate` | activates `{"version": "<id>"}`, or with `{}` the version before the active one (a rollback) |
 //! | `DELETE /v1/workers/{name}` | stops serving the worker and deletes its versions |
+//! | `GET /v1/workers/{name}/status` | which node serves which version; with `?wait=<version>&timeout=<seconds>` it answers once every live node serves that version (or one failed to, or the time is up) |
 //!
 //! A bundle is stored only once it has started in an isolate (its module evaluated, its
 //! handler found); one that does not start is refused with the error, and the active version
-//! keeps serving. Deploys are serialised, one at a time.
+//! keeps serving. Deploys through one node are serialised, one at a time.
+//!
+//! Alone, a node keeps its deployments in its data directory and applies a call at once. In
+//! a cluster (`cluster.rs`), the calls change the cluster's state in NATS JetStream, and every
+//! node, this one included, applies it by following the cluster ([`DeployApi::follow`]); the
+//! data directory then holds the bundles this node has fetched, so that it serves them again
+//! at once after a restart and catches up from there.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,6 +38,11 @@ use serde::Serialize;
 use sha2::Digest as _;
 
 use crate::catalog::Deployment;
+use crate::cluster::Cluster;
+use crate::cluster::ClusterError;
+use crate::cluster::DeploymentStatus;
+use crate::cluster::Failure;
+use crate::cluster::NodeStatus;
 use crate::manifest;
 use crate::routing::Router;
 use crate::server::Body;
@@ -51,6 +63,21 @@ pub struct DeployApi {
   /// `host:port` of the worker listener, for the URLs the API answers with.
   worker_port: u16,
   lock: tokio::sync::Mutex<()>,
+  /// This node's id in status reports.
+  node_id: String,
+  /// In a cluster: the connection, once made.
+  cluster: Option<tokio::sync::OnceCell<Cluster>>,
+  /// Worker → the version this node could not activate, and why.
+  failed: std::sync::Mutex<BTreeMap<String, Failure>>,
+}
+
+/// How a node takes part in a cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterLink {
+  /// NATS, `nats://[user:password@]host:port`.
+  pub url: String,
+  /// This node's id, unique in the cluster.
+  pub node_id: String,
 }
 
 /// A worker as the API lists it.
@@ -63,7 +90,17 @@ pub struct WorkerInfo {
 }
 
 impl DeployApi {
-  pub fn new(store: Store, token: &str, limits: Limits, domain: String, worker_port: u16) -> DeployApi {
+  /// The API of a node with its data directory `store`; `node_id` names it in status
+  /// reports; with `clustered` its deployments come from the cluster ([`DeployApi::follow`]).
+  pub fn new(
+    store: Store,
+    token: &str,
+    limits: Limits,
+    domain: String,
+    worker_port: u16,
+    node_id: String,
+    clustered: bool,
+  ) -> DeployApi {
     DeployApi {
       store,
       token_hash: sha2::Sha256::digest(token.as_bytes()).into(),
@@ -71,6 +108,22 @@ impl DeployApi {
       domain,
       worker_port,
       lock: tokio::sync::Mutex::new(()),
+      node_id,
+      cluster: clustered.then(tokio::sync::OnceCell::new),
+      failed: std::sync::Mutex::new(BTreeMap::new()),
+    }
+  }
+
+  /// The cluster, in cluster mode; `None` alone; an error while not connected yet.
+  fn cluster(&self) -> Result<Option<&Cluster>, ApiError> {
+    match &self.cluster {
+      None => Ok(None),
+      Some(cell) => cell.get().map(Some).ok_or_else(|| {
+        ApiError(
+          StatusCode::SERVICE_UNAVAILABLE,
+          "this node is not connected to the cluster's NATS server yet; try again shortly".into(),
+        )
+      }),
     }
   }
 
@@ -115,39 +168,103 @@ impl DeployApi {
     let parts: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
     let method = request.method().clone();
     let result = match (method, parts.as_slice()) {
-      (Method::GET, ["workers"]) => self.list(),
+      (Method::GET, ["workers"]) => self.list().await,
       (Method::PUT, ["workers", name]) => self.upload(node, name, request).await,
-      (Method::GET, ["workers", name, "versions"]) => self.versions(name),
+      (Method::GET, ["workers", name, "versions"]) => self.versions(name).await,
       (Method::POST, ["workers", name, "activate"]) => self.activate(node, name, request).await,
       (Method::DELETE, ["workers", name]) => self.delete(node, name).await,
-      _ => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {} {path}", request_method(&parts)))),
+      (Method::GET, ["workers", name, "status"]) => self.status(node, name, request.uri().query()).await,
+      (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
     };
     result.unwrap_or_else(|ApiError(status, message)| error(status, &message))
   }
 
-  fn list(&self) -> Result<Response<Body>, ApiError> {
+  async fn list(&self) -> Result<Response<Body>, ApiError> {
+    let names = match self.cluster()? {
+      Some(cluster) => cluster.worker_names().await?,
+      None => self.store.workers().map_err(ApiError::store)?,
+    };
     let mut workers = Vec::new();
-    for name in self.store.workers().map_err(ApiError::store)? {
-      workers.push(self.info(&name)?);
+    for name in names {
+      workers.push(self.info(&name).await?);
     }
     Ok(json(StatusCode::OK, &serde_json::json!({ "workers": workers })))
   }
 
-  fn info(&self, name: &str) -> Result<WorkerInfo, ApiError> {
+  async fn info(&self, name: &str) -> Result<WorkerInfo, ApiError> {
+    let (active, versions) = match self.cluster()? {
+      Some(cluster) => {
+        let record = cluster.worker(name).await?;
+        (Some(record.active), record.versions)
+      }
+      None => (
+        self.store.active(name).map_err(ApiError::store)?.map(|v| v.to_string()),
+        self.existing_versions(name)?.iter().map(ToString::to_string).collect(),
+      ),
+    };
+    Ok(WorkerInfo { name: name.to_owned(), active, versions, url: self.url(name) })
+  }
+
+  /// The stored versions of `name`; a worker without any is not found.
+  fn existing_versions(&self, name: &str) -> Result<Vec<VersionId>, ApiError> {
     let versions = self.store.versions(name).map_err(ApiError::store)?;
     if versions.is_empty() {
       return Err(ApiError(StatusCode::NOT_FOUND, format!("no worker named {name:?}")));
     }
-    Ok(WorkerInfo {
-      name: name.to_owned(),
-      active: self.store.active(name).map_err(ApiError::store)?.map(|v| v.to_string()),
-      versions: versions.iter().map(ToString::to_string).collect(),
-      url: self.url(name),
-    })
+    Ok(versions)
   }
 
-  fn versions(&self, name: &str) -> Result<Response<Body>, ApiError> {
-    Ok(json(StatusCode::OK, &self.info(name)?))
+  async fn versions(&self, name: &str) -> Result<Response<Body>, ApiError> {
+    Ok(json(StatusCode::OK, &self.info(name).await?))
+  }
+
+  /// `GET /v1/workers/{name}/status[?wait=<version>&timeout=<seconds>]`.
+  async fn status(&self, node: &Node, name: &str, query: Option<&str>) -> Result<Response<Body>, ApiError> {
+    let mut wait = None;
+    let mut timeout = std::time::Duration::from_secs(30);
+    for (key, value) in query.unwrap_or("").split('&').filter_map(|pair| pair.split_once('=')) {
+      match key {
+        "wait" => wait = Some(value.to_owned()),
+        "timeout" => {
+          let seconds: f64 = value
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && (0.0..=600.0).contains(s))
+            .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, "timeout: seconds, 0 to 600".into()))?;
+          timeout = std::time::Duration::from_secs_f64(seconds);
+        }
+        _ => {}
+      }
+    }
+    let status = match (self.cluster()?, wait) {
+      (Some(cluster), Some(version)) => cluster.wait(name, &version, timeout).await?,
+      (Some(cluster), None) => cluster.status(name).await?,
+      // Alone, a call is applied before it is answered: there is nothing to wait for.
+      (None, _) => {
+        self.existing_versions(name)?;
+        let active = self.store.active(name).map_err(ApiError::store)?.map(|v| v.to_string());
+        DeploymentStatus::new(name, active, &[self.report(node, "")])
+      }
+    };
+    Ok(json(StatusCode::OK, &status))
+  }
+
+  /// What this node serves, as it reports it to the cluster.
+  pub fn report(&self, node: &Node, url: &str) -> NodeStatus {
+    let workers = node
+      .router()
+      .deployments()
+      .iter()
+      .filter(|d| d.from_store)
+      .map(|d| (d.name().to_owned(), VersionId { sequence: d.sequence, hash: d.hash.clone() }.to_string()))
+      .collect();
+    NodeStatus {
+      node: self.node_id.clone(),
+      url: if url.is_empty() { format!("http://127.0.0.1:{}", self.worker_port) } else { url.to_owned() },
+      domain: self.domain.clone(),
+      workers,
+      failed: self.failed.lock().expect("not poisoned").clone(),
+    }
   }
 
   async fn upload(
@@ -168,6 +285,20 @@ impl DeployApi {
       ));
     }
     let _one_at_a_time = self.lock.lock().await;
+    if let Some(cluster) = self.cluster()? {
+      // Started here under a sequence number no version has, then handed to the cluster;
+      // every node, this one too, starts it again as it activates it.
+      let candidate = Arc::new(Deployment { worker, sequence: 0, hash: String::new(), from_store: true });
+      let started = start(node, &candidate).await;
+      node.cache().invalidate(&candidate.key()).await;
+      started?;
+      let id = cluster.publish(name, &files).await?;
+      tracing::info!(worker = name, version = %id, "deployed to the cluster");
+      return Ok(json(
+        StatusCode::CREATED,
+        &serde_json::json!({ "name": name, "version": id.to_string(), "url": self.url(name) }),
+      ));
+    }
     let sequence = self.store.versions(name).map_err(ApiError::store)?.last().map_or(1, |v| v.sequence + 1);
     let id = VersionId { sequence, hash: crate::store::content_hash(&files) };
     let deployment =
@@ -206,29 +337,17 @@ impl DeployApi {
       serde_json::from_slice(&body)
         .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("expected {{\"version\": \"<id>\"}}: {e}")))?
     };
-    let _one_at_a_time = self.lock.lock().await;
-    let versions = self.store.versions(name).map_err(ApiError::store)?;
-    if versions.is_empty() {
-      return Err(ApiError(StatusCode::NOT_FOUND, format!("no worker named {name:?}")));
+    if let Some(cluster) = self.cluster()? {
+      let _one_at_a_time = self.lock.lock().await;
+      let target = cluster.activate(name, wanted.version.as_deref()).await?;
+      tracing::info!(worker = name, version = %target, "activated in the cluster");
+      return Ok(json(StatusCode::OK, &serde_json::json!({ "name": name, "version": target.to_string() })));
     }
+    let _one_at_a_time = self.lock.lock().await;
+    let versions = self.existing_versions(name)?;
     let active = self.store.active(name).map_err(ApiError::store)?;
-    let target = match wanted.version {
-      Some(text) => {
-        let id: VersionId = text
-          .parse()
-          .map_err(|()| ApiError(StatusCode::BAD_REQUEST, format!("{text:?} is not a version id")))?;
-        if !versions.contains(&id) {
-          return Err(ApiError(StatusCode::NOT_FOUND, format!("worker {name:?} has no version {text}")));
-        }
-        id
-      }
-      None => {
-        let before = active.as_ref().and_then(|a| versions.iter().rev().find(|v| *v < a));
-        before.cloned().ok_or_else(|| {
-          ApiError(StatusCode::CONFLICT, "there is no earlier version to roll back to".into())
-        })?
-      }
-    };
+    let target = crate::store::choose_version(&versions, active.as_ref(), wanted.version.as_deref())
+      .map_err(|choice| ApiError::choice(name, choice))?;
     let deployment = Arc::new(
       self
         .deployment(name, &target)
@@ -243,21 +362,168 @@ impl DeployApi {
 
   async fn delete(&self, node: &Node, name: &str) -> Result<Response<Body>, ApiError> {
     let _one_at_a_time = self.lock.lock().await;
-    self.store.delete(name).map_err(ApiError::store)?;
-    let router = node.router();
-    let old = router.get(name).filter(|d| d.from_store).cloned();
-    if let Some(old) = old {
-      let rest = router.deployments().iter().filter(|d| !Arc::ptr_eq(d, &old)).cloned().collect();
-      node.set_router(Router::new(rest, router.domain()));
-      node.cache().invalidate(&old.key()).await;
+    if let Some(cluster) = self.cluster()? {
+      cluster.delete(name).await?;
+    } else {
+      self.store.delete(name).map_err(ApiError::store)?;
+      unroute(node, name).await;
     }
     tracing::info!(worker = name, "deleted");
     Ok(json(StatusCode::OK, &serde_json::json!({ "name": name, "deleted": true })))
   }
+
+  /// Follows the cluster at `link` for as long as the node runs: connects (retrying while
+  /// NATS is unreachable; the node serves what its data directory holds meanwhile), reports
+  /// this node every [`crate::cluster::HEARTBEAT`], and applies every worker's active version
+  /// as it changes, starting with the current ones. `url` is the node's worker listener.
+  pub async fn follow(self: Arc<Self>, node: Arc<Node>, link: ClusterLink, url: String) {
+    let cell = self.cluster.as_ref().expect("follow is for a clustered API");
+    let mut delay = std::time::Duration::from_millis(250);
+    let cluster = loop {
+      match Cluster::connect(&link.url, &format!("edge node {}", link.node_id)).await {
+        Ok(cluster) => break cluster,
+        Err(e) => {
+          tracing::warn!("{e}; serving the stored deployments, trying again in {delay:?}");
+          tokio::time::sleep(delay).await;
+          delay = (delay * 2).min(std::time::Duration::from_secs(5));
+        }
+      }
+    };
+    let cluster = cell.get_or_init(|| async { cluster }).await;
+    if let Err(e) = cluster.report(&self.report(&node, &url)).await {
+      tracing::warn!("could not report to the cluster: {e}");
+    }
+    tracing::info!(nats = link.url, node = link.node_id, "joined the cluster");
+    let heartbeat = tokio::spawn({
+      let (api, node, cluster, url) = (self.clone(), node.clone(), cluster.clone(), url.clone());
+      async move {
+        loop {
+          tokio::time::sleep(crate::cluster::HEARTBEAT).await;
+          if let Err(e) = cluster.report(&api.report(&node, &url)).await {
+            tracing::warn!("could not report to the cluster: {e}");
+          }
+        }
+      }
+    });
+    loop {
+      let error = self.follow_once(&node, cluster, &url).await;
+      tracing::warn!("following the cluster: {error}; starting over");
+      tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+      if heartbeat.is_finished() {
+        break;
+      }
+    }
+  }
+
+  /// Catches up with the cluster, then applies its changes until the watch breaks.
+  async fn follow_once(&self, node: &Node, cluster: &Cluster, url: &str) -> ClusterError {
+    let names = match cluster.worker_names().await {
+      Ok(names) => names,
+      Err(e) => return e,
+    };
+    // Deleted while this node was away.
+    let stored = self.store.workers().unwrap_or_default();
+    for name in stored.iter().filter(|name| !names.contains(name)) {
+      self.remove(node, name).await;
+    }
+    let mut changes = match cluster.watch_workers().await {
+      Ok(changes) => changes,
+      Err(e) => return e,
+    };
+    while let Some(change) = futures::StreamExt::next(&mut changes).await {
+      let change = match change {
+        Ok(change) => change,
+        Err(e) => return ClusterError::JetStream("watch", e.to_string()),
+      };
+      let name = change.key.as_str();
+      if change.operation == async_nats::jetstream::kv::Operation::Put {
+        let active = serde_json::from_slice::<crate::cluster::WorkerRecord>(&change.value)
+          .ok()
+          .and_then(|record| record.active.parse::<VersionId>().ok());
+        match active {
+          Some(id) => self.apply(node, cluster, name, &id).await,
+          None => tracing::error!(worker = name, "ignored an unreadable record in the cluster"),
+        }
+      } else {
+        self.remove(node, name).await;
+      }
+      if let Err(e) = cluster.report(&self.report(node, url)).await {
+        tracing::warn!("could not report to the cluster: {e}");
+      }
+    }
+    ClusterError::JetStream("watch", "ended".into())
+  }
+
+  /// Makes version `id` of `name` the one this node serves: fetched into the data directory
+  /// unless it is there, started, activated, swapped in. A version that does not start is
+  /// reported as failed, and the running one keeps serving.
+  async fn apply(&self, node: &Node, cluster: &Cluster, name: &str, id: &VersionId) {
+    let _one_at_a_time = self.lock.lock().await;
+    let serving =
+      node.router().get(name).is_some_and(|d| d.from_store && d.sequence == id.sequence && d.hash == id.hash);
+    let outcome = if serving { Ok(()) } else { self.activate_here(node, cluster, name, id).await };
+    let mut failed = self.failed.lock().expect("not poisoned");
+    match outcome {
+      Ok(()) => {
+        failed.remove(name);
+      }
+      Err(error) => {
+        tracing::error!(worker = name, version = %id, "could not activate: {error}");
+        failed.insert(name.to_owned(), Failure { version: id.to_string(), error });
+      }
+    }
+  }
+
+  async fn activate_here(
+    &self,
+    node: &Node,
+    cluster: &Cluster,
+    name: &str,
+    id: &VersionId,
+  ) -> Result<(), String> {
+    if self.store.version_dir(name, id).is_err() {
+      let files = cluster.fetch(name, id).await.map_err(|e| e.to_string())?;
+      self.store.put_version_as(name, id, &files).map_err(|e| e.to_string())?;
+    }
+    let deployment = Arc::new(self.deployment(name, id).map_err(|e| format!("{e:#}"))?);
+    start(node, &deployment).await.map_err(|ApiError(_, message)| message)?;
+    self.store.activate(name, id).map_err(|e| e.to_string())?;
+    swap_in(node, deployment).await;
+    tracing::info!(worker = name, version = %id, "activated from the cluster");
+    Ok(())
+  }
+
+  /// Stops serving `name` and forgets it (deleted in the cluster).
+  async fn remove(&self, node: &Node, name: &str) {
+    let _one_at_a_time = self.lock.lock().await;
+    match self.store.delete(name) {
+      Ok(()) | Err(StoreError::NoWorker(_)) => {}
+      Err(e) => tracing::error!(worker = name, "could not delete from the data directory: {e}"),
+    }
+    unroute(node, name).await;
+    self.failed.lock().expect("not poisoned").remove(name);
+    tracing::info!(worker = name, "deleted in the cluster");
+  }
+
+  /// Takes this node out of the cluster's reports (it is stopping).
+  pub async fn leave(&self) {
+    if let Some(cluster) = self.cluster.as_ref().and_then(|cell| cell.get()) {
+      if let Err(e) = cluster.leave(&self.node_id).await {
+        tracing::warn!("could not leave the cluster: {e}");
+      }
+    }
+  }
 }
 
-fn request_method(parts: &[&str]) -> String {
-  parts.join("/")
+/// Stops routing to the deployed version of `name`; it leaves the cache after its requests.
+async fn unroute(node: &Node, name: &str) {
+  let router = node.router();
+  let old = router.get(name).filter(|d| d.from_store).cloned();
+  if let Some(old) = old {
+    let rest = router.deployments().iter().filter(|d| !Arc::ptr_eq(d, &old)).cloned().collect();
+    node.set_router(Router::new(rest, router.domain()));
+    node.cache().invalidate(&old.key()).await;
+  }
 }
 
 /// Boots `deployment` through the warm-worker cache: the validation a bundle must pass.
@@ -296,6 +562,15 @@ async fn read_multipart(
       "upload the bundle as multipart/form-data, one part per file".into(),
     )
   })?;
+  // Not accepted, so there is no compression bomb to defuse: a bundle is at most
+  // MAX_BUNDLE_BYTES on the wire as in memory.
+  let encoding = request.headers().get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok());
+  if encoding.is_some_and(|e| !e.eq_ignore_ascii_case("identity")) {
+    return Err(ApiError(
+      StatusCode::UNSUPPORTED_MEDIA_TYPE,
+      "compressed uploads are not accepted: send the bundle without Content-Encoding".into(),
+    ));
+  }
   let declared = request
     .headers()
     .get(http::header::CONTENT_LENGTH)
@@ -360,6 +635,32 @@ impl ApiError {
         tracing::error!("data directory: {error}");
         StatusCode::INTERNAL_SERVER_ERROR
       }
+    };
+    ApiError(status, error.to_string())
+  }
+
+  fn choice(name: &str, choice: crate::store::Choice) -> ApiError {
+    match choice {
+      crate::store::Choice::NoSuch(text) => {
+        ApiError(StatusCode::NOT_FOUND, format!("worker {name:?} has no version {text:?}"))
+      }
+      crate::store::Choice::NoEarlier => {
+        ApiError(StatusCode::CONFLICT, "there is no earlier version to roll back to".into())
+      }
+    }
+  }
+}
+
+impl From<ClusterError> for ApiError {
+  fn from(error: ClusterError) -> ApiError {
+    let status = match &error {
+      ClusterError::NoWorker(_) | ClusterError::NoVersion(..) => StatusCode::NOT_FOUND,
+      ClusterError::NoEarlier => StatusCode::CONFLICT,
+      ClusterError::Connect(..) | ClusterError::JetStream(..) => {
+        tracing::error!("cluster: {error}");
+        StatusCode::BAD_GATEWAY
+      }
+      ClusterError::Bundle(..) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     ApiError(status, error.to_string())
   }

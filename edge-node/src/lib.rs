@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cache;
 pub mod catalog;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod deploy;
 pub mod dev;

@@ -61,12 +61,14 @@ enum Command {
   /// the route patterns of each worker's edge.toml.
   Node(Box<NodeFlags>),
   /// Upload a worker folder (with its edge.toml) to a node, which starts it, stores it as a
-  /// new version and serves it.
+  /// new version and serves it (in a cluster: every node serves it).
   Deploy {
     /// The worker's folder.
     dir: PathBuf,
     #[command(flatten)]
     target: TargetFlags,
+    #[command(flatten)]
+    wait: WaitFlags,
   },
   /// The workers deployed on a node: name, active version, URL.
   List {
@@ -84,6 +86,14 @@ enum Command {
     name: String,
     #[arg(long)]
     to: Option<String>,
+    #[command(flatten)]
+    target: TargetFlags,
+    #[command(flatten)]
+    wait: WaitFlags,
+  },
+  /// Which node serves which version of a deployed worker, right now.
+  Status {
+    name: String,
     #[command(flatten)]
     target: TargetFlags,
   },
@@ -126,20 +136,52 @@ enum Command {
   },
 }
 
-/// Which node's deploy API a command talks to.
+/// Which node's deploy API a command talks to, or which cluster.
 #[derive(clap::Args)]
 struct TargetFlags {
-  /// The node's admin listener.
-  #[arg(long, env = "EDGE_NODE", default_value = "http://127.0.0.1:8788")]
-  node: String,
-  /// The node's admin token.
+  /// A node's admin listener [default: http://127.0.0.1:8788].
+  #[arg(long, env = "EDGE_NODE", conflicts_with = "cluster")]
+  node: Option<String>,
+  /// The node's admin token (with --node).
   #[arg(long, env = "EDGE_TOKEN", hide_env_values = true)]
-  token: String,
+  token: Option<String>,
+  /// A cluster's NATS server, nats://[user:password@]host:port: the command goes to the
+  /// cluster itself, not through a node.
+  #[arg(long, env = "EDGE_CLUSTER")]
+  cluster: Option<String>,
 }
 
-impl From<TargetFlags> for edge_node::client::Target {
-  fn from(flags: TargetFlags) -> Self {
-    edge_node::client::Target { node: flags.node, token: flags.token }
+impl TryFrom<TargetFlags> for edge_node::client::Target {
+  type Error = anyhow::Error;
+  fn try_from(flags: TargetFlags) -> anyhow::Result<Self> {
+    use edge_node::client::Target;
+    match (flags.cluster, flags.node, flags.token) {
+      (Some(url), _, _) => Ok(Target::Cluster { url }),
+      (None, node, Some(token)) => {
+        Ok(Target::Node { url: node.unwrap_or_else(|| "http://127.0.0.1:8788".into()), token })
+      }
+      (None, _, None) => anyhow::bail!("a node's deploy API needs its token: --token or EDGE_TOKEN"),
+    }
+  }
+}
+
+/// `--wait`: return once every live node serves the new version.
+#[derive(clap::Args)]
+struct WaitFlags {
+  /// Wait until every live node serves the version (exit code 3 if the time runs out).
+  #[arg(long)]
+  wait: bool,
+  /// How long --wait waits, in seconds.
+  #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+  wait_timeout: f64,
+}
+
+impl WaitFlags {
+  fn wait(&self) -> anyhow::Result<edge_node::client::Wait> {
+    if !self.wait_timeout.is_finite() || !(0.0..=600.0).contains(&self.wait_timeout) {
+      anyhow::bail!("--wait-timeout: seconds, 0 to 600");
+    }
+    Ok(edge_node::client::Wait(self.wait.then(|| std::time::Duration::from_secs_f64(self.wait_timeout))))
   }
 }
 
@@ -198,6 +240,12 @@ struct NodeFlags {
   /// Overrides `admin_token`.
   #[arg(long, env = "EDGE_ADMIN_TOKEN", hide_env_values = true)]
   admin_token: Option<String>,
+  /// Overrides `cluster` (NATS, nats://host:port).
+  #[arg(long, env = "EDGE_CLUSTER")]
+  cluster: Option<String>,
+  /// Overrides `node_id`.
+  #[arg(long, env = "EDGE_NODE_ID")]
+  node_id: Option<String>,
   /// Overrides `limits.cpu_ms`.
   #[arg(long, env = "EDGE_CPU_MS")]
   cpu_ms: Option<u64>,
@@ -243,6 +291,8 @@ impl NodeFlags {
     set(&mut c.log_format, self.log_format);
     c.data_dir = self.data_dir.or(c.data_dir);
     c.admin_token = self.admin_token.or(c.admin_token);
+    c.cluster = self.cluster.or(c.cluster);
+    c.node_id = self.node_id.or(c.node_id);
     set(&mut c.limits.cpu_ms, self.cpu_ms);
     set(&mut c.limits.wall_ms, self.wall_ms);
     set(&mut c.limits.memory_mb, self.memory_mb);
@@ -409,13 +459,16 @@ fn main() -> ExitCode {
         dev::run(&paths, listen, &options).await
       }
       Command::Node(_) => unreachable!("resolved above"),
-      Command::Deploy { dir, target } => edge_node::client::deploy(&target.into(), &dir).await,
-      Command::List { target } => edge_node::client::list(&target.into()).await,
-      Command::Versions { name, target } => edge_node::client::versions(&target.into(), &name).await,
-      Command::Rollback { name, to, target } => {
-        edge_node::client::rollback(&target.into(), &name, to.as_deref()).await
+      Command::Deploy { dir, target, wait } => {
+        edge_node::client::deploy(&target.try_into()?, &dir, wait.wait()?).await
       }
-      Command::Delete { name, target } => edge_node::client::delete(&target.into(), &name).await,
+      Command::List { target } => edge_node::client::list(&target.try_into()?).await,
+      Command::Versions { name, target } => edge_node::client::versions(&target.try_into()?, &name).await,
+      Command::Rollback { name, to, target, wait } => {
+        edge_node::client::rollback(&target.try_into()?, &name, to.as_deref(), wait.wait()?).await
+      }
+      Command::Delete { name, target } => edge_node::client::delete(&target.try_into()?, &name).await,
+      Command::Status { name, target } => edge_node::client::status(&target.try_into()?, &name).await,
       Command::Bench { path, cold, warm, request_path, json, chart } => {
         let options = edge_node::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         edge_node::bench::run(&path, &options).await
@@ -429,7 +482,11 @@ fn main() -> ExitCode {
     Ok(()) => ExitCode::SUCCESS,
     Err(e) => {
       eprintln!("error: {e:#}");
-      ExitCode::FAILURE
+      if e.downcast_ref::<edge_node::client::WaitTimedOut>().is_some() {
+        ExitCode::from(3)
+      } else {
+        ExitCode::FAILURE
+      }
     }
   }
 }

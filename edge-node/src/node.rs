@@ -55,8 +55,15 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   let admin = bind(config.admin_listen).await?;
   if let Some(store) = store {
     let token = config.admin_token.as_deref().expect("validated: data_dir comes with admin_token");
-    let api =
-      DeployApi::new(store, token, config.limits.clone(), config.domain.clone(), http.local_addr()?.port());
+    let api = DeployApi::new(
+      store,
+      token,
+      config.limits.clone(),
+      config.domain.clone(),
+      http.local_addr()?.port(),
+      config.node_id(),
+      config.cluster.is_some(),
+    );
     // Everything deployed before is served again, as it was.
     let stored = api.stored_deployments().context("cannot restore the deployed workers")?;
     if !stored.is_empty() {
@@ -71,7 +78,13 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
       deployments.extend(stored);
       node.set_router(Router::new(deployments, router.domain()));
     }
-    node.set_deploy(Arc::new(api));
+    let api = Arc::new(api);
+    node.set_deploy(api.clone());
+    if let Some(url) = &config.cluster {
+      // What the data directory holds serves at once; the cluster's changes follow.
+      let link = crate::deploy::ClusterLink { url: url.clone(), node_id: config.node_id() };
+      tokio::spawn(api.follow(node.clone(), link, format!("http://{}", http.local_addr()?)));
+    }
   }
   let tls = match (&config.tls, &certificates) {
     (Some(tls), Some(certificates)) => {
@@ -95,12 +108,19 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   if let Some((listener, _)) = &tls {
     println!("edge node: TLS (h2, http/1.1) on https://{}", listener.local_addr()?);
   }
-  let api = if node.deploy().is_some() { ", deploy API /v1/" } else { "" };
+  let api = match (node.deploy(), &config.cluster) {
+    (Some(_), Some(_)) => ", deploy API /v1/ for the cluster",
+    (Some(_), None) => ", deploy API /v1/",
+    (None, _) => "",
+  };
   println!("edge node: admin (/metrics, /healthz, /readyz{api}) on http://{}", admin.local_addr()?);
 
   tokio::spawn(reload_on_hangup(hangup, node.clone(), config.clone(), certificates));
   let listeners = Listeners { http, tls, admin: Some(admin) };
   server::serve(node.clone(), listeners, config.drain_timeout(), shutdown).await;
+  if let Some(api) = node.deploy() {
+    api.leave().await;
+  }
   node.cache().retire_all().await;
   Ok(())
 }

@@ -478,3 +478,65 @@ pub async fn assert_echo_pipe_streams_both_ways(server: &DevServer) {
   let rest = response_body.collect().await.unwrap().to_bytes();
   assert_eq!(&rest[..], b"SECOND PART");
 }
+
+/// The `nats-server` binary: `$NATS_SERVER`, else the one `.ci/setup` installs, else `PATH`.
+pub fn nats_server_bin() -> PathBuf {
+  if let Some(path) = std::env::var_os("NATS_SERVER") {
+    return path.into();
+  }
+  let installed =
+    Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/edge-tools/nats/bin/nats-server");
+  if installed.exists() {
+    return installed;
+  }
+  "nats-server".into()
+}
+
+/// A real NATS server with JetStream, on a free loopback port, its storage in a temporary
+/// folder; stopped when dropped.
+pub struct Nats {
+  child: Child,
+  /// `nats://127.0.0.1:<port>`
+  pub url: String,
+  pub log: Log,
+  _storage: tempfile::TempDir,
+}
+
+impl Nats {
+  pub fn start() -> Nats {
+    let storage = tempfile::Builder::new().prefix("nats-").tempdir().expect("tempdir");
+    let bin = nats_server_bin();
+    let mut child = Command::new(&bin)
+      .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
+      .arg(storage.path())
+      .stdin(Stdio::null())
+      .stdout(Stdio::null())
+      .stderr(Stdio::piped())
+      .spawn()
+      .unwrap_or_else(|e| panic!("cannot start {} (bash .ci/setup installs it): {e}", bin.display()));
+    let log = Log::default();
+    let (port_tx, port_rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+      for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Some((_, address)) = line.split_once("Listening for client connections on ") {
+          let _ = port_tx.send(address.trim().to_owned());
+        }
+        sink.push_line(&line);
+      }
+    });
+    let address = port_rx.recv_timeout(PROCESS_DEADLINE).unwrap_or_else(|_| {
+      let _ = child.kill();
+      panic!("nats-server did not start:\n{}", log.text())
+    });
+    Nats { child, url: format!("nats://{address}"), log, _storage: storage }
+  }
+}
+
+impl Drop for Nats {
+  fn drop(&mut self) {
+    let _ = self.child.kill();
+    let _ = self.child.wait();
+  }
+}

@@ -81,6 +81,11 @@ async fn deploy_redeploy_roll_back_list_and_delete() {
   let (code, out, _) = edge(&server, TOKEN, &["rollback", "app"]);
   assert_eq!(code, 0);
   assert!(out.contains("now serves version 1-"), "{out}");
+  // Alone, the node is the whole deployment: it serves the active version.
+  let (code, status, err) = edge(&server, TOKEN, &["status", "app"]);
+  assert_eq!(code, 0, "{err}");
+  assert!(status.starts_with("app: active 1-") && status.contains("served by every node"), "{status}");
+  assert_eq!(status.lines().filter(|l| l.contains("\t1-")).count(), 1, "{status}");
   assert_eq!(call(&server).await.body, "hello from app");
   let v2 = lines[1].trim_start_matches("* ");
   assert_eq!(edge(&server, TOKEN, &["rollback", "app", "--to", v2]).0, 0);
@@ -197,6 +202,17 @@ async fn bad_uploads_get_a_4xx_with_a_reason_and_store_nothing() {
     assert_eq!(reply.status, status, "{reason}: {}", reply.body);
     assert!(reply.body.contains(reason), "{reason}: {}", reply.body);
   }
+  // Compressed uploads are not accepted (so no compression bomb gets unpacked).
+  let (ct, body) = multipart(&[("edge.toml", manifest), ("worker.js", worker)]);
+  let request = http::Request::put(format!("{}/v1/workers/app", server.admin_url()))
+    .header("authorization", format!("Bearer {TOKEN}"))
+    .header("content-type", ct)
+    .header("content-encoding", "gzip")
+    .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+    .unwrap();
+  let reply = send(request).await;
+  assert_eq!(reply.status, 415, "{}", reply.body);
+  assert!(reply.body.contains("compressed uploads are not accepted"), "{}", reply.body);
   // An upload that declares more than the limit is refused before its body is read. (Sent by
   // hand: a client that kept writing the body after the answer would see a broken pipe.)
   let admin = server.admin_url();

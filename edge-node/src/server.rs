@@ -68,6 +68,8 @@ pub struct Node {
   metrics: Arc<Metrics>,
   ready: AtomicBool,
   deploy: std::sync::OnceLock<Arc<crate::deploy::DeployApi>>,
+  /// The key the router signs geo data with (`geo.rs`); without it no geo data is accepted.
+  geo_key: std::sync::OnceLock<Vec<u8>>,
 }
 
 impl Node {
@@ -78,6 +80,7 @@ impl Node {
       metrics,
       ready: AtomicBool::new(false),
       deploy: std::sync::OnceLock::new(),
+      geo_key: std::sync::OnceLock::new(),
     })
   }
 
@@ -107,6 +110,11 @@ impl Node {
   /// The deploy API, when the node has a data directory.
   pub fn deploy(&self) -> Option<&Arc<crate::deploy::DeployApi>> {
     self.deploy.get()
+  }
+
+  /// Accepts geo data signed with `key` from now on (`request.cf`).
+  pub fn set_geo_key(&self, key: &str) {
+    let _ = self.geo_key.set(key.as_bytes().to_vec());
   }
 
   /// Whether `/readyz` says the node takes traffic.
@@ -237,13 +245,21 @@ where
 /// What the request log and the metrics need to know about a request a worker ran.
 #[derive(Default)]
 struct Ran {
-  version: Option<String>,
+  /// The deployment that answered (its version string is made only for a log line written).
+  deployment: Option<Arc<Deployment>>,
   start: Option<StartKind>,
   cpu: Option<Duration>,
 }
 
-async fn handle(node: Arc<Node>, peer: SocketAddr, tls: bool, request: Request<Incoming>) -> Response<Body> {
+async fn handle(
+  node: Arc<Node>,
+  peer: SocketAddr,
+  tls: bool,
+  mut request: Request<Incoming>,
+) -> Response<Body> {
   let started = Instant::now();
+  // Geo data reaches the worker only with the router's valid signature.
+  crate::geo::accept(node.geo_key.get().map(Vec::as_slice), request.headers_mut());
   let request_id = respond::request_id();
   let method = request.method().clone();
   let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
@@ -285,7 +301,7 @@ async fn handle(node: Arc<Node>, peer: SocketAddr, tls: bool, request: Request<I
     target: "edge::request",
     request_id,
     worker,
-    version = ran.version.as_deref().unwrap_or("-"),
+    version = ran.deployment.as_ref().map_or_else(|| "-".to_owned(), |d| d.version()),
     method = %method,
     path,
     status,
@@ -324,7 +340,7 @@ async fn run(
   path: &str,
   request: Request<Incoming>,
 ) -> (Response<Body>, Ran) {
-  let mut ran = Ran { version: Some(deployment.version()), ..Ran::default() };
+  let mut ran = Ran { deployment: Some(deployment.clone()), ..Ran::default() };
   let name = deployment.name();
   let limit = deployment.worker.options.limits.request_body_bytes();
   let declared = request

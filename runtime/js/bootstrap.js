@@ -291,10 +291,25 @@ function requestBody(id) {
   return new body.InnerBody(stream);
 }
 
+// The geo data a node checked (its signature) comes as this header; the worker sees it as
+// `request.cf`, never as a header.
+const CF_HEADER = "x-edge-cf";
+
+function takeCf(headerList) {
+  for (let i = 0; i < headerList.length; i++) {
+    if (headerList[i][0] === CF_HEADER) {
+      const { 1: json } = ArrayPrototypeSplice(headerList, i, 1)[0];
+      return JSONParse(json);
+    }
+  }
+  return undefined;
+}
+
 async function handle(handler, head) {
   const { 0: id, 1: method, 2: href, 3: headerList, 4: hasBody } = head;
   let result;
   try {
+    const cf = takeCf(headerList);
     const inner = request.newInnerRequest(
       method,
       href,
@@ -302,7 +317,9 @@ async function handle(handler, head) {
       hasBody ? requestBody(id) : null,
       false,
     );
-    result = await handler(request.fromInnerRequest(inner, "immutable"));
+    const incoming = request.fromInnerRequest(inner, "immutable");
+    if (cf !== undefined) ObjectDefineProperty(incoming, "cf", { value: cf, enumerable: true });
+    result = await handler(incoming);
   } catch (e) {
     const message = ObjectPrototypeIsPrototypeOf(Error.prototype, e) ? `${e.name}: ${e.message}` : errorText(e);
     fail(id, 0, message, errorText(e));

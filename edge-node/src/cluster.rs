@@ -67,6 +67,13 @@ pub struct NodeStatus {
   pub workers: BTreeMap<String, String>,
   /// Worker name → the version it could not activate, and why.
   pub failed: BTreeMap<String, Failure>,
+  /// Where the node is (`location` in its config), for the router.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub region: Option<String>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub latitude: Option<f64>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub longitude: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -455,7 +462,7 @@ mod tests {
       url: "http://127.0.0.1:8080".into(),
       domain: "localhost".into(),
       workers: version.map(|v| BTreeMap::from([("w".to_owned(), v.to_owned())])).unwrap_or_default(),
-      failed: BTreeMap::new(),
+      ..NodeStatus::default()
     };
     let active = Some("2-aaaaaaaaaaaa".to_owned());
     let both = [node("a", Some("2-aaaaaaaaaaaa")), node("b", Some("2-aaaaaaaaaaaa"))];

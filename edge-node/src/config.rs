@@ -81,6 +81,23 @@ pub struct NodeConfig {
   /// This node's id in the cluster, unique among its nodes (`[A-Za-z0-9_-]`, at most 63).
   /// Default: the machine's host name.
   pub node_id: Option<String>,
+  /// Where this node is, which it registers in the cluster for the router:
+  /// `location = { region = "fra", latitude = 50.11, longitude = 8.68 }`. Default: none (a
+  /// router reaches it only if its own config lists it).
+  pub location: Option<NodePlace>,
+  /// The key the router signs geo data with (at least 16 characters): with it, a request's
+  /// validly signed geo data reaches the worker as `request.cf`. Default: none.
+  pub geo_key: Option<String>,
+}
+
+/// A node's place.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodePlace {
+  /// A region code such as `fra`, `iad` or `sin` (the worker's `request.cf.colo`).
+  pub region: String,
+  pub latitude: f64,
+  pub longitude: f64,
 }
 
 /// The TLS listener.
@@ -126,6 +143,8 @@ impl Default for NodeConfig {
       admin_token: None,
       cluster: None,
       node_id: None,
+      location: None,
+      geo_key: None,
     }
   }
 }
@@ -198,6 +217,17 @@ impl NodeConfig {
       || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
       return Err(format!("node_id {id:?}: use 1 to 63 letters, digits, `-` or `_`"));
+    }
+    if let Some(place) = &self.location {
+      if place.region.is_empty()
+        || !(-90.0..=90.0).contains(&place.latitude)
+        || !(-180.0..=180.0).contains(&place.longitude)
+      {
+        return Err("location: a region code, latitude within ±90 and longitude within ±180".into());
+      }
+    }
+    if self.geo_key.as_ref().is_some_and(|key| key.len() < 16) {
+      return Err("geo_key must be at least 16 characters".into());
     }
     if let Some(tls) = &self.tls {
       if tls.certificates.is_empty() {

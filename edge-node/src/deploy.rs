@@ -69,6 +69,8 @@ pub struct DeployApi {
   cluster: Option<tokio::sync::OnceCell<Cluster>>,
   /// Worker → the version this node could not activate, and why.
   failed: std::sync::Mutex<BTreeMap<String, Failure>>,
+  /// Where this node is, for the router (reported with what it serves).
+  place: Option<crate::config::NodePlace>,
 }
 
 /// How a node takes part in a cluster.
@@ -111,7 +113,14 @@ impl DeployApi {
       node_id,
       cluster: clustered.then(tokio::sync::OnceCell::new),
       failed: std::sync::Mutex::new(BTreeMap::new()),
+      place: None,
     }
+  }
+
+  /// Reports `place` as where this node is.
+  pub fn with_place(mut self, place: Option<crate::config::NodePlace>) -> DeployApi {
+    self.place = place;
+    self
   }
 
   /// The cluster, in cluster mode; `None` alone; an error while not connected yet.
@@ -264,6 +273,9 @@ impl DeployApi {
       domain: self.domain.clone(),
       workers,
       failed: self.failed.lock().expect("not poisoned").clone(),
+      region: self.place.as_ref().map(|p| p.region.clone()),
+      latitude: self.place.as_ref().map(|p| p.latitude),
+      longitude: self.place.as_ref().map(|p| p.longitude),
     }
   }
 

@@ -60,6 +60,20 @@ enum Command {
   /// Serve every worker folder under a directory, routed by host (<worker>.<domain>) and by
   /// the route patterns of each worker's edge.toml.
   Node(Box<NodeFlags>),
+  /// The front door of many nodes: sends each request to the nearest healthy edge node
+  /// (router.toml lists them, or the cluster's registry), with failover and geo data for
+  /// workers.
+  Router {
+    /// The router's config file (router.toml; edge-node/src/router/config.rs documents it).
+    #[arg(long, env = "EDGE_ROUTER_CONFIG")]
+    config: PathBuf,
+    /// Overrides `listen`.
+    #[arg(long, env = "EDGE_ROUTER_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// Overrides `mode`.
+    #[arg(long, env = "EDGE_ROUTER_MODE")]
+    mode: Option<edge_node::router::config::Mode>,
+  },
   /// Upload a worker folder (with its edge.toml) to a node, which starts it, stores it as a
   /// new version and serves it (in a cluster: every node serves it).
   Deploy {
@@ -246,6 +260,18 @@ struct NodeFlags {
   /// Overrides `node_id`.
   #[arg(long, env = "EDGE_NODE_ID")]
   node_id: Option<String>,
+  /// Overrides `location.region` (with --latitude and --longitude).
+  #[arg(long, env = "EDGE_REGION", requires_all = ["latitude", "longitude"])]
+  region: Option<String>,
+  /// Overrides `location.latitude`.
+  #[arg(long, env = "EDGE_LATITUDE", requires = "region", allow_negative_numbers = true)]
+  latitude: Option<f64>,
+  /// Overrides `location.longitude`.
+  #[arg(long, env = "EDGE_LONGITUDE", requires = "region", allow_negative_numbers = true)]
+  longitude: Option<f64>,
+  /// Overrides `geo_key`.
+  #[arg(long, env = "EDGE_GEO_KEY", hide_env_values = true)]
+  geo_key: Option<String>,
   /// Overrides `limits.cpu_ms`.
   #[arg(long, env = "EDGE_CPU_MS")]
   cpu_ms: Option<u64>,
@@ -293,6 +319,10 @@ impl NodeFlags {
     c.admin_token = self.admin_token.or(c.admin_token);
     c.cluster = self.cluster.or(c.cluster);
     c.node_id = self.node_id.or(c.node_id);
+    if let (Some(region), Some(latitude), Some(longitude)) = (self.region, self.latitude, self.longitude) {
+      c.location = Some(edge_node::config::NodePlace { region, latitude, longitude });
+    }
+    c.geo_key = self.geo_key.or(c.geo_key);
     set(&mut c.limits.cpu_ms, self.cpu_ms);
     set(&mut c.limits.wall_ms, self.wall_ms);
     set(&mut c.limits.memory_mb, self.memory_mb);
@@ -459,6 +489,12 @@ fn main() -> ExitCode {
         dev::run(&paths, listen, &options).await
       }
       Command::Node(_) => unreachable!("resolved above"),
+      Command::Router { config, listen, mode } => {
+        let mut config = edge_node::router::config::RouterConfig::load(&config)?;
+        config.listen = listen.unwrap_or(config.listen);
+        config.mode = mode.unwrap_or(config.mode);
+        edge_node::router::run(config).await
+      }
       Command::Deploy { dir, target, wait } => {
         edge_node::client::deploy(&target.try_into()?, &dir, wait.wait()?).await
       }

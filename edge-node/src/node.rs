@@ -51,6 +51,9 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   // A node may hold thousands of workers: each boots on its first request.
   let node = start_node(&options(config), workers, Some(config.domain.clone()), false).await?;
 
+  if let Some(key) = &config.geo_key {
+    node.set_geo_key(key);
+  }
   let http = bind(config.listen).await?;
   let admin = bind(config.admin_listen).await?;
   if let Some(store) = store {
@@ -63,7 +66,8 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
       http.local_addr()?.port(),
       config.node_id(),
       config.cluster.is_some(),
-    );
+    )
+    .with_place(config.location.clone());
     // Everything deployed before is served again, as it was.
     let stored = api.stored_deployments().context("cannot restore the deployed workers")?;
     if !stored.is_empty() {

@@ -1,0 +1,153 @@
+//! `edge router`: the front door of a multi-node deployment. It knows where the edge nodes
+//! are (its config, and with a cluster the nodes' own registrations), checks their health,
+//! places each client (`locate.rs`), and forwards the request to the nearest healthy node
+//! (`table.rs` chooses, `proxy.rs` forwards), or redirects to it.
+//!
+//! Not to be confused with `routing.rs`, which picks a worker inside one node.
+
+pub mod config;
+pub mod locate;
+pub mod proxy;
+pub mod table;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::server::Body;
+use config::NodeEntry;
+use config::RouterConfig;
+
+/// What every connection of the router shares.
+pub struct State {
+  pub config: RouterConfig,
+  pub table: table::Table,
+  pub locator: locate::Locator,
+  /// Pooled HTTP/1.1 connections to the nodes.
+  pub h1: Client<HttpConnector, Body>,
+  /// Pooled HTTP/2 (cleartext) connections, for nodes marked `http2`.
+  pub h2: Client<HttpConnector, Body>,
+  pub geo_key: Option<Vec<u8>>,
+}
+
+/// Runs the router until Ctrl-C or SIGTERM.
+pub async fn run(config: RouterConfig) -> anyhow::Result<()> {
+  config.validate().map_err(anyhow::Error::msg).context("invalid router configuration")?;
+  let locator = locate::Locator::new(&config)?;
+  let mut connector = HttpConnector::new();
+  connector.set_nodelay(true);
+  connector.set_connect_timeout(Some(Duration::from_millis(config.health.timeout_ms.max(200))));
+  let h1 =
+    Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector.clone());
+  let h2 = Client::builder(TokioExecutor::new()).http2_only(true).build(connector);
+  let state = Arc::new(State {
+    geo_key: config.geo_key.as_ref().map(|k| k.as_bytes().to_vec()),
+    table: table::Table::default(),
+    locator,
+    h1,
+    h2,
+    config,
+  });
+  for upstream in state.table.set(&state.config.nodes) {
+    tokio::spawn(table::check(upstream, state.config.health.clone()));
+  }
+  if let Some(url) = state.config.cluster.clone() {
+    tokio::spawn(follow_registry(state.clone(), url));
+  }
+  let listener = TcpListener::bind(state.config.listen)
+    .await
+    .with_context(|| format!("cannot listen on {}", state.config.listen))?;
+  let shutdown = crate::dev::shutdown_signal();
+  println!(
+    "edge router: routing to {} nodes on http://{}",
+    state.table.nodes().len(),
+    listener.local_addr()?
+  );
+  serve(state.clone(), listener, shutdown).await;
+  Ok(())
+}
+
+async fn serve(state: Arc<State>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
+  let graceful = GracefulShutdown::new();
+  let server = auto::Builder::new(TokioExecutor::new());
+  tokio::pin!(shutdown);
+  loop {
+    let (stream, peer) = tokio::select! {
+      accepted = listener.accept() => match accepted {
+        Ok(accepted) => accepted,
+        Err(e) => {
+          tracing::warn!("accept failed: {e}");
+          continue;
+        }
+      },
+      () = &mut shutdown => break,
+    };
+    let _ = stream.set_nodelay(true);
+    let state = state.clone();
+    let service = hyper::service::service_fn(move |request| {
+      let state = state.clone();
+      async move { Ok::<_, std::convert::Infallible>(proxy::handle(state, peer, request).await) }
+    });
+    let connection = server.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let connection = graceful.watch(connection.into_owned());
+    tokio::spawn(async move {
+      if let Err(e) = connection.await {
+        tracing::debug!(%peer, "connection ended: {e}");
+      }
+    });
+  }
+  tracing::info!("shutting down: waiting for requests in flight");
+  tokio::select! {
+    () = graceful.shutdown() => {}
+    () = tokio::time::sleep(state.config.drain_timeout()) => tracing::warn!("drain timeout: closing remaining connections"),
+  }
+}
+
+/// Follows the nodes that register in the cluster: every second, the configured nodes plus
+/// every live registered node that says where it is.
+async fn follow_registry(state: Arc<State>, url: String) {
+  let cluster = loop {
+    match crate::cluster::Cluster::connect(&url, "edge router").await {
+      Ok(cluster) => break cluster,
+      Err(e) => {
+        tracing::warn!("{e}; routing to the configured nodes, trying again");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+      }
+    }
+  };
+  tracing::info!(nats = url, "following the cluster's nodes");
+  loop {
+    match cluster.nodes().await {
+      Ok(nodes) => {
+        let mut entries = state.config.nodes.clone();
+        for node in nodes {
+          let (Some(region), Some(latitude), Some(longitude)) = (node.region, node.latitude, node.longitude)
+          else {
+            continue;
+          };
+          if entries.iter().any(|e| e.id == node.node) {
+            continue;
+          }
+          let entry = NodeEntry { id: node.node, url: node.url, latitude, longitude, region, http2: false };
+          match config::check_node(&entry) {
+            Ok(()) => entries.push(entry),
+            Err(e) => tracing::warn!("ignored a registered node: {e}"),
+          }
+        }
+        for upstream in state.table.set(&entries) {
+          tokio::spawn(table::check(upstream, state.config.health.clone()));
+        }
+      }
+      Err(e) => tracing::warn!("could not read the cluster's nodes: {e}"),
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+  }
+}

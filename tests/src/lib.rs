@@ -181,13 +181,12 @@ impl DevServer {
     if !command.get_envs().any(|(name, _)| name == "EDGE_LOG") {
       command.env("EDGE_LOG", "info");
     }
-    let mut child = command
-      .args(["--listen", "127.0.0.1:0"])
-      .stdin(Stdio::null())
-      .stdout(Stdio::piped())
-      .stderr(Stdio::piped())
-      .spawn()
-      .expect("spawn edge");
+    // A command that names its own address keeps it (a node restarted on its port).
+    if !command.get_args().any(|arg| arg == "--listen") {
+      command.args(["--listen", "127.0.0.1:0"]);
+    }
+    let mut child =
+      command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn edge");
     let log = Log::default();
     let (stderr_done_tx, stderr_done) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();

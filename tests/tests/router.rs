@@ -101,7 +101,8 @@ async fn the_nearest_node_serves_and_the_worker_learns_where_its_user_is() {
     SINGAPORE.0,
     SINGAPORE.1,
     node_entry("fra", &fra.url, FRANKFURT),
-    node_entry("iad", &iad.url, ASHBURN),
+    // iad is spoken to over HTTP/2.
+    node_entry("iad", &iad.url, ASHBURN).replace("region = \"iad\"\n", "region = \"iad\"\nhttp2 = true\n"),
     node_entry("sin", &sin.url, SINGAPORE),
   );
   let router = router(dir.path(), &config);
@@ -138,6 +139,31 @@ async fn the_nearest_node_serves_and_the_worker_learns_where_its_user_is() {
   assert_eq!(reply.header("x-edge-node"), "iad", "{}", reply.body);
   let pinned = get_on(&router, "geo.edge.localhost", "/?region=sin").await;
   assert_eq!(pinned.header("x-edge-node"), "sin", "{}", pinned.body);
+
+  // Method, body and end-to-end headers pass (over HTTP/2 to iad); hop-by-hop ones do not;
+  // the client is named in x-forwarded-for and forwarded.
+  let echoed = send(
+    http::Request::post(router.at("/anything?x=1"))
+      .header("host", "echo.edge.localhost")
+      .header("x-region", "iad")
+      .header("x-custom", "kept")
+      .header("connection", "x-hop")
+      .header("x-hop", "dropped")
+      .body(Full::new(Bytes::from("the body")))
+      .unwrap(),
+  )
+  .await;
+  assert_eq!((echoed.status, echoed.header("x-edge-node")), (200, "iad"), "{}", echoed.body);
+  let echoed = echoed.json();
+  assert_eq!(echoed["method"], "POST");
+  assert_eq!(echoed["body"], "the body");
+  assert_eq!(echoed["url"], "http://echo.edge.localhost/anything?x=1");
+  let headers = &echoed["headers"];
+  assert_eq!(headers["x-custom"], "kept");
+  assert!(headers.get("x-hop").is_none(), "{headers}");
+  assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
+  assert!(headers["forwarded"].as_str().unwrap().starts_with("for=127.0.0.1;proto=http"), "{headers}");
+  assert!(headers.get("x-edge-geo").is_none(), "the signed geo data is for the node, not the worker");
 
   // The worker trusts no geo data the router did not sign: straight to a node with forged
   // headers, it has none.

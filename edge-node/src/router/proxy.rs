@@ -4,8 +4,9 @@
 //! Hop-by-hop headers are dropped both ways; `x-forwarded-for`, `x-forwarded-proto` and
 //! `forwarded` are set (a trusted upstream's are extended, anyone else's replaced); geo data
 //! for the worker goes as signed headers (`geo.rs`); every answer names its node in
-//! `x-edge-node`. A request is sent again to the next node only if it is idempotent and its
-//! body (if any) was small enough to keep (`REPLAY_LIMIT`); others are never replayed.
+//! `x-edge-node`. A request goes to the next node when the first cannot be reached and its
+//! body (if any) was kept (idempotent and at most `REPLAY_LIMIT`); when the exchange broke
+//! after it was sent, only an idempotent one does. A streamed body is never replayed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,16 +56,19 @@ fn text(status: StatusCode, message: &str) -> Response<Body> {
 
 /// Drops the hop-by-hop headers, and those the `connection` header names.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
-  let named: Vec<HeaderName> = headers
-    .get_all(header::CONNECTION)
-    .iter()
-    .filter_map(|v| v.to_str().ok())
-    .flat_map(|v| v.split(','))
-    .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-    .collect();
-  for name in
-    named.iter().chain(HOP_BY_HOP.iter().map(|n| HeaderName::from_static(n)).collect::<Vec<_>>().iter())
-  {
+  if headers.contains_key(header::CONNECTION) {
+    let named: Vec<HeaderName> = headers
+      .get_all(header::CONNECTION)
+      .iter()
+      .filter_map(|v| v.to_str().ok())
+      .flat_map(|v| v.split(','))
+      .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+      .collect();
+    for name in named {
+      headers.remove(name);
+    }
+  }
+  for name in HOP_BY_HOP {
     headers.remove(name);
   }
   headers.remove(header::TRANSFER_ENCODING);
@@ -155,7 +159,10 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, request: Request<Incomi
   set_forwarding(&mut parts.headers, peer, &placed);
   let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
   let small = hyper::body::Body::is_end_stream(&body) || declared.is_some_and(|n| n <= REPLAY_LIMIT);
-  let mut outgoing = if is_idempotent(&parts.method) && small {
+  let idempotent = is_idempotent(&parts.method);
+  let mut outgoing = if hyper::body::Body::is_end_stream(&body) {
+    Outgoing::Kept(Bytes::new())
+  } else if idempotent && small {
     match body.collect().await {
       Ok(collected) => Outgoing::Kept(collected.to_bytes()),
       Err(e) => return text(StatusCode::BAD_REQUEST, &format!("the request body broke off: {e}")),
@@ -164,9 +171,11 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, request: Request<Incomi
     Outgoing::Streamed(Some(body))
   };
 
-  let attempts = if outgoing.replayable() { 2 } else { 1 };
   let mut last_error = String::new();
-  for upstream in candidates.iter().take(attempts) {
+  for (attempt, upstream) in candidates.iter().take(2).enumerate() {
+    if attempt > 0 && !outgoing.replayable() {
+      break;
+    }
     let Some(body) = outgoing.take() else { break };
     let uri = match format!("{}{path}", upstream.base).parse::<http::Uri>() {
       Ok(uri) => uri,
@@ -204,6 +213,10 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, request: Request<Incomi
         let why = format!("{}: {e:?}", if e.is_connect() { "cannot connect" } else { "the exchange broke" });
         upstream.failed(&state.config.health, &why, e.is_connect());
         last_error = format!("node {}: {why}", upstream.entry.id);
+        // A request that may have reached the node is sent again only if idempotent.
+        if !e.is_connect() && !idempotent {
+          break;
+        }
       }
     }
   }

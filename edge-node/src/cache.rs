@@ -44,6 +44,8 @@ pub struct CacheSettings {
 #[derive(Clone)]
 pub struct WarmCache {
   cache: Cache<Key, Arc<WorkerSlot>>,
+  /// What the node offers workers' bindings (set once, before the first boot).
+  bindings: std::sync::OnceLock<Arc<crate::bindings::NodeBindings>>,
   runner: Runner,
   console: ConsoleFn,
   metrics: Arc<Metrics>,
@@ -98,7 +100,24 @@ impl WarmCache {
       .build();
     let weak = cache.clone();
     tokio::spawn(housekeeping(weak));
-    WarmCache { cache, runner, console, metrics, isolates_per_worker: settings.isolates_per_worker.max(1) }
+    WarmCache {
+      cache,
+      bindings: std::sync::OnceLock::new(),
+      runner,
+      console,
+      metrics,
+      isolates_per_worker: settings.isolates_per_worker.max(1),
+    }
+  }
+
+  /// What the node offers workers' bindings.
+  pub fn bindings(&self) -> Option<&Arc<crate::bindings::NodeBindings>> {
+    self.bindings.get()
+  }
+
+  /// Offers `bindings` to the workers booted from now on.
+  pub fn set_bindings(&self, bindings: Arc<crate::bindings::NodeBindings>) {
+    let _ = self.bindings.set(bindings);
   }
 
   /// An isolate of `deployment` for one request: a resident one, or one booted now (once
@@ -131,6 +150,7 @@ impl WarmCache {
             self.console.clone(),
             self.metrics.clone(),
             self.isolates_per_worker,
+            self.bindings.get().cloned(),
           ));
           match slot.handle().await {
             Ok(_) => Ok(slot),

@@ -178,6 +178,19 @@ async fn call(
   content_type: &str,
   body: Bytes,
 ) -> anyhow::Result<serde_json::Value> {
+  let body = send(node, token, method, path, content_type, body).await?;
+  Ok(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+/// Sends one call; returns the body of a successful answer, or the node's message as the error.
+async fn send(
+  node: &str,
+  token: &str,
+  method: http::Method,
+  path: &str,
+  content_type: &str,
+  body: Bytes,
+) -> anyhow::Result<Bytes> {
   let url = format!("{}{path}", node.trim_end_matches('/'));
   let request = http::Request::builder()
     .method(method)
@@ -191,13 +204,113 @@ async fn call(
   let response = client.request(request).await.with_context(|| format!("cannot reach the node at {node}"))?;
   let status = response.status();
   let body = response.into_body().collect().await.context("the node's answer broke off")?.to_bytes();
-  let value: serde_json::Value = serde_json::from_slice(&body)
-    .unwrap_or_else(|_| serde_json::json!({ "error": String::from_utf8_lossy(&body).trim().to_string() }));
   if !status.is_success() {
+    let value: serde_json::Value = serde_json::from_slice(&body)
+      .unwrap_or_else(|_| serde_json::json!({ "error": String::from_utf8_lossy(&body).trim().to_string() }));
     let message = value["error"].as_str().unwrap_or("no message").to_owned();
     anyhow::bail!("the node refused ({}): {message}", status.as_u16());
   }
-  Ok(value)
+  Ok(body)
+}
+
+/// One `edge kv` call.
+#[derive(Clone, Debug)]
+pub enum KvCall {
+  Get { namespace: String, key: String },
+  Put { namespace: String, key: String, value: String, ttl: Option<u64> },
+  List { namespace: String, prefix: Option<String> },
+  Delete { namespace: String, key: String },
+}
+
+fn path_part(text: &str) -> String {
+  percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `edge kv get|put|list|delete`: a KV namespace, through a node or in the cluster. `get`
+/// prints the value as it is, without a newline; `list` one key per line (every page).
+pub async fn kv(target: &Target, call: KvCall) -> anyhow::Result<()> {
+  use std::io::Write as _;
+  let namespace = match &call {
+    KvCall::Get { namespace, .. }
+    | KvCall::Put { namespace, .. }
+    | KvCall::List { namespace, .. }
+    | KvCall::Delete { namespace, .. } => namespace.clone(),
+  };
+  crate::kv::check_namespace(&namespace).map_err(anyhow::Error::msg)?;
+  let now = crate::geo::now();
+  match target {
+    Target::Node { url, token } => {
+      let values = |key: &str| format!("/v1/kv/{namespace}/values/{}", path_part(key));
+      match call {
+        KvCall::Get { key, .. } => {
+          let value =
+            send(url, token, http::Method::GET, &values(&key), "application/json", Bytes::new()).await?;
+          std::io::stdout().write_all(&value)?;
+        }
+        KvCall::Put { key, value, ttl, .. } => {
+          let path = match ttl {
+            Some(ttl) => format!("{}?expiration_ttl={ttl}", values(&key)),
+            None => values(&key),
+          };
+          send(url, token, http::Method::PUT, &path, "application/octet-stream", Bytes::from(value)).await?;
+        }
+        KvCall::Delete { key, .. } => {
+          send(url, token, http::Method::DELETE, &values(&key), "application/json", Bytes::new()).await?;
+        }
+        KvCall::List { prefix, .. } => {
+          let mut cursor: Option<String> = None;
+          loop {
+            let mut path =
+              format!("/v1/kv/{namespace}/keys?prefix={}", path_part(prefix.as_deref().unwrap_or("")));
+            if let Some(cursor) = &cursor {
+              path.push_str(&format!("&cursor={}", path_part(cursor)));
+            }
+            let page: crate::kv::Listing = serde_json::from_value(get(url, token, &path).await?)?;
+            for key in &page.keys {
+              println!("{}", key.name);
+            }
+            match page.cursor {
+              Some(next) if !page.list_complete => cursor = Some(next),
+              _ => break,
+            }
+          }
+        }
+      }
+    }
+    Target::Cluster { url } => {
+      let cluster = Cluster::connect(url, "edge cli").await?;
+      let store = std::sync::Arc::new(crate::kv::KvStore::cluster(std::sync::Arc::new(
+        tokio::sync::OnceCell::new_with(Some(cluster)),
+      )));
+      match call {
+        KvCall::Get { key, .. } => match store.get(&namespace, &key, now).await? {
+          Some(entry) => std::io::stdout().write_all(&entry.value)?,
+          None => anyhow::bail!("no key {key:?} in namespace {namespace:?}"),
+        },
+        KvCall::Put { key, value, ttl, .. } => {
+          let entry = crate::kv::entry(Bytes::from(value), None, ttl, None, now)?;
+          store.put(&namespace, &key, entry).await?;
+        }
+        KvCall::Delete { key, .. } => store.delete(&namespace, &key).await?,
+        KvCall::List { prefix, .. } => {
+          let mut cursor: Option<String> = None;
+          loop {
+            let page = store
+              .list(&namespace, prefix.as_deref().unwrap_or(""), crate::kv::MAX_LIST, cursor.as_deref(), now)
+              .await?;
+            for key in &page.keys {
+              println!("{}", key.name);
+            }
+            match page.cursor {
+              Some(next) if !page.list_complete => cursor = Some(next),
+              _ => break,
+            }
+          }
+        }
+      }
+    }
+  }
+  Ok(())
 }
 
 /// The files of a worker folder as a bundle: every file but hidden ones and `node_modules`.

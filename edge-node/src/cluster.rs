@@ -164,6 +164,7 @@ fn js<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> ClusterErro
 /// A connection to the cluster's JetStream buckets.
 #[derive(Clone)]
 pub struct Cluster {
+  context: jetstream::Context,
   bundles: ObjectStore,
   workers: kv::Store,
   nodes: kv::Store,
@@ -217,7 +218,22 @@ impl Cluster {
       })
       .await
       .map_err(js("key-value bucket"))?;
-    Ok(Cluster { bundles, workers, nodes })
+    Ok(Cluster { context, bundles, workers, nodes })
+  }
+
+  /// The key-value bucket `name` (created on first use), for workers' KV namespaces.
+  pub async fn kv_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    self
+      .context
+      .create_or_update_key_value(kv::Config {
+        bucket: name.into(),
+        description: "edge: a KV namespace of workers".into(),
+        history: 1,
+        max_value_size: 1024 * 1024,
+        ..Default::default()
+      })
+      .await
+      .map_err(js("key-value bucket"))
   }
 
   /// The record of `name` and its revision; `None` for a worker never deployed or deleted.

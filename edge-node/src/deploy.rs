@@ -9,6 +9,8 @@
 //! | `GET /v1/workers/{name}/versions` | every stored version, and the active one |
 //! | `POST /v1/workers/{name}/activate` | activates `{"version": "<id>"}`, or with `{}` the version before the active one (a rollback) |
 //! | `DELETE /v1/workers/{name}` | stops serving the worker and deletes its versions |
+//! | `GET /v1/kv/{namespace}/keys?prefix=&limit=&cursor=` | a page of a KV namespace's keys (as `list()` gives them) |
+//! | `GET`, `PUT`, `DELETE /v1/kv/{namespace}/values/{key}` | a key's value (the body, raw; `PUT` takes `?expiration_ttl=<seconds>`); keys percent-encoded |
 //! | `GET /v1/workers/{name}/status` | which node serves which version; with `?wait=<version>&timeout=<seconds>` it answers once every live node serves that version (or one failed to, or the time is up) |
 //!
 //! A bundle is stored only once it has started in an isolate (its module evaluated, its
@@ -66,7 +68,7 @@ pub struct DeployApi {
   /// This node's id in status reports.
   node_id: String,
   /// In a cluster: the connection, once made.
-  cluster: Option<tokio::sync::OnceCell<Cluster>>,
+  cluster: Option<Arc<tokio::sync::OnceCell<Cluster>>>,
   /// Worker → the version this node could not activate, and why.
   failed: std::sync::Mutex<BTreeMap<String, Failure>>,
   /// Where this node is, for the router (reported with what it serves).
@@ -93,7 +95,8 @@ pub struct WorkerInfo {
 
 impl DeployApi {
   /// The API of a node with its data directory `store`; `node_id` names it in status
-  /// reports; with `clustered` its deployments come from the cluster ([`DeployApi::follow`]).
+  /// reports; with `cluster` (where the connection will be) its deployments come from the
+  /// cluster ([`DeployApi::follow`]).
   pub fn new(
     store: Store,
     token: &str,
@@ -101,7 +104,7 @@ impl DeployApi {
     domain: String,
     worker_port: u16,
     node_id: String,
-    clustered: bool,
+    cluster: Option<Arc<tokio::sync::OnceCell<Cluster>>>,
   ) -> DeployApi {
     DeployApi {
       store,
@@ -111,7 +114,7 @@ impl DeployApi {
       worker_port,
       lock: tokio::sync::Mutex::new(()),
       node_id,
-      cluster: clustered.then(tokio::sync::OnceCell::new),
+      cluster,
       failed: std::sync::Mutex::new(BTreeMap::new()),
       place: None,
     }
@@ -183,6 +186,7 @@ impl DeployApi {
       (Method::POST, ["workers", name, "activate"]) => self.activate(node, name, request).await,
       (Method::DELETE, ["workers", name]) => self.delete(node, name).await,
       (Method::GET, ["workers", name, "status"]) => self.status(node, name, request.uri().query()).await,
+      (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
       (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
     };
     result.unwrap_or_else(|ApiError(status, message)| error(status, &message))
@@ -524,6 +528,93 @@ impl DeployApi {
         tracing::warn!("could not leave the cluster: {e}");
       }
     }
+  }
+}
+
+/// `/v1/kv/{namespace}/...`: the node's KV store, for `edge kv`.
+async fn kv_api(
+  node: &Node,
+  namespace: &str,
+  rest: &[&str],
+  request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, ApiError> {
+  use crate::kv;
+  crate::kv::check_namespace(namespace).map_err(|m| ApiError(StatusCode::BAD_REQUEST, m))?;
+  let store = node
+    .cache()
+    .bindings()
+    .map(|b| b.kv.clone())
+    .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "this node has no KV store".into()))?;
+  let invalid = |e: kv::KvError| match e {
+    kv::KvError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, format!("KV {m}")),
+    kv::KvError::Storage(m) => ApiError(StatusCode::BAD_GATEWAY, format!("KV storage failed: {m}")),
+  };
+  let query: BTreeMap<String, String> = request
+    .uri()
+    .query()
+    .unwrap_or("")
+    .split('&')
+    .filter_map(|pair| pair.split_once('='))
+    .map(|(k, v)| (k.to_owned(), percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()))
+    .collect();
+  let now = crate::geo::now();
+  let method = request.method().clone();
+  match (method, rest) {
+    (Method::GET, ["keys"]) => {
+      let limit = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(kv::MAX_LIST);
+      let prefix = query.get("prefix").map_or("", String::as_str);
+      let listing = store
+        .list(namespace, prefix, limit, query.get("cursor").map(String::as_str), now)
+        .await
+        .map_err(invalid)?;
+      Ok(json(StatusCode::OK, &listing))
+    }
+    (method, ["values", key]) => {
+      let key = percent_encoding::percent_decode_str(key)
+        .decode_utf8()
+        .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the key is not UTF-8".into()))?
+        .into_owned();
+      match method {
+        Method::GET => match store.get(namespace, &key, now).await.map_err(invalid)? {
+          Some(entry) => {
+            let mut response = Response::new(Full::new(entry.value).map_err(|e| match e {}).boxed());
+            response
+              .headers_mut()
+              .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/octet-stream"));
+            Ok(response)
+          }
+          None => Err(ApiError(StatusCode::NOT_FOUND, format!("no key {key:?} in namespace {namespace:?}"))),
+        },
+        Method::PUT => {
+          let ttl = match query.get("expiration_ttl") {
+            Some(text) => Some(text.parse::<u64>().map_err(|_| {
+              ApiError(StatusCode::BAD_REQUEST, "expiration_ttl: a number of seconds".into())
+            })?),
+            None => None,
+          };
+          let body = http_body_util::Limited::new(request.into_body(), kv::MAX_VALUE_BYTES + 1)
+            .collect()
+            .await
+            .map_err(|e| ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("cannot take the value: {e}")))?
+            .to_bytes();
+          let entry = kv::entry(body, None, ttl, None, now).map_err(invalid)?;
+          store.put(namespace, &key, entry).await.map_err(invalid)?;
+          Ok(json(StatusCode::OK, &serde_json::json!({ "namespace": namespace, "key": key })))
+        }
+        Method::DELETE => {
+          store.delete(namespace, &key).await.map_err(invalid)?;
+          Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "namespace": namespace, "key": key, "deleted": true }),
+          ))
+        }
+        other => Err(ApiError(StatusCode::METHOD_NOT_ALLOWED, format!("{other} is not a KV call"))),
+      }
+    }
+    (method, _) => Err(ApiError(
+      StatusCode::NOT_FOUND,
+      format!("no such call: {method} /v1/kv/{namespace}/{}", rest.join("/")),
+    )),
   }
 }
 

@@ -47,7 +47,9 @@ pub struct ServeOptions {
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
   let workers = catalog::load_all(paths, &options.limits)?;
-  let node = start_node(options, workers, None, true).await?;
+  // KV namespaces live in memory for the life of the process.
+  let bindings = Arc::new(crate::bindings::NodeBindings { kv: Arc::new(crate::kv::KvStore::local(None)?) });
+  let node = start_node(options, workers, None, true, bindings).await?;
   let shutdown = shutdown_signal();
   let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = http.local_addr()?;
@@ -75,6 +77,7 @@ pub async fn start_node(
   workers: Vec<LoadedWorker>,
   domain: Option<String>,
   boot: bool,
+  bindings: Arc<crate::bindings::NodeBindings>,
 ) -> anyhow::Result<Arc<Node>> {
   let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
@@ -92,6 +95,7 @@ pub async fn start_node(
     isolates_per_worker: options.isolates_per_worker,
   };
   let cache = WarmCache::new(settings, runner, edge_runtime::log_console(), metrics.clone());
+  cache.set_bindings(bindings);
   let deployments: Vec<Arc<Deployment>> =
     workers.into_iter().map(|worker| Arc::new(Deployment::new(worker, 1))).collect();
   for deployment in deployments.iter().filter(|_| boot) {

@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod bindings;
 pub mod cache;
 pub mod catalog;
 pub mod client;
@@ -19,6 +20,7 @@ pub mod dev;
 pub mod fleet;
 pub mod geo;
 pub mod host;
+pub mod kv;
 pub mod manifest;
 pub mod metrics;
 pub mod node;

@@ -105,6 +105,11 @@ enum Command {
     #[command(flatten)]
     wait: WaitFlags,
   },
+  /// Read and write a KV namespace, through a node or in the cluster.
+  Kv {
+    #[command(subcommand)]
+    action: KvAction,
+  },
   /// Which node serves which version of a deployed worker, right now.
   Status {
     name: String,
@@ -148,6 +153,59 @@ enum Command {
     #[arg(long, default_value_t = Limits::default().memory_mb)]
     memory_mb: u64,
   },
+}
+
+/// `edge kv ...`.
+#[derive(clap::Subcommand)]
+enum KvAction {
+  /// Print a key's value (as it is, without a newline).
+  Get {
+    namespace: String,
+    key: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Set a key's value.
+  Put {
+    namespace: String,
+    key: String,
+    value: String,
+    /// Expire the key after this many seconds.
+    #[arg(long)]
+    ttl: Option<u64>,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Print the keys, one per line.
+  List {
+    namespace: String,
+    /// Only keys that start with this.
+    #[arg(long)]
+    prefix: Option<String>,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Remove a key.
+  Delete {
+    namespace: String,
+    key: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+}
+
+impl KvAction {
+  fn split(self) -> (edge_node::client::KvCall, TargetFlags) {
+    use edge_node::client::KvCall;
+    match self {
+      KvAction::Get { namespace, key, target } => (KvCall::Get { namespace, key }, target),
+      KvAction::Put { namespace, key, value, ttl, target } => {
+        (KvCall::Put { namespace, key, value, ttl }, target)
+      }
+      KvAction::List { namespace, prefix, target } => (KvCall::List { namespace, prefix }, target),
+      KvAction::Delete { namespace, key, target } => (KvCall::Delete { namespace, key }, target),
+    }
+  }
 }
 
 /// Which node's deploy API a command talks to, or which cluster.
@@ -411,9 +469,11 @@ enum Resolved {
 }
 
 /// Logs go to stderr, filtered by `EDGE_LOG` (default `info`), as readable lines or JSON.
-fn init_logging(format: LogFormat) {
+/// Logging to stderr; `EDGE_LOG` overrides `default` (the NATS client's own info lines are
+/// left out by default).
+fn init_logging(format: LogFormat, default: &str) {
   let filter = tracing_subscriber::EnvFilter::try_from_env("EDGE_LOG")
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},async_nats=warn")));
   let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
   match format {
     LogFormat::Human => {
@@ -441,7 +501,15 @@ fn main() -> ExitCode {
     },
     other => (Resolved::Other(Box::new(other)), LogFormat::Human),
   };
-  init_logging(log_format);
+  // Servers log what they do; the other commands print their results and log only trouble.
+  let default_level = match &command {
+    Resolved::Node(_) => "info",
+    Resolved::Other(command) => match **command {
+      Command::Dev { .. } | Command::Router { .. } | Command::IsolateHost { .. } => "info",
+      _ => "warn",
+    },
+  };
+  init_logging(log_format, default_level);
 
   let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
     Ok(rt) => rt,
@@ -505,6 +573,10 @@ fn main() -> ExitCode {
       }
       Command::Delete { name, target } => edge_node::client::delete(&target.try_into()?, &name).await,
       Command::Status { name, target } => edge_node::client::status(&target.try_into()?, &name).await,
+      Command::Kv { action } => {
+        let (call, target) = action.split();
+        edge_node::client::kv(&target.try_into()?, call).await
+      }
       Command::Bench { path, cold, warm, request_path, json, chart } => {
         let options = edge_node::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         edge_node::bench::run(&path, &options).await

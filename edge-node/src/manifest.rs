@@ -54,6 +54,18 @@ pub struct Manifest {
   /// Route patterns on a node besides `<name>.<node domain>`: `example.com/*`,
   /// `example.com/api/*` (the most specific pattern wins).
   pub routes: Vec<String>,
+  /// KV namespaces on `env`: `kv_namespaces = [{ binding = "COUNTER", id = "counter" }]`.
+  /// Workers that name the same `id` share the namespace; without `id` it is the worker's
+  /// own (`<worker>-<binding in lowercase>`).
+  pub kv_namespaces: Vec<KvNamespace>,
+}
+
+/// One entry of `kv_namespaces`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvNamespace {
+  pub binding: String,
+  pub id: Option<String>,
 }
 
 /// `[limits]`: each field, when present, replaces the node's default (see
@@ -113,6 +125,8 @@ pub struct LoadedWorker {
   pub options: WorkerOptions,
   /// Its route patterns on a node.
   pub routes: Vec<Pattern>,
+  /// Its KV bindings: binding name → namespace id.
+  pub kv: BTreeMap<String, String>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -220,7 +234,7 @@ fn build(
   };
   validate_name(&name).map_err(|m| ManifestError::invalid(&manifest_path, m))?;
 
-  let env = manifest
+  let env: BTreeMap<String, serde_json::Value> = manifest
     .vars
     .into_iter()
     .map(|(k, v)| serde_json::to_value(v).map(|v| (k, v)))
@@ -241,10 +255,41 @@ fn build(
     .collect::<Result<_, _>>()
     .map_err(|m| ManifestError::invalid(&manifest_path, m))?;
 
+  let mut kv = BTreeMap::new();
+  for namespace in &manifest.kv_namespaces {
+    let binding = &namespace.binding;
+    let identifier = binding.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+      && binding.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !identifier {
+      return Err(ManifestError::invalid(
+        &manifest_path,
+        format!("kv_namespaces: binding {binding:?} must be a JavaScript identifier (letters, digits, `_`)"),
+      ));
+    }
+    if env.contains_key(binding) || kv.contains_key(binding) {
+      return Err(ManifestError::invalid(
+        &manifest_path,
+        format!("kv_namespaces: {binding:?} is bound twice"),
+      ));
+    }
+    let id = namespace
+      .id
+      .clone()
+      .unwrap_or_else(|| format!("{name}-{}", binding.to_ascii_lowercase().replace('_', "-")));
+    crate::kv::check_namespace(&id)
+      .map_err(|m| ManifestError::invalid(&manifest_path, format!("kv_namespaces: {m}")))?;
+    kv.insert(binding.clone(), id);
+  }
+  let bindings = edge_runtime::Bindings {
+    declared: kv.keys().map(|binding| (binding.clone(), "kv".to_owned())).collect(),
+    host: None,
+  };
+
   Ok(LoadedWorker {
     bundle: WorkerBundle { name, main, modules: Arc::new(modules) },
-    options: WorkerOptions { env, limits, outbound },
+    options: WorkerOptions { env, limits, outbound, bindings },
     routes,
+    kv,
   })
 }
 

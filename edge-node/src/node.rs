@@ -48,12 +48,21 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     None => None,
   };
   let workers = catalog::load_all(&paths, &config.limits)?;
+  // KV namespaces: in the cluster, in the data directory, or (with neither) in memory for
+  // the life of the process.
+  let cluster = config.cluster.as_ref().map(|_| Arc::new(tokio::sync::OnceCell::new()));
+  let kv = match &cluster {
+    Some(cell) => crate::kv::KvStore::cluster(cell.clone()),
+    None => crate::kv::KvStore::local(config.data_dir.as_deref())?,
+  };
+  let bindings = Arc::new(crate::bindings::NodeBindings { kv: Arc::new(kv) });
   // A node may hold thousands of workers: each boots on its first request.
-  let node = start_node(&options(config), workers, Some(config.domain.clone()), false).await?;
+  let node = start_node(&options(config), workers, Some(config.domain.clone()), false, bindings).await?;
 
   if let Some(key) = &config.geo_key {
     node.set_geo_key(key);
   }
+
   let http = bind(config.listen).await?;
   let admin = bind(config.admin_listen).await?;
   if let Some(store) = store {
@@ -65,7 +74,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
       config.domain.clone(),
       http.local_addr()?.port(),
       config.node_id(),
-      config.cluster.is_some(),
+      cluster,
     )
     .with_place(config.location.clone());
     // Everything deployed before is served again, as it was.
@@ -84,6 +93,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     }
     let api = Arc::new(api);
     node.set_deploy(api.clone());
+
     if let Some(url) = &config.cluster {
       // What the data directory holds serves at once; the cluster's changes follow.
       let link = crate::deploy::ClusterLink { url: url.clone(), node_id: config.node_id() };

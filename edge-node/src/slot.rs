@@ -77,6 +77,8 @@ pub struct WorkerSlot {
   console: ConsoleFn,
   metrics: Arc<Metrics>,
   max_isolates: usize,
+  /// Answers the worker's binding calls (KV), when the node offers them.
+  bindings: Option<Arc<crate::bindings::NodeBindings>>,
   isolates: tokio::sync::Mutex<Vec<Instance>>,
   /// Isolates held now (mirrors `isolates.len()`, readable without the lock).
   resident: AtomicUsize,
@@ -104,6 +106,7 @@ impl WorkerSlot {
     console: ConsoleFn,
     metrics: Arc<Metrics>,
     max_isolates: usize,
+    bindings: Option<Arc<crate::bindings::NodeBindings>>,
   ) -> WorkerSlot {
     WorkerSlot {
       deployment,
@@ -111,6 +114,7 @@ impl WorkerSlot {
       console,
       metrics,
       max_isolates: max_isolates.max(1),
+      bindings,
       isolates: tokio::sync::Mutex::new(Vec::new()),
       resident: AtomicUsize::new(0),
       memory: AtomicUsize::new(0),
@@ -201,10 +205,17 @@ impl WorkerSlot {
   }
 
   async fn start(&self) -> Result<Instance, LoadError> {
-    let LoadedWorker { bundle, options, .. } = &self.deployment.worker;
+    let LoadedWorker { bundle, options, kv, .. } = &self.deployment.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
-        Instance::Local(pool.start(bundle.clone(), options.clone(), self.console.clone()).await?)
+        let mut options = options.clone();
+        options.bindings.host = self.bindings.as_ref().and_then(|b| b.host_for(&self.deployment.worker));
+        Instance::Local(pool.start(bundle.clone(), options, self.console.clone()).await?)
+      }
+      Runner::Fleet(_) if !kv.is_empty() => {
+        return Err(LoadError::Env(
+          "KV bindings are not available in isolate host processes (--recycle-hosts-after) yet".into(),
+        ))
       }
       Runner::Fleet(fleet) => Instance::Hosted(fleet.start(&self.deployment.worker).await?),
     })
@@ -266,10 +277,11 @@ mod tests {
         counter.fetch_add(1, Ordering::SeqCst);
       }
     });
-    let worker = LoadedWorker { bundle, options: WorkerOptions::default(), routes: Vec::new() };
+    let worker =
+      LoadedWorker { bundle, options: WorkerOptions::default(), routes: Vec::new(), kv: Default::default() };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));
-    let slot = Arc::new(WorkerSlot::new(deployment, pool, console, Arc::default(), 4));
+    let slot = Arc::new(WorkerSlot::new(deployment, pool, console, Arc::default(), 4, None));
     let starts: Vec<_> = (0..16)
       .map(|_| {
         let slot = slot.clone();

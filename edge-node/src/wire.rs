@@ -65,7 +65,10 @@ impl HostedWorker {
       modules.insert(path, Arc::from(bytes));
     }
     let bundle = WorkerBundle { name: self.name, main: self.main, modules: Arc::new(modules) };
-    Ok((bundle, WorkerOptions { env: self.env, limits: self.limits, outbound: self.outbound }))
+    Ok((
+      bundle,
+      WorkerOptions { env: self.env, limits: self.limits, outbound: self.outbound, ..Default::default() },
+    ))
   }
 }
 

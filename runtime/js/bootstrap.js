@@ -47,6 +47,8 @@ const {
   op_edge_body_close,
   op_edge_fail,
   op_edge_env,
+  op_edge_bindings,
+  op_edge_binding,
   op_edge_subrequest,
   op_edge_print,
 } = core.ops;
@@ -420,9 +422,80 @@ async function serve(handler) {
   }
 }
 
+// Platform bindings: objects on `env` whose calls the host answers (op_edge_binding).
+async function bindingCall(name, method, args, bytes) {
+  const { 0: json, 1: out } = await op_edge_binding(name, method, JSONStringify(args), bytes ?? new Uint8Array(0));
+  return [JSONParse(json), out];
+}
+
+async function toBytes(value) {
+  if (typeof value === "string") return core.encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
+  if (ArrayBuffer.isView(value)) {
+    return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  }
+  if (value instanceof ReadableStream) return new Uint8Array(await new Response(value).arrayBuffer());
+  throw new TypeError("put() takes a string, an ArrayBuffer, an ArrayBufferView or a ReadableStream");
+}
+
+const KV_TYPES = ["text", "json", "arrayBuffer", "stream"];
+
+function fromBytes(bytes, type) {
+  switch (type) {
+    case "text":
+      return core.decode(bytes);
+    case "json":
+      return JSONParse(core.decode(bytes));
+    case "arrayBuffer":
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    default:
+      return new Response(bytes).body;
+  }
+}
+
+// Cloudflare's KVNamespace: get, getWithMetadata, put, delete, list.
+class KVNamespace {
+  #name;
+  constructor(name) {
+    this.#name = name;
+  }
+  async get(key, options) {
+    return (await this.getWithMetadata(key, options)).value;
+  }
+  async getWithMetadata(key, options) {
+    const type = typeof options === "string" ? options : (options?.type ?? "text");
+    if (ArrayPrototypeIndexOf(KV_TYPES, type) === -1) {
+      throw new TypeError(`unknown type "${type}": use text, json, arrayBuffer or stream`);
+    }
+    const { 0: found, 1: bytes } = await bindingCall(this.#name, "get", { key: String(key) });
+    if (!found.found) return { value: null, metadata: null };
+    return { value: fromBytes(bytes ?? new Uint8Array(0), type), metadata: found.metadata ?? null };
+  }
+  async put(key, value, options) {
+    const bytes = await toBytes(value);
+    const { expiration, expirationTtl, metadata } = options ?? {};
+    await bindingCall(this.#name, "put", { key: String(key), expiration, expirationTtl, metadata }, bytes);
+  }
+  async delete(key) {
+    await bindingCall(this.#name, "delete", { key: String(key) });
+  }
+  async list(options) {
+    const { prefix = "", limit = 1000, cursor = null } = options ?? {};
+    return (await bindingCall(this.#name, "list", { prefix, limit, cursor }))[0];
+  }
+}
+
+function bindings() {
+  const made = {};
+  for (const { 0: name, 1: kind } of JSONParse(op_edge_bindings())) {
+    if (kind === "kv") made[name] = new KVNamespace(name);
+  }
+  return made;
+}
+
 // Starts serving with the evaluated worker module. Returns null, or why it cannot serve.
 function start(namespace) {
-  env = JSONParse(op_edge_env());
+  env = { ...JSONParse(op_edge_env()), ...bindings() };
   const worker = namespace?.default;
   let handler;
   if (worker != null && typeof worker.fetch === "function") {

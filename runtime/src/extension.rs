@@ -30,6 +30,8 @@ deno_core::extension!(
     op_edge_body_close,
     op_edge_fail,
     op_edge_env,
+    op_edge_bindings,
+    op_edge_binding,
     op_edge_subrequest,
     op_edge_print,
   ],

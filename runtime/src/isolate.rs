@@ -278,6 +278,12 @@ fn give_state(
   state.put(ops::Inbox(Rc::new(tokio::sync::Mutex::new(requests))));
   state.put(ops::Exchanges::default());
   state.put(ops::EnvJson(env));
+  let declared =
+    serde_json::to_string(&options.bindings.declared).map_err(|e| LoadError::Env(e.to_string()))?;
+  state.put(ops::BindingsJson(declared));
+  if let Some(host) = &options.bindings.host {
+    state.put(ops::BindingHost(host.clone()));
+  }
   let name = bundle.name.clone();
   state.put(ops::ConsoleSink(Box::new(move |request_id, level, text| {
     console(&ConsoleLine { worker: &name, request_id, level, text })

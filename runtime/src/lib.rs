@@ -35,9 +35,11 @@ pub use bundle::WorkerBundle;
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
+pub use ops::{BindingFuture, BindingResult};
 pub use permissions::Outbound;
 pub use pool::{IsolatePool, PoolStats};
 pub use stats::{stats, RuntimeStats};
 pub use worker::{
-  log_console, ConsoleFn, ConsoleLine, CpuTime, StartReport, WorkerHandle, WorkerOptions, WorkerRequest,
+  log_console, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport, WorkerHandle,
+  WorkerOptions, WorkerRequest,
 };

@@ -171,6 +171,22 @@ pub struct SubrequestLimit {
 /// The worker's `env` bindings as a JSON text, parsed once by JS at start-up.
 pub struct EnvJson(pub String);
 
+/// The worker's platform bindings (a KV namespace, ...) as JSON `[[name, kind], ...]`; JS
+/// puts an object of that kind on `env` under each name.
+pub struct BindingsJson(pub String);
+
+/// What a binding call gives back: a JSON text and, for some calls, bytes.
+pub type BindingResult = Result<(String, Option<Bytes>), String>;
+
+/// A binding call on its way to the host: it runs outside the isolate.
+pub type BindingFuture = std::pin::Pin<Box<dyn std::future::Future<Output = BindingResult> + Send>>;
+
+/// Answers a binding call: (binding name, method, arguments as JSON, bytes).
+pub type BindingFn = dyn Fn(&str, &str, String, Bytes) -> BindingFuture + Send + Sync;
+
+/// Who answers the worker's binding calls.
+pub struct BindingHost(pub Arc<BindingFn>);
+
 /// A function that receives `console.*` output: (the id of the request it belongs to, when
 /// known; level 0 debug, 1 log/info, 2 warn, 3+ error; text).
 pub type PrintFn = Box<dyn Fn(Option<&str>, u32, &str)>;
@@ -419,6 +435,36 @@ pub fn op_edge_subrequest(state: &mut OpState) -> bool {
     }
   }
   !over
+}
+
+/// Returns the worker's platform bindings as JSON text, `[[name, kind], ...]`.
+#[op2]
+#[string]
+pub fn op_edge_bindings(state: &mut OpState) -> String {
+  state.try_borrow::<BindingsJson>().map(|b| b.0.clone()).unwrap_or_else(|| "[]".into())
+}
+
+/// Calls a method of a platform binding; the host answers with JSON and maybe bytes.
+#[op2]
+#[serde]
+pub async fn op_edge_binding(
+  state: Rc<RefCell<OpState>>,
+  #[string] binding: String,
+  #[string] method: String,
+  #[string] args: String,
+  #[buffer] bytes: JsBuffer,
+) -> Result<(String, Option<ToJsBuffer>), JsErrorBox> {
+  let call = {
+    let state = state.borrow();
+    let host = state
+      .try_borrow::<BindingHost>()
+      .ok_or_else(|| JsErrorBox::type_error(format!("the binding {binding} is not available here")))?;
+    (host.0)(&binding, &method, args, Bytes::copy_from_slice(&bytes))
+  };
+  match call.await {
+    Ok((json, bytes)) => Ok((json, bytes.map(|b| b.to_vec().into()))),
+    Err(message) => Err(JsErrorBox::generic(message)),
+  }
 }
 
 /// Returns the worker's `env` bindings as JSON text.

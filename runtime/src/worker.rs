@@ -35,6 +35,25 @@ pub struct WorkerOptions {
   pub limits: Limits,
   /// What the worker's outbound `fetch` may reach.
   pub outbound: Outbound,
+  /// Its platform bindings (KV namespaces, ...), answered by the host.
+  pub bindings: Bindings,
+}
+
+/// A worker's platform bindings: each name on `env` with its kind (`kv`), and the host's
+/// function that answers their calls (without one, every call fails with a clear error).
+#[derive(Clone, Default)]
+pub struct Bindings {
+  pub declared: Vec<(String, String)>,
+  pub host: Option<BindingHostFn>,
+}
+
+/// Answers binding calls: (binding name, method, arguments as JSON, bytes) → (JSON, bytes).
+pub type BindingHostFn = Arc<ops::BindingFn>;
+
+impl std::fmt::Debug for Bindings {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.debug_struct("Bindings").field("declared", &self.declared).field("host", &self.host.is_some()).finish()
+  }
 }
 
 /// A request for a worker. `url` is absolute (`http://host/path?query`).

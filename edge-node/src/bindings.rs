@@ -1,42 +1,172 @@
 //! A worker's platform bindings as the node answers them: each call from the isolate
 //! (`op_edge_binding`: binding name, method, JSON arguments, bytes) becomes a call of the
-//! node's KV store for the namespace the binding names in `edge.toml`.
+//! node's KV store for the namespace the binding names in `edge.toml`, or (a service
+//! binding) a request to another worker on this node, in its own isolate under its own
+//! limits, without a network hop.
+//!
+//! A chain of service calls is carried in the `x-edge-service-chain` request header; a call
+//! to a worker already in the chain, or deeper than [`MAX_SERVICE_DEPTH`], fails with the
+//! chain in its message. (A worker that builds a fresh request without the incoming headers
+//! loses the chain; its subrequest limit still stops a cycle, each call being a subrequest.)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::Weak;
 
 use bytes::Bytes;
 use edge_runtime::BindingHostFn;
+use edge_runtime::WorkerError;
+use edge_runtime::WorkerRequest;
+use http_body_util::BodyExt;
 use serde::Deserialize;
 
 use crate::kv;
 use crate::kv::KvError;
 use crate::kv::KvStore;
 use crate::manifest::LoadedWorker;
+use crate::server::Node;
+use crate::slot::Instance;
+
+/// The header that names the workers a service call came through.
+pub const SERVICE_CHAIN_HEADER: &str = "x-edge-service-chain";
+/// The deepest chain of service calls.
+pub const MAX_SERVICE_DEPTH: usize = 16;
+/// The largest answer a service call returns, in bytes.
+pub const MAX_SERVICE_BODY: usize = 32 * 1024 * 1024;
 
 /// What the node offers workers' bindings.
 #[derive(Debug)]
 pub struct NodeBindings {
   pub kv: Arc<KvStore>,
+  /// The node whose workers service bindings call (set once the node exists).
+  node: Arc<OnceLock<Weak<Node>>>,
 }
 
 impl NodeBindings {
+  pub fn new(kv: KvStore) -> NodeBindings {
+    NodeBindings { kv: Arc::new(kv), node: Arc::new(OnceLock::new()) }
+  }
+
+  /// Service bindings call the workers of `node`.
+  pub fn set_node(&self, node: &Arc<Node>) {
+    let _ = self.node.set(Arc::downgrade(node));
+  }
+
   /// The function that answers `worker`'s binding calls; `None` when it declares none.
   pub fn host_for(&self, worker: &LoadedWorker) -> Option<BindingHostFn> {
-    if worker.kv.is_empty() {
+    if worker.kv.is_empty() && worker.services.is_empty() {
       return None;
     }
     let namespaces: Arc<BTreeMap<String, String>> = Arc::new(worker.kv.clone());
+    let services: Arc<BTreeMap<String, String>> = Arc::new(worker.services.clone());
+    let caller: Arc<str> = worker.bundle.name.clone().into();
     let store = self.kv.clone();
+    // Resolved at call time: `edge dev` boots its workers before the node exists.
+    let node = self.node.clone();
     Some(Arc::new(move |binding: &str, method: &str, args: String, bytes: Bytes| {
       let namespace = namespaces.get(binding).cloned();
+      let service = services.get(binding).cloned();
       let (store, method, binding) = (store.clone(), method.to_owned(), binding.to_owned());
+      let (node, caller) = (node.clone(), caller.clone());
       Box::pin(async move {
-        let namespace = namespace.ok_or_else(|| format!("the worker has no binding {binding}"))?;
-        kv_call(&store, &namespace, &method, &args, bytes).await.map_err(|e| e.to_string())
+        match (namespace, service) {
+          (Some(namespace), _) => {
+            kv_call(&store, &namespace, &method, &args, bytes).await.map_err(|e| e.to_string())
+          }
+          (None, Some(service)) if method == "fetch" => {
+            let node = node.get().cloned().unwrap_or_default();
+            service_call(&node, &caller, &service, &args, bytes).await
+          }
+          _ => Err(format!("the binding {binding} has no method {method}")),
+        }
       })
     }))
   }
+}
+
+#[derive(Deserialize)]
+struct Head {
+  method: String,
+  url: String,
+  headers: Vec<(String, String)>,
+  #[serde(rename = "hasBody")]
+  has_body: bool,
+}
+
+/// `env.<SERVICE>.fetch(request)`: the request goes to worker `service` on this node.
+async fn service_call(
+  node: &Weak<Node>,
+  caller: &str,
+  service: &str,
+  args: &str,
+  bytes: Bytes,
+) -> Result<(String, Option<Bytes>), String> {
+  let head: Head = serde_json::from_str(args).map_err(|e| format!("a service call: {e}"))?;
+  let mut headers = http::HeaderMap::new();
+  for (name, value) in &head.headers {
+    if let (Ok(name), Ok(value)) =
+      (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
+    {
+      headers.append(name, value);
+    }
+  }
+  let mut chain: Vec<String> = headers
+    .get(SERVICE_CHAIN_HEADER)
+    .and_then(|v| v.to_str().ok())
+    .unwrap_or("")
+    .split(',')
+    .map(str::trim)
+    .filter(|w| !w.is_empty())
+    .map(str::to_owned)
+    .collect();
+  chain.push(caller.to_owned());
+  if chain.iter().any(|w| w == service) || chain.len() >= MAX_SERVICE_DEPTH {
+    return Err(format!("service binding cycle stopped: {} → {service}", chain.join(" → ")));
+  }
+  headers
+    .insert(SERVICE_CHAIN_HEADER, http::HeaderValue::from_str(&chain.join(",")).map_err(|e| e.to_string())?);
+  let node = node.upgrade().ok_or("the node is stopping")?;
+  let deployment =
+    node.router().get(service).cloned().ok_or_else(|| format!("no worker named {service:?} on this node"))?;
+  let picked = node
+    .cache()
+    .pick(&deployment)
+    .await
+    .map_err(|e| format!("the service {service:?} does not start: {e}"))?;
+  let Instance::Local(worker) = &picked.instance else {
+    return Err("service bindings are not available in isolate host processes yet".into());
+  };
+  let body = head.has_body.then(|| {
+    let (sender, body) = edge_runtime::RequestBody::channel();
+    tokio::spawn(async move {
+      let _ = sender.send(Ok(bytes)).await;
+    });
+    body
+  });
+  let method = http::Method::from_bytes(head.method.as_bytes()).map_err(|e| e.to_string())?;
+  let request = WorkerRequest { method, url: head.url, headers, body, request_id: None };
+  let response = match worker.fetch(request).await {
+    Ok(response) => response,
+    Err(error) => {
+      if matches!(error, WorkerError::Terminated(_)) {
+        picked.slot.reap_retired().await;
+      }
+      return Err(format!("the service {service:?} failed: {error}"));
+    }
+  };
+  let status = response.status().as_u16();
+  let headers: Vec<(String, String)> = response
+    .headers()
+    .iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+    .collect();
+  let body = http_body_util::Limited::new(response.into_body(), MAX_SERVICE_BODY)
+    .collect()
+    .await
+    .map_err(|e| format!("the service {service:?} answered with a body that failed: {e}"))?
+    .to_bytes();
+  Ok((serde_json::json!({ "status": status, "headers": headers }).to_string(), Some(body)))
 }
 
 #[derive(Deserialize, Default)]

@@ -48,7 +48,7 @@ pub struct ServeOptions {
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
   let workers = catalog::load_all(paths, &options.limits)?;
   // KV namespaces live in memory for the life of the process.
-  let bindings = Arc::new(crate::bindings::NodeBindings { kv: Arc::new(crate::kv::KvStore::local(None)?) });
+  let bindings = Arc::new(crate::bindings::NodeBindings::new(crate::kv::KvStore::local(None)?));
   let node = start_node(options, workers, None, true, bindings).await?;
   let shutdown = shutdown_signal();
   let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -95,13 +95,14 @@ pub async fn start_node(
     isolates_per_worker: options.isolates_per_worker,
   };
   let cache = WarmCache::new(settings, runner, edge_runtime::log_console(), metrics.clone());
-  cache.set_bindings(bindings);
+  cache.set_bindings(bindings.clone());
   let deployments: Vec<Arc<Deployment>> =
     workers.into_iter().map(|worker| Arc::new(Deployment::new(worker, 1))).collect();
   for deployment in deployments.iter().filter(|_| boot) {
     cache.pick(deployment).await.with_context(|| format!("cannot load worker {:?}", deployment.name()))?;
   }
   let node = Node::new(Router::new(deployments, domain), cache, metrics);
+  bindings.set_node(&node);
   node.set_ready(true);
   Ok(node)
 }

@@ -58,6 +58,17 @@ pub struct Manifest {
   /// Workers that name the same `id` share the namespace; without `id` it is the worker's
   /// own (`<worker>-<binding in lowercase>`).
   pub kv_namespaces: Vec<KvNamespace>,
+  /// Other workers on the same node, called without a network hop:
+  /// `services = [{ binding = "AUTH", service = "auth" }]` gives `env.AUTH.fetch(request)`.
+  pub services: Vec<ServiceBinding>,
+}
+
+/// One entry of `services`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBinding {
+  pub binding: String,
+  pub service: String,
 }
 
 /// One entry of `kv_namespaces`.
@@ -127,6 +138,8 @@ pub struct LoadedWorker {
   pub routes: Vec<Pattern>,
   /// Its KV bindings: binding name → namespace id.
   pub kv: BTreeMap<String, String>,
+  /// Its service bindings: binding name → the worker it calls.
+  pub services: BTreeMap<String, String>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -255,23 +268,33 @@ fn build(
     .collect::<Result<_, _>>()
     .map_err(|m| ManifestError::invalid(&manifest_path, m))?;
 
-  let mut kv = BTreeMap::new();
-  for namespace in &manifest.kv_namespaces {
-    let binding = &namespace.binding;
+  let mut bound: Vec<String> = Vec::new();
+  let mut check_binding = |list: &str, binding: &str| {
     let identifier = binding.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
       && binding.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !identifier {
       return Err(ManifestError::invalid(
         &manifest_path,
-        format!("kv_namespaces: binding {binding:?} must be a JavaScript identifier (letters, digits, `_`)"),
+        format!("{list}: binding {binding:?} must be a JavaScript identifier (letters, digits, `_`)"),
       ));
     }
-    if env.contains_key(binding) || kv.contains_key(binding) {
-      return Err(ManifestError::invalid(
-        &manifest_path,
-        format!("kv_namespaces: {binding:?} is bound twice"),
-      ));
+    if env.contains_key(binding) || bound.iter().any(|b| b == binding) {
+      return Err(ManifestError::invalid(&manifest_path, format!("{list}: {binding:?} is bound twice")));
     }
+    bound.push(binding.to_owned());
+    Ok(())
+  };
+  let mut services = BTreeMap::new();
+  for service in &manifest.services {
+    check_binding("services", &service.binding)?;
+    validate_name(&service.service)
+      .map_err(|m| ManifestError::invalid(&manifest_path, format!("services: {:?}: {m}", service.service)))?;
+    services.insert(service.binding.clone(), service.service.clone());
+  }
+  let mut kv = BTreeMap::new();
+  for namespace in &manifest.kv_namespaces {
+    let binding = &namespace.binding;
+    check_binding("kv_namespaces", binding)?;
     let id = namespace
       .id
       .clone()
@@ -281,7 +304,11 @@ fn build(
     kv.insert(binding.clone(), id);
   }
   let bindings = edge_runtime::Bindings {
-    declared: kv.keys().map(|binding| (binding.clone(), "kv".to_owned())).collect(),
+    declared: kv
+      .keys()
+      .map(|binding| (binding.clone(), "kv".to_owned()))
+      .chain(services.keys().map(|binding| (binding.clone(), "service".to_owned())))
+      .collect(),
     host: None,
   };
 
@@ -290,6 +317,7 @@ fn build(
     options: WorkerOptions { env, limits, outbound, bindings },
     routes,
     kv,
+    services,
   })
 }
 

@@ -205,16 +205,17 @@ impl WorkerSlot {
   }
 
   async fn start(&self) -> Result<Instance, LoadError> {
-    let LoadedWorker { bundle, options, kv, .. } = &self.deployment.worker;
+    let LoadedWorker { bundle, options, kv, services, .. } = &self.deployment.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
         let mut options = options.clone();
         options.bindings.host = self.bindings.as_ref().and_then(|b| b.host_for(&self.deployment.worker));
         Instance::Local(pool.start(bundle.clone(), options, self.console.clone()).await?)
       }
-      Runner::Fleet(_) if !kv.is_empty() => {
+      Runner::Fleet(_) if !kv.is_empty() || !services.is_empty() => {
         return Err(LoadError::Env(
-          "KV bindings are not available in isolate host processes (--recycle-hosts-after) yet".into(),
+          "KV and service bindings are not available in isolate host processes (--recycle-hosts-after) yet"
+            .into(),
         ))
       }
       Runner::Fleet(fleet) => Instance::Hosted(fleet.start(&self.deployment.worker).await?),
@@ -277,8 +278,13 @@ mod tests {
         counter.fetch_add(1, Ordering::SeqCst);
       }
     });
-    let worker =
-      LoadedWorker { bundle, options: WorkerOptions::default(), routes: Vec::new(), kv: Default::default() };
+    let worker = LoadedWorker {
+      bundle,
+      options: WorkerOptions::default(),
+      routes: Vec::new(),
+      kv: Default::default(),
+      services: Default::default(),
+    };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));
     let slot = Arc::new(WorkerSlot::new(deployment, pool, console, Arc::default(), 4, None));

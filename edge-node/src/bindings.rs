@@ -28,6 +28,9 @@ use crate::manifest::LoadedWorker;
 use crate::server::Node;
 use crate::slot::Instance;
 
+/// The binding name the Cache API's calls use (not a name a worker can declare).
+pub const CACHE_BINDING: &str = "__cache";
+
 /// The header that names the workers a service call came through.
 pub const SERVICE_CHAIN_HEADER: &str = "x-edge-service-chain";
 /// The deepest chain of service calls.
@@ -39,13 +42,20 @@ pub const MAX_SERVICE_BODY: usize = 32 * 1024 * 1024;
 #[derive(Debug)]
 pub struct NodeBindings {
   pub kv: Arc<KvStore>,
+  /// The Cache API's responses.
+  pub responses: Arc<crate::cache_api::ResponseCache>,
   /// The node whose workers service bindings call (set once the node exists).
   node: Arc<OnceLock<Weak<Node>>>,
 }
 
 impl NodeBindings {
-  pub fn new(kv: KvStore) -> NodeBindings {
-    NodeBindings { kv: Arc::new(kv), node: Arc::new(OnceLock::new()) }
+  /// Bindings backed by `kv`, with a Cache API of at most `cache_api_bytes`.
+  pub fn new(kv: KvStore, cache_api_bytes: u64) -> NodeBindings {
+    NodeBindings {
+      kv: Arc::new(kv),
+      responses: Arc::new(crate::cache_api::ResponseCache::new(cache_api_bytes)),
+      node: Arc::new(OnceLock::new()),
+    }
   }
 
   /// Service bindings call the workers of `node`.
@@ -53,23 +63,25 @@ impl NodeBindings {
     let _ = self.node.set(Arc::downgrade(node));
   }
 
-  /// The function that answers `worker`'s binding calls; `None` when it declares none.
+  /// The function that answers `worker`'s binding calls (its declared bindings, and the
+  /// Cache API every worker has).
   pub fn host_for(&self, worker: &LoadedWorker) -> Option<BindingHostFn> {
-    if worker.kv.is_empty() && worker.services.is_empty() {
-      return None;
-    }
     let namespaces: Arc<BTreeMap<String, String>> = Arc::new(worker.kv.clone());
     let services: Arc<BTreeMap<String, String>> = Arc::new(worker.services.clone());
     let caller: Arc<str> = worker.bundle.name.clone().into();
     let store = self.kv.clone();
+    let responses = self.responses.clone();
     // Resolved at call time: `edge dev` boots its workers before the node exists.
     let node = self.node.clone();
     Some(Arc::new(move |binding: &str, method: &str, args: String, bytes: Bytes| {
       let namespace = namespaces.get(binding).cloned();
       let service = services.get(binding).cloned();
       let (store, method, binding) = (store.clone(), method.to_owned(), binding.to_owned());
-      let (node, caller) = (node.clone(), caller.clone());
+      let (node, caller, responses) = (node.clone(), caller.clone(), responses.clone());
       Box::pin(async move {
+        if binding == CACHE_BINDING {
+          return responses.call(&caller, &method, &args, bytes).await;
+        }
         match (namespace, service) {
           (Some(namespace), _) => {
             kv_call(&store, &namespace, &method, &args, bytes).await.map_err(|e| e.to_string())

@@ -88,6 +88,9 @@ pub struct NodeConfig {
   /// The key the router signs geo data with (at least 16 characters): with it, a request's
   /// validly signed geo data reaches the worker as `request.cf`. Default: none.
   pub geo_key: Option<String>,
+  /// Memory for the Cache API (`caches.default`, `caches.open`), all workers together, in
+  /// MiB. Default 128.
+  pub cache_api_mb: u64,
 }
 
 /// A node's place.
@@ -145,6 +148,7 @@ impl Default for NodeConfig {
       node_id: None,
       location: None,
       geo_key: None,
+      cache_api_mb: 128,
     }
   }
 }

@@ -48,7 +48,10 @@ pub struct ServeOptions {
 pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
   let workers = catalog::load_all(paths, &options.limits)?;
   // KV namespaces live in memory for the life of the process.
-  let bindings = Arc::new(crate::bindings::NodeBindings::new(crate::kv::KvStore::local(None)?));
+  let bindings = Arc::new(crate::bindings::NodeBindings::new(
+    crate::kv::KvStore::local(None)?,
+    crate::config::NodeConfig::default().cache_api_mb << 20,
+  ));
   let node = start_node(options, workers, None, true, bindings).await?;
   let shutdown = shutdown_signal();
   let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod bench;
 pub mod bindings;
 pub mod cache;
+pub mod cache_api;
 pub mod catalog;
 pub mod client;
 pub mod cluster;

@@ -330,6 +330,9 @@ struct NodeFlags {
   /// Overrides `geo_key`.
   #[arg(long, env = "EDGE_GEO_KEY", hide_env_values = true)]
   geo_key: Option<String>,
+  /// Overrides `cache_api_mb`.
+  #[arg(long, env = "EDGE_CACHE_API_MB")]
+  cache_api_mb: Option<u64>,
   /// Overrides `limits.cpu_ms`.
   #[arg(long, env = "EDGE_CPU_MS")]
   cpu_ms: Option<u64>,
@@ -381,6 +384,7 @@ impl NodeFlags {
       c.location = Some(edge_node::config::NodePlace { region, latitude, longitude });
     }
     c.geo_key = self.geo_key.or(c.geo_key);
+    set(&mut c.cache_api_mb, self.cache_api_mb);
     set(&mut c.limits.cpu_ms, self.cpu_ms);
     set(&mut c.limits.wall_ms, self.wall_ms);
     set(&mut c.limits.memory_mb, self.memory_mb);

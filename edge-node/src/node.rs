@@ -55,7 +55,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     Some(cell) => crate::kv::KvStore::cluster(cell.clone()),
     None => crate::kv::KvStore::local(config.data_dir.as_deref())?,
   };
-  let bindings = Arc::new(crate::bindings::NodeBindings::new(kv));
+  let bindings = Arc::new(crate::bindings::NodeBindings::new(kv, config.cache_api_mb << 20));
   // A node may hold thousands of workers: each boots on its first request.
   let node = start_node(&options(config), workers, Some(config.domain.clone()), false, bindings).await?;
 

@@ -510,6 +510,63 @@ class Fetcher {
   }
 }
 
+// The Cache API: `caches.default` and `await caches.open(name)`, kept by the host (the
+// node keeps each worker's apart), honouring Cache-Control and Vary.
+const CACHE_BINDING = "__cache";
+
+function cacheRequest(input) {
+  return ObjectPrototypeIsPrototypeOf(request.RequestPrototype, input) ? input : new Request(input);
+}
+
+class Cache {
+  #name;
+  constructor(name) {
+    this.#name = name;
+  }
+  async match(input, options) {
+    const req = cacheRequest(input);
+    if (req.method !== "GET" && !options?.ignoreMethod) return undefined;
+    const args = { cache: this.#name, url: req.url, headers: ArrayFrom(req.headers) };
+    const { 0: found, 1: bytes } = await bindingCall(CACHE_BINDING, "match", args);
+    if (!found.found) return undefined;
+    const nullBody = ArrayPrototypeIndexOf(NULL_BODY_STATUS, found.status) !== -1;
+    return new Response(nullBody ? null : (bytes ?? new Uint8Array(0)), { status: found.status, headers: found.headers });
+  }
+  async put(input, answer) {
+    const req = cacheRequest(input);
+    if (req.method !== "GET") throw new TypeError("Cache.put() takes only GET requests");
+    if (!ObjectPrototypeIsPrototypeOf(response.ResponsePrototype, answer)) {
+      throw new TypeError("Cache.put() needs a Response");
+    }
+    if (answer.status === 206) throw new TypeError("Cache.put() cannot keep a partial (206) response");
+    if (answer.headers.get("vary")?.trim() === "*") throw new TypeError("Cache.put() cannot keep a response with Vary: *");
+    const body = new Uint8Array(await answer.arrayBuffer());
+    const args = {
+      cache: this.#name,
+      url: req.url,
+      requestHeaders: ArrayFrom(req.headers),
+      status: answer.status,
+      headers: ArrayFrom(answer.headers),
+    };
+    await bindingCall(CACHE_BINDING, "put", args, body);
+  }
+  async delete(input, options) {
+    const req = cacheRequest(input);
+    if (req.method !== "GET" && !options?.ignoreMethod) return false;
+    return (await bindingCall(CACHE_BINDING, "delete", { cache: this.#name, url: req.url }))[0].deleted;
+  }
+}
+
+class CacheStorage {
+  #default = new Cache("default");
+  get default() {
+    return this.#default;
+  }
+  async open(name) {
+    return new Cache(`named:${name}`);
+  }
+}
+
 function bindings() {
   const made = {};
   for (const { 0: name, 1: kind } of JSONParse(op_edge_bindings())) {
@@ -547,6 +604,12 @@ function init(userAgent) {
   }
   ObjectDefineProperty(globalThis, "navigator", core.propGetterOnly(() => navigatorInstance));
   const navigatorInstance = new Navigator();
+  ObjectDefineProperty(globalThis, "caches", {
+    value: new CacheStorage(),
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
   core.setUnhandledPromiseRejectionHandler((_promise, reason) => {
     op_edge_print(3, `Uncaught (in promise) ${errorText(reason)}\n`);
     return true;

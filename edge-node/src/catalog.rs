@@ -76,6 +76,9 @@ fn content_hash(worker: &LoadedWorker) -> String {
     "limits": worker.options.limits,
     "outbound": worker.options.outbound,
     "routes": worker.routes.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>(),
+    "kv": worker.kv,
+    "services": worker.services,
+    "crons": worker.crons,
   });
   field(options.to_string().as_bytes());
   let digest = hasher.finalize();

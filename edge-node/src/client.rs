@@ -279,7 +279,7 @@ pub async fn kv(target: &Target, call: KvCall) -> anyhow::Result<()> {
     }
     Target::Cluster { url } => {
       let cluster = Cluster::connect(url, "edge cli").await?;
-      let store = std::sync::Arc::new(crate::kv::KvStore::cluster(std::sync::Arc::new(
+      let store = std::sync::Arc::new(crate::kv::KvStore::in_cluster(std::sync::Arc::new(
         tokio::sync::OnceCell::new_with(Some(cluster)),
       )));
       match call {
@@ -466,6 +466,22 @@ pub async fn rollback(target: &Target, name: &str, to: Option<&str>, wait: Wait)
 pub async fn delete(target: &Target, name: &str) -> anyhow::Result<()> {
   Admin::open(target).await?.delete(name).await?;
   println!("deleted {name}");
+  Ok(())
+}
+
+/// `edge trigger <name> [--cron EXPR]`: runs the worker's scheduled handler now on the node.
+pub async fn trigger(target: &Target, name: &str, cron: Option<&str>) -> anyhow::Result<()> {
+  let Target::Node { url, token } = target else {
+    anyhow::bail!("edge trigger runs the handler on one node: give --node (and --token), not --cluster");
+  };
+  let body = match cron {
+    Some(cron) => serde_json::json!({ "cron": cron }),
+    None => serde_json::json!({}),
+  };
+  let path = format!("/v1/workers/{name}/trigger");
+  let answer =
+    call(url, token, http::Method::POST, &path, "application/json", Bytes::from(body.to_string())).await?;
+  println!("ran {name}'s scheduled handler for {}", answer["cron"].as_str().unwrap_or("?"));
   Ok(())
 }
 

@@ -221,6 +221,21 @@ impl Cluster {
     Ok(Cluster { context, bundles, workers, nodes })
   }
 
+  /// The bucket where nodes claim scheduled ticks; a claim lives a day.
+  pub async fn ticks_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    self
+      .context
+      .create_or_update_key_value(kv::Config {
+        bucket: name.into(),
+        description: "edge: which node runs each scheduled tick".into(),
+        history: 1,
+        max_age: Duration::from_secs(24 * 3600),
+        ..Default::default()
+      })
+      .await
+      .map_err(js("key-value bucket"))
+  }
+
   /// The key-value bucket `name` (created on first use), for workers' KV namespaces.
   pub async fn kv_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
     self

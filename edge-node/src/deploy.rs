@@ -9,6 +9,7 @@
 //! | `GET /v1/workers/{name}/versions` | every stored version, and the active one |
 //! | `POST /v1/workers/{name}/activate` | activates `{"version": "<id>"}`, or with `{}` the version before the active one (a rollback) |
 //! | `DELETE /v1/workers/{name}` | stops serving the worker and deletes its versions |
+//! | `POST /v1/workers/{name}/trigger` | runs the worker's `scheduled` handler now, on this node, with `{"cron": "<expression>"}` (or `{}`: its first cron); answers when it has run, or with why it failed |
 //! | `GET /v1/kv/{namespace}/keys?prefix=&limit=&cursor=` | a page of a KV namespace's keys (as `list()` gives them) |
 //! | `GET`, `PUT`, `DELETE /v1/kv/{namespace}/values/{key}` | a key's value (the body, raw; `PUT` takes `?expiration_ttl=<seconds>`); keys percent-encoded |
 //! | `GET /v1/workers/{name}/status` | which node serves which version; with `?wait=<version>&timeout=<seconds>` it answers once every live node serves that version (or one failed to, or the time is up) |
@@ -186,6 +187,7 @@ impl DeployApi {
       (Method::POST, ["workers", name, "activate"]) => self.activate(node, name, request).await,
       (Method::DELETE, ["workers", name]) => self.delete(node, name).await,
       (Method::GET, ["workers", name, "status"]) => self.status(node, name, request.uri().query()).await,
+      (Method::POST, ["workers", name, "trigger"]) => trigger(node, name, request).await,
       (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
       (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
     };
@@ -527,6 +529,55 @@ impl DeployApi {
       if let Err(e) = cluster.leave(&self.node_id).await {
         tracing::warn!("could not leave the cluster: {e}");
       }
+    }
+  }
+}
+
+/// `POST /v1/workers/{name}/trigger`: `edge trigger`.
+async fn trigger(
+  node: &Node,
+  name: &str,
+  request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, ApiError> {
+  #[derive(Deserialize)]
+  #[serde(deny_unknown_fields)]
+  struct Trigger {
+    cron: Option<String>,
+  }
+  let body = http_body_util::Limited::new(request.into_body(), 4096)
+    .collect()
+    .await
+    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?
+    .to_bytes();
+  let wanted: Trigger = if body.is_empty() {
+    Trigger { cron: None }
+  } else {
+    serde_json::from_slice(&body).map_err(|e| {
+      ApiError(StatusCode::BAD_REQUEST, format!("expected {{\"cron\": \"<expression>\"}}: {e}"))
+    })?
+  };
+  let deployment = node
+    .router()
+    .get(name)
+    .cloned()
+    .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no worker named {name:?} on this node")))?;
+  let cron = match wanted.cron {
+    Some(cron) => cron,
+    None => deployment.worker.crons.first().cloned().ok_or_else(|| {
+      ApiError(StatusCode::BAD_REQUEST, format!("worker {name:?} has no crons: say which with --cron"))
+    })?,
+  };
+  crate::crons::parse(&cron).map_err(|m| ApiError(StatusCode::BAD_REQUEST, m))?;
+  let now =
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+  match crate::crons::run(node, &deployment, &cron, now).await {
+    Ok(()) => {
+      tracing::info!(worker = name, cron, "scheduled run (triggered)");
+      Ok(json(StatusCode::OK, &serde_json::json!({ "name": name, "cron": cron, "ok": true })))
+    }
+    Err(reason) => {
+      tracing::error!(worker = name, cron, "scheduled run failed (triggered): {reason}");
+      Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("the scheduled run failed: {reason}")))
     }
   }
 }

@@ -106,6 +106,7 @@ pub async fn start_node(
   }
   let node = Node::new(Router::new(deployments, domain), cache, metrics);
   bindings.set_node(&node);
+  tokio::spawn(crate::crons::schedule(node.clone(), bindings.kv.cluster()));
   node.set_ready(true);
   Ok(node)
 }

@@ -187,6 +187,14 @@ fn list_bounds(prefix: &str, cursor: Option<&str>) -> String {
 }
 
 impl KvStore {
+  /// In a cluster, where its connection will be.
+  pub fn cluster(&self) -> Option<Arc<tokio::sync::OnceCell<Cluster>>> {
+    match self {
+      KvStore::Local(_) => None,
+      KvStore::Cluster { cluster, .. } => Some(cluster.clone()),
+    }
+  }
+
   /// The embedded store in `<data_dir>/kv.redb`, or in memory without a data directory.
   pub fn local(data_dir: Option<&Path>) -> anyhow::Result<KvStore> {
     let database = match data_dir {
@@ -202,7 +210,7 @@ impl KvStore {
   }
 
   /// One JetStream bucket per namespace, in the cluster once it is connected.
-  pub fn cluster(cluster: Arc<tokio::sync::OnceCell<Cluster>>) -> KvStore {
+  pub fn in_cluster(cluster: Arc<tokio::sync::OnceCell<Cluster>>) -> KvStore {
     KvStore::Cluster { cluster, buckets: tokio::sync::Mutex::new(HashMap::new()) }
   }
 

@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod client;
 pub mod cluster;
 pub mod config;
+pub mod crons;
 pub mod deploy;
 pub mod dev;
 pub mod fleet;

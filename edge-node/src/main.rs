@@ -110,6 +110,15 @@ enum Command {
     #[command(subcommand)]
     action: KvAction,
   },
+  /// Run a worker's scheduled handler now, on one node (its first cron, or --cron).
+  Trigger {
+    name: String,
+    /// The cron expression the handler sees (controller.cron).
+    #[arg(long)]
+    cron: Option<String>,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
   /// Which node serves which version of a deployed worker, right now.
   Status {
     name: String,
@@ -577,6 +586,9 @@ fn main() -> ExitCode {
       }
       Command::Delete { name, target } => edge_node::client::delete(&target.try_into()?, &name).await,
       Command::Status { name, target } => edge_node::client::status(&target.try_into()?, &name).await,
+      Command::Trigger { name, cron, target } => {
+        edge_node::client::trigger(&target.try_into()?, &name, cron.as_deref()).await
+      }
       Command::Kv { action } => {
         let (call, target) = action.split();
         edge_node::client::kv(&target.try_into()?, call).await

@@ -61,6 +61,9 @@ pub struct Manifest {
   /// Other workers on the same node, called without a network hop:
   /// `services = [{ binding = "AUTH", service = "auth" }]` gives `env.AUTH.fetch(request)`.
   pub services: Vec<ServiceBinding>,
+  /// When to run the worker's `scheduled` handler: cron expressions in UTC, five fields (or
+  /// six, seconds first): `crons = ["*/5 * * * *"]`.
+  pub crons: Vec<String>,
 }
 
 /// One entry of `services`.
@@ -140,6 +143,8 @@ pub struct LoadedWorker {
   pub kv: BTreeMap<String, String>,
   /// Its service bindings: binding name → the worker it calls.
   pub services: BTreeMap<String, String>,
+  /// Its cron expressions (checked).
+  pub crons: Vec<String>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -303,6 +308,9 @@ fn build(
       .map_err(|m| ManifestError::invalid(&manifest_path, format!("kv_namespaces: {m}")))?;
     kv.insert(binding.clone(), id);
   }
+  for cron in &manifest.crons {
+    crate::crons::parse(cron).map_err(|m| ManifestError::invalid(&manifest_path, format!("crons: {m}")))?;
+  }
   let bindings = edge_runtime::Bindings {
     declared: kv
       .keys()
@@ -318,6 +326,7 @@ fn build(
     routes,
     kv,
     services,
+    crons: manifest.crons,
   })
 }
 

@@ -52,7 +52,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   // the life of the process.
   let cluster = config.cluster.as_ref().map(|_| Arc::new(tokio::sync::OnceCell::new()));
   let kv = match &cluster {
-    Some(cell) => crate::kv::KvStore::cluster(cell.clone()),
+    Some(cell) => crate::kv::KvStore::in_cluster(cell.clone()),
     None => crate::kv::KvStore::local(config.data_dir.as_deref())?,
   };
   let bindings = Arc::new(crate::bindings::NodeBindings::new(kv, config.cache_api_mb << 20));

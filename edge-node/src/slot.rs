@@ -284,6 +284,7 @@ mod tests {
       routes: Vec::new(),
       kv: Default::default(),
       services: Default::default(),
+      crons: Vec::new(),
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

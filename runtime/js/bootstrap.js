@@ -297,9 +297,13 @@ function requestBody(id) {
 // `request.cf`, never as a header.
 const CF_HEADER = "x-edge-cf";
 
-function takeCf(headerList) {
+// A scheduled event from the node's scheduler: `{cron, scheduledTime}`.
+const SCHEDULED_HEADER = "x-edge-scheduled";
+
+// Removes the internal header `name` and returns its value parsed as JSON, if it was there.
+function takeInternal(headerList, name) {
   for (let i = 0; i < headerList.length; i++) {
-    if (headerList[i][0] === CF_HEADER) {
+    if (headerList[i][0] === name) {
       const { 1: json } = ArrayPrototypeSplice(headerList, i, 1)[0];
       return JSONParse(json);
     }
@@ -307,21 +311,39 @@ function takeCf(headerList) {
   return undefined;
 }
 
+let scheduledHandler = null;
+
+async function runScheduled(event) {
+  if (scheduledHandler === null) {
+    throw new TypeError(
+      "the worker has no scheduled handler: export default { scheduled(controller, env, ctx) { ... } }",
+    );
+  }
+  const controller = { cron: event.cron, scheduledTime: event.scheduledTime, type: "scheduled", noRetry() {} };
+  await scheduledHandler(controller);
+  return new Response(null, { status: 204 });
+}
+
 async function handle(handler, head) {
   const { 0: id, 1: method, 2: href, 3: headerList, 4: hasBody } = head;
   let result;
   try {
-    const cf = takeCf(headerList);
-    const inner = request.newInnerRequest(
-      method,
-      href,
-      () => headerList,
-      hasBody ? requestBody(id) : null,
-      false,
-    );
-    const incoming = request.fromInnerRequest(inner, "immutable");
-    if (cf !== undefined) ObjectDefineProperty(incoming, "cf", { value: cf, enumerable: true });
-    result = await handler(incoming);
+    const scheduled = takeInternal(headerList, SCHEDULED_HEADER);
+    if (scheduled !== undefined) {
+      result = await runScheduled(scheduled);
+    } else {
+      const cf = takeInternal(headerList, CF_HEADER);
+      const inner = request.newInnerRequest(
+        method,
+        href,
+        () => headerList,
+        hasBody ? requestBody(id) : null,
+        false,
+      );
+      const incoming = request.fromInnerRequest(inner, "immutable");
+      if (cf !== undefined) ObjectDefineProperty(incoming, "cf", { value: cf, enumerable: true });
+      result = await handler(incoming);
+    }
   } catch (e) {
     const message = ObjectPrototypeIsPrototypeOf(Error.prototype, e) ? `${e.name}: ${e.message}` : errorText(e);
     fail(id, 0, message, errorText(e));
@@ -580,9 +602,15 @@ function bindings() {
 function start(namespace) {
   env = { ...JSONParse(op_edge_env()), ...bindings() };
   const worker = namespace?.default;
+  if (worker != null && typeof worker.scheduled === "function") {
+    scheduledHandler = (controller) => worker.scheduled(controller, env, new ExecutionContext());
+  }
   let handler;
   if (worker != null && typeof worker.fetch === "function") {
     handler = moduleHandler(worker);
+  } else if (scheduledHandler !== null) {
+    // A worker that only runs on a schedule.
+    handler = () => new Response("this worker has no fetch handler: it runs on a schedule\n", { status: 404 });
   } else if (fetchListeners.length > 0) {
     handler = serviceWorkerHandler;
   } else {

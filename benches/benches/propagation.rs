@@ -14,45 +14,24 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
-use std::process::Child;
 use std::process::Command;
 use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
+use edge_benches::edge_bin;
+use edge_benches::Process;
 use edge_node::cluster::Cluster;
 
 const NODES: usize = 3;
 const WARMUP: usize = 5;
 const DEPLOYS: usize = 200;
 
-fn edge_bin() -> PathBuf {
-  // target/release/deps/propagation-<hash> -> target/release/edge
-  let exe = std::env::current_exe().expect("own path");
-  let bin = exe.parent().and_then(Path::parent).expect("target/release").join("edge");
-  assert!(
-    bin.exists(),
-    "{} is missing: build it first with `cargo build --release -p edge-node`",
-    bin.display()
-  );
-  bin
-}
-
 fn nats_bin() -> PathBuf {
   if let Some(path) = std::env::var_os("NATS_SERVER") {
     return path.into();
   }
   Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/edge-tools/nats/bin/nats-server")
-}
-
-/// Kills its process when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-  fn drop(&mut self) {
-    let _ = self.0.kill();
-    let _ = self.0.wait();
-  }
 }
 
 fn free_port() -> u16 {

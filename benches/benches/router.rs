@@ -14,12 +14,13 @@
 use std::io::BufRead;
 use std::io::BufReader;
 use std::path::Path;
-use std::path::PathBuf;
-use std::process::Child;
 use std::process::Command;
 use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
+
+use edge_benches::edge_bin;
+use edge_benches::Process;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -27,27 +28,6 @@ use http_body_util::Empty;
 
 const REQUESTS: usize = 20_000;
 const ROUNDS: usize = 20;
-
-fn edge_bin() -> PathBuf {
-  let exe = std::env::current_exe().expect("own path");
-  let bin = exe.parent().and_then(Path::parent).expect("target/release").join("edge");
-  assert!(
-    bin.exists(),
-    "{} is missing: build it first with `cargo build --release -p edge-node`",
-    bin.display()
-  );
-  bin
-}
-
-/// Kills its process when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-  fn drop(&mut self) {
-    let _ = self.0.kill();
-    let _ = self.0.wait();
-  }
-}
 
 /// Starts `edge <args>` and returns it with the first `http://` address it prints.
 fn start(args: &[&str]) -> (Process, String) {

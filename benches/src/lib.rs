@@ -27,3 +27,28 @@ pub fn get(path: &str) -> WorkerRequest {
 pub fn quiet() -> edge_runtime::ConsoleFn {
   std::sync::Arc::new(|_: &edge_runtime::ConsoleLine| {})
 }
+
+/// The release `edge` binary next to the running benchmark (`target/release/edge`), for the
+/// benchmarks that run whole processes; build it first with `cargo build --release -p edge-node`.
+pub fn edge_bin() -> std::path::PathBuf {
+  // target/release/deps/<bench>-<hash> -> target/release/edge
+  let exe = std::env::current_exe().expect("own path");
+  let bin = exe.parent().and_then(Path::parent).expect("target/release").join("edge");
+  assert!(
+    bin.exists(),
+    "{} is missing: build it first with `cargo build --release -p edge-node`",
+    bin.display()
+  );
+  bin
+}
+
+/// A child process, killed when dropped.
+#[derive(Debug)]
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+  fn drop(&mut self) {
+    let _ = self.0.kill();
+    let _ = self.0.wait();
+  }
+}

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
+use futures::StreamExt as _;
 use http_body_util::BodyExt;
 use http_body_util::Full;
 
@@ -82,12 +83,18 @@ impl Admin {
   }
 
   /// Uploads a bundle; returns its version id and, from a node, the worker's URL there.
-  async fn upload(&self, name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<(String, String)> {
+  /// Uploads a bundle, `bar` counting the bytes as they go; returns its version id and,
+  /// from a node, the worker's URL there.
+  async fn upload(
+    &self,
+    name: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    bar: &indicatif::ProgressBar,
+  ) -> anyhow::Result<(String, String)> {
     match self {
       Admin::Node { url, token } => {
         let (content_type, body) = multipart(files);
-        let answer =
-          call(url, token, http::Method::PUT, &format!("/v1/workers/{name}"), &content_type, body).await?;
+        let answer = upload(url, token, &format!("/v1/workers/{name}"), &content_type, body, bar).await?;
         Ok((text(&answer["version"]), text(&answer["url"])))
       }
       Admin::Cluster(cluster) => {
@@ -203,6 +210,48 @@ async fn send(
     .build_http::<Full<Bytes>>();
   let response = client.request(request).await.with_context(|| format!("cannot reach the node at {node}"))?;
   let status = response.status();
+  if !status.is_success() {
+    return answer(response).await.map(|_| Bytes::new());
+  }
+  Ok(response.into_body().collect().await.context("the node's answer broke off")?.to_bytes())
+}
+
+/// `PUT`s `body` in 64 KiB chunks, advancing `bar` as each one is sent; then waits for the
+/// node's answer (it starts the bundle before it answers).
+async fn upload(
+  node: &str,
+  token: &str,
+  path: &str,
+  content_type: &str,
+  body: Bytes,
+  bar: &indicatif::ProgressBar,
+) -> anyhow::Result<serde_json::Value> {
+  let url = format!("{}{path}", node.trim_end_matches('/'));
+  bar.set_length(body.len() as u64);
+  let chunks: Vec<Bytes> =
+    (0..body.len()).step_by(64 * 1024).map(|at| body.slice(at..(at + 64 * 1024).min(body.len()))).collect();
+  let counter = bar.clone();
+  let stream = futures::stream::iter(chunks).map(move |chunk| {
+    counter.inc(chunk.len() as u64);
+    Ok::<_, std::convert::Infallible>(http_body::Frame::data(chunk))
+  });
+  let request = http::Request::builder()
+    .method(http::Method::PUT)
+    .uri(&url)
+    .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+    .header(http::header::CONTENT_TYPE, content_type)
+    .header(http::header::CONTENT_LENGTH, body.len())
+    .body(http_body_util::StreamBody::new(stream))
+    .with_context(|| format!("invalid node URL {url:?}"))?;
+  let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+  let response = client.request(request).await.with_context(|| format!("cannot reach the node at {node}"))?;
+  bar.set_message("starting it on the node");
+  answer(response).await
+}
+
+/// A node's answer: its JSON, or its message as the error.
+async fn answer(response: http::Response<hyper::body::Incoming>) -> anyhow::Result<serde_json::Value> {
+  let status = response.status();
   let body = response.into_body().collect().await.context("the node's answer broke off")?.to_bytes();
   if !status.is_success() {
     let value: serde_json::Value = serde_json::from_slice(&body)
@@ -210,7 +259,7 @@ async fn send(
     let message = value["error"].as_str().unwrap_or("no message").to_owned();
     anyhow::bail!("the node refused ({}): {message}", status.as_u16());
   }
-  Ok(body)
+  Ok(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
 }
 
 /// One `edge kv` call.
@@ -224,6 +273,14 @@ pub enum KvCall {
 
 fn path_part(text: &str) -> String {
   percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Prints a page of keys, one per line; returns the cursor of the next page, if any.
+fn print_keys(page: crate::kv::Listing) -> Option<String> {
+  for key in &page.keys {
+    println!("{}", key.name);
+  }
+  page.cursor.filter(|_| !page.list_complete)
 }
 
 /// `edge kv get|put|list|delete`: a KV namespace, through a node or in the cluster. `get`
@@ -266,12 +323,9 @@ pub async fn kv(target: &Target, call: KvCall) -> anyhow::Result<()> {
               path.push_str(&format!("&cursor={}", path_part(cursor)));
             }
             let page: crate::kv::Listing = serde_json::from_value(get(url, token, &path).await?)?;
-            for key in &page.keys {
-              println!("{}", key.name);
-            }
-            match page.cursor {
-              Some(next) if !page.list_complete => cursor = Some(next),
-              _ => break,
+            cursor = print_keys(page);
+            if cursor.is_none() {
+              break;
             }
           }
         }
@@ -298,12 +352,9 @@ pub async fn kv(target: &Target, call: KvCall) -> anyhow::Result<()> {
             let page = store
               .list(&namespace, prefix.as_deref().unwrap_or(""), crate::kv::MAX_LIST, cursor.as_deref(), now)
               .await?;
-            for key in &page.keys {
-              println!("{}", key.name);
-            }
-            match page.cursor {
-              Some(next) if !page.list_complete => cursor = Some(next),
-              _ => break,
+            cursor = print_keys(page);
+            if cursor.is_none() {
+              break;
             }
           }
         }
@@ -380,11 +431,13 @@ pub struct Wait(pub Option<Duration>);
 pub async fn deploy(target: &Target, dir: &Path, wait: Wait) -> anyhow::Result<()> {
   let (name, files) = read_bundle(dir)?;
   let admin = Admin::open(target).await?;
-  let size: usize = files.values().map(Vec::len).sum();
-  let bar = indicatif::ProgressBar::new_spinner();
-  bar.set_message(format!("uploading {name} ({} files, {} KiB) and starting it", files.len(), size / 1024));
+  let bar = indicatif::ProgressBar::new(0).with_style(
+    indicatif::ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} {wide_bar}")
+      .expect("a valid template"),
+  );
+  bar.set_message(format!("uploading {name} ({} files)", files.len()));
   bar.enable_steady_tick(Duration::from_millis(100));
-  let answer = admin.upload(&name, &files).await;
+  let answer = admin.upload(&name, &files, &bar).await;
   bar.finish_and_clear();
   let (version, url) = answer?;
   println!("deployed {name} version {version}");

@@ -212,7 +212,9 @@ impl Cluster {
       .create_or_update_key_value(kv::Config {
         bucket: NODES.into(),
         description: "edge: live nodes and what they serve".into(),
-        history: 1,
+        // More than one: listing keys takes the last value of each key as of its start, and
+        // with one kept a report rewritten at that moment would drop out of the list.
+        history: 5,
         max_age: NODE_TTL,
         ..Default::default()
       })
@@ -277,7 +279,9 @@ impl Cluster {
       Err(e) if e.to_string().contains("no keys") => Vec::new(),
       Err(e) => return Err(js("list")(e)),
     };
+    // A key can be listed once per value the bucket keeps of it.
     names.sort();
+    names.dedup();
     Ok(names)
   }
 
@@ -359,11 +363,13 @@ impl Cluster {
 
   /// Every live node's report.
   pub async fn nodes(&self) -> Result<Vec<NodeStatus>, ClusterError> {
-    let keys: Vec<String> = match self.nodes.keys().await {
+    let mut keys: Vec<String> = match self.nodes.keys().await {
       Ok(keys) => keys.filter_map(|key| async move { key.ok() }).collect().await,
       Err(e) if e.to_string().contains("no keys") => Vec::new(),
       Err(e) => return Err(js("list")(e)),
     };
+    keys.sort();
+    keys.dedup();
     let mut nodes = Vec::new();
     for key in keys {
       if let Some(value) = self.nodes.get(&key).await.map_err(js("read"))? {

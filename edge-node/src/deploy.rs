@@ -339,22 +339,12 @@ impl DeployApi {
     name: &str,
     request: Request<hyper::body::Incoming>,
   ) -> Result<Response<Body>, ApiError> {
-    #[derive(Deserialize)]
+    #[derive(Default, Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Activate {
       version: Option<String>,
     }
-    let body = http_body_util::Limited::new(request.into_body(), 4096)
-      .collect()
-      .await
-      .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?
-      .to_bytes();
-    let wanted: Activate = if body.is_empty() {
-      Activate { version: None }
-    } else {
-      serde_json::from_slice(&body)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("expected {{\"version\": \"<id>\"}}: {e}")))?
-    };
+    let wanted: Activate = read_json(request, r#"{"version": "<id>"}"#).await?;
     if let Some(cluster) = self.cluster()? {
       let _one_at_a_time = self.lock.lock().await;
       let target = cluster.activate(name, wanted.version.as_deref()).await?;
@@ -539,23 +529,12 @@ async fn trigger(
   name: &str,
   request: Request<hyper::body::Incoming>,
 ) -> Result<Response<Body>, ApiError> {
-  #[derive(Deserialize)]
+  #[derive(Default, Deserialize)]
   #[serde(deny_unknown_fields)]
   struct Trigger {
     cron: Option<String>,
   }
-  let body = http_body_util::Limited::new(request.into_body(), 4096)
-    .collect()
-    .await
-    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?
-    .to_bytes();
-  let wanted: Trigger = if body.is_empty() {
-    Trigger { cron: None }
-  } else {
-    serde_json::from_slice(&body).map_err(|e| {
-      ApiError(StatusCode::BAD_REQUEST, format!("expected {{\"cron\": \"<expression>\"}}: {e}"))
-    })?
-  };
+  let wanted: Trigger = read_json(request, r#"{"cron": "<expression>"}"#).await?;
   let deployment = node
     .router()
     .get(name)
@@ -580,6 +559,23 @@ async fn trigger(
       Err(ApiError(StatusCode::UNPROCESSABLE_ENTITY, format!("the scheduled run failed: {reason}")))
     }
   }
+}
+
+/// A small JSON body (an empty one is the default value); `expected` shows its shape in errors.
+async fn read_json<T: serde::de::DeserializeOwned + Default>(
+  request: Request<hyper::body::Incoming>,
+  expected: &str,
+) -> Result<T, ApiError> {
+  let body = http_body_util::Limited::new(request.into_body(), 4096)
+    .collect()
+    .await
+    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?
+    .to_bytes();
+  if body.is_empty() {
+    return Ok(T::default());
+  }
+  serde_json::from_slice(&body)
+    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("expected {expected}: {e}")))
 }
 
 /// `/v1/kv/{namespace}/...`: the node's KV store, for `edge kv`.

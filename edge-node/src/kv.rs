@@ -233,15 +233,11 @@ impl KvStore {
       KvStore::Local(_) => {
         let (store, namespace, key) = (self.clone(), table(namespace), key.to_owned());
         blocking(move || {
-          let KvStore::Local(db) = &*store else { unreachable!() };
-          let read = db.begin_read().map_err(storage)?;
-          let table = match read.open_table(redb::TableDefinition::<&str, &[u8]>::new(&namespace)) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(storage(e)),
-          };
-          let value = table.get(key.as_str()).map_err(storage)?;
-          value.map(|v| Entry::decode(v.value())).transpose()
+          let found = read_table(&store, &namespace, |table| {
+            let value = table.get(key.as_str()).map_err(storage)?;
+            value.map(|v| Entry::decode(v.value())).transpose()
+          })?;
+          Ok(found.flatten())
         })
         .await?
       }
@@ -263,14 +259,9 @@ impl KvStore {
       KvStore::Local(_) => {
         let (store, namespace, key) = (self.clone(), table(namespace), key.to_owned());
         blocking(move || {
-          let KvStore::Local(db) = &*store else { unreachable!() };
-          let write = db.begin_write().map_err(storage)?;
-          {
-            let mut table =
-              write.open_table(redb::TableDefinition::<&str, &[u8]>::new(&namespace)).map_err(storage)?;
-            table.insert(key.as_str(), bytes.as_slice()).map_err(storage)?;
-          }
-          write.commit().map_err(storage)
+          write_table(&store, &namespace, |table| {
+            table.insert(key.as_str(), bytes.as_slice()).map_err(storage).map(|_| ())
+          })
         })
         .await
       }
@@ -287,14 +278,7 @@ impl KvStore {
       KvStore::Local(_) => {
         let (store, namespace, key) = (self.clone(), table(namespace), key.to_owned());
         blocking(move || {
-          let KvStore::Local(db) = &*store else { unreachable!() };
-          let write = db.begin_write().map_err(storage)?;
-          {
-            let mut table =
-              write.open_table(redb::TableDefinition::<&str, &[u8]>::new(&namespace)).map_err(storage)?;
-            table.remove(key.as_str()).map_err(storage)?;
-          }
-          write.commit().map_err(storage)
+          write_table(&store, &namespace, |table| table.remove(key.as_str()).map_err(storage).map(|_| ()))
         })
         .await
       }
@@ -325,34 +309,30 @@ impl KvStore {
         let (store, namespace) = (self.clone(), table(namespace));
         let (prefix, after) = (prefix.to_owned(), after.clone());
         blocking(move || {
-          let KvStore::Local(db) = &*store else { unreachable!() };
-          let read = db.begin_read().map_err(storage)?;
-          let table = match read.open_table(redb::TableDefinition::<&str, &[u8]>::new(&namespace)) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(storage(e)),
-          };
-          let start = list_bounds(&prefix, after.as_deref());
-          let mut found = Vec::new();
-          for item in table.range(start.as_str()..).map_err(storage)? {
-            let (key, value) = item.map_err(storage)?;
-            let key = key.value().to_owned();
-            if !key.starts_with(&prefix) {
-              break;
+          let found = read_table(&store, &namespace, |table| {
+            let start = list_bounds(&prefix, after.as_deref());
+            let mut found = Vec::new();
+            for item in table.range(start.as_str()..).map_err(storage)? {
+              let (key, value) = item.map_err(storage)?;
+              let key = key.value().to_owned();
+              if !key.starts_with(&prefix) {
+                break;
+              }
+              if after.as_deref() == Some(key.as_str()) {
+                continue;
+              }
+              let entry = Entry::decode(value.value())?;
+              if entry.expired(now) {
+                continue;
+              }
+              found.push((key, entry));
+              if found.len() > limit {
+                break;
+              }
             }
-            if after.as_deref() == Some(key.as_str()) {
-              continue;
-            }
-            let entry = Entry::decode(value.value())?;
-            if entry.expired(now) {
-              continue;
-            }
-            found.push((key, entry));
-            if found.len() > limit {
-              break;
-            }
-          }
-          Ok(found)
+            Ok(found)
+          })?;
+          Ok(found.unwrap_or_default())
         })
         .await?
       }
@@ -389,6 +369,38 @@ impl KvStore {
       .collect();
     Ok(Listing { keys, list_complete: complete, cursor })
   }
+}
+
+type Table<'a> = redb::TableDefinition<'a, &'static str, &'static [u8]>;
+
+/// Runs `read` on `namespace`'s table in a read transaction; `None` for a table never written.
+fn read_table<T>(
+  store: &KvStore,
+  namespace: &str,
+  read: impl FnOnce(&redb::ReadOnlyTable<&'static str, &'static [u8]>) -> Result<T, KvError>,
+) -> Result<Option<T>, KvError> {
+  let KvStore::Local(db) = store else { unreachable!("the local store only") };
+  let transaction = db.begin_read().map_err(storage)?;
+  match transaction.open_table(Table::new(namespace)) {
+    Ok(table) => read(&table).map(Some),
+    Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+    Err(e) => Err(storage(e)),
+  }
+}
+
+/// Runs `write` on `namespace`'s table in a write transaction, and commits it.
+fn write_table(
+  store: &KvStore,
+  namespace: &str,
+  write: impl FnOnce(&mut redb::Table<&'static str, &'static [u8]>) -> Result<(), KvError>,
+) -> Result<(), KvError> {
+  let KvStore::Local(db) = store else { unreachable!("the local store only") };
+  let transaction = db.begin_write().map_err(storage)?;
+  {
+    let mut table = transaction.open_table(Table::new(namespace)).map_err(storage)?;
+    write(&mut table)?;
+  }
+  transaction.commit().map_err(storage)
 }
 
 async fn blocking<T: Send + 'static>(

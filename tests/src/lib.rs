@@ -229,6 +229,24 @@ impl DevServer {
       .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr))
   }
 
+  /// Starts `edge node --cluster <nats> --node-id <id> --data-dir <data>/<id>` with the admin
+  /// token `token`, its admin listener on a free port and `extra` arguments, and waits until it
+  /// has joined the cluster; panics with its log if it does not start.
+  pub fn cluster_node(nats: &Nats, id: &str, data: &Path, token: &str, extra: &[&str]) -> DevServer {
+    let dir = data.join(id);
+    let mut args: Vec<&std::ffi::OsStr> =
+      ["--cluster", &nats.url, "--node-id", id, "--data-dir"].into_iter().map(std::ffi::OsStr::new).collect();
+    args.push(dir.as_os_str());
+    args.extend(
+      ["--admin-token", token, "--admin-listen", "127.0.0.1:0"].into_iter().map(std::ffi::OsStr::new),
+    );
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    let server = DevServer::try_start_node(&args)
+      .unwrap_or_else(|f| panic!("edge node {id} failed ({}):\n{}", f.status, f.stderr));
+    server.log.wait_for(&["joined the cluster"]);
+    server
+  }
+
   /// The node's admin listener, `http://127.0.0.1:<port>` (from the line it printed).
   pub fn admin_url(&self) -> String {
     let line = self.stdout.wait_for(&["admin", "http://"]);

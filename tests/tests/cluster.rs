@@ -11,25 +11,9 @@ use edge_tests::*;
 
 const TOKEN: &str = "cluster-token-0123456789";
 
-/// Starts `edge node` in the cluster at `nats`, as `id`, with its data directory `data`.
+/// Starts `edge node` in the cluster at `nats`, as `id`, with its data directory under `data`.
 fn node(nats: &Nats, id: &str, data: &Path) -> DevServer {
-  let args = [
-    "--cluster",
-    &nats.url,
-    "--node-id",
-    id,
-    "--data-dir",
-    data.to_str().unwrap(),
-    "--admin-token",
-    TOKEN,
-    "--admin-listen",
-    "127.0.0.1:0",
-  ];
-  let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-  let server = DevServer::try_start_node(&args)
-    .unwrap_or_else(|f| panic!("edge node {id} failed ({}):\n{}", f.status, f.stderr));
-  server.log.wait_for(&["joined the cluster"]);
-  server
+  DevServer::cluster_node(nats, id, data, TOKEN, &[])
 }
 
 /// Runs `edge <args>` with `env`; returns (exit code, stdout, stderr).
@@ -78,8 +62,8 @@ async fn deploys_and_rollbacks_reach_every_node_and_a_late_node_catches_up() {
   let nats = Nats::start();
   let data = tempfile::tempdir().unwrap();
   let source = tempfile::tempdir().unwrap();
-  let a = node(&nats, "a", &data.path().join("a"));
-  let b = node(&nats, "b", &data.path().join("b"));
+  let a = node(&nats, "a", data.path());
+  let b = node(&nats, "b", data.path());
 
   // Straight to the cluster: returns once both nodes serve it.
   let out = on_cluster(&nats, &["deploy", &app(source.path(), "one"), "--wait"]);
@@ -105,7 +89,7 @@ async fn deploys_and_rollbacks_reach_every_node_and_a_late_node_catches_up() {
   all_say(&[&a, &b], "200 one").await;
 
   // A node started now catches up with what the cluster serves.
-  let c = node(&nats, "c", &data.path().join("c"));
+  let c = node(&nats, "c", data.path());
   c.log.wait_for(&["activated from the cluster", "app"]);
   all_say(&[&c], "200 one").await;
   let out = on_cluster(&nats, &["deploy", &app(source.path(), "three"), "--wait"]);
@@ -131,8 +115,8 @@ async fn a_node_that_was_down_catches_up_and_a_bundle_that_does_not_start_is_ref
   let nats = Nats::start();
   let data = tempfile::tempdir().unwrap();
   let source = tempfile::tempdir().unwrap();
-  let a = node(&nats, "a", &data.path().join("a"));
-  let mut b = node(&nats, "b", &data.path().join("b"));
+  let a = node(&nats, "a", data.path());
+  let mut b = node(&nats, "b", data.path());
   on_cluster(&nats, &["deploy", &app(source.path(), "before"), "--wait"]);
   all_say(&[&a, &b], "200 before").await;
 
@@ -141,7 +125,7 @@ async fn a_node_that_was_down_catches_up_and_a_bundle_that_does_not_start_is_ref
   assert!(b.stop_with("TERM").success());
   let out = on_cluster(&nats, &["deploy", &app(source.path(), "after"), "--wait"]);
   assert!(out.contains("active on 1 node(s)"), "{out}");
-  let b = node(&nats, "b", &data.path().join("b"));
+  let b = node(&nats, "b", data.path());
   b.log.wait_for(&["activated from the cluster", "app", "2-"]);
   all_say(&[&a, &b], "200 after").await;
 

@@ -86,25 +86,7 @@ async fn in_a_cluster_each_tick_runs_on_exactly_one_node() {
   let workers = fixture("crons").join("every-second");
   let parent = workers.parent().unwrap().to_path_buf();
   let start = |id: &str| {
-    let dir = data.path().join(id);
-    let args = [
-      "--cluster",
-      &nats.url,
-      "--node-id",
-      id,
-      "--data-dir",
-      dir.to_str().unwrap(),
-      "--admin-token",
-      TOKEN,
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--workers-dir",
-      parent.to_str().unwrap(),
-    ];
-    let server = DevServer::try_start_node(&args.map(std::ffi::OsStr::new))
-      .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr));
-    server.log.wait_for(&["joined the cluster"]);
-    server
+    DevServer::cluster_node(&nats, id, data.path(), TOKEN, &["--workers-dir", parent.to_str().unwrap()])
   };
   let (a, b) = (start("a"), start("b"));
   let decided = |line: &str| {

@@ -117,26 +117,7 @@ async fn in_a_cluster_a_write_on_one_node_is_read_on_another() {
   let data = tempfile::tempdir().unwrap();
   let samples = sample("");
   let start = |id: &str| {
-    let dir = data.path().join(id);
-    let args = [
-      "--cluster",
-      &nats.url,
-      "--node-id",
-      id,
-      "--data-dir",
-      dir.to_str().unwrap(),
-      "--admin-token",
-      TOKEN,
-      "--admin-listen",
-      "127.0.0.1:0",
-      "--workers-dir",
-      samples.to_str().unwrap(),
-    ]
-    .map(std::ffi::OsStr::new);
-    let server = DevServer::try_start_node(&args)
-      .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr));
-    server.log.wait_for(&["joined the cluster"]);
-    server
+    DevServer::cluster_node(&nats, id, data.path(), TOKEN, &["--workers-dir", samples.to_str().unwrap()])
   };
   let (a, b) = (start("a"), start("b"));
   assert_eq!(count(&a, "/shared").await, 1);

@@ -259,32 +259,23 @@ async fn a_node_killed_under_load_fails_no_request_and_takes_traffic_again_when_
 async fn nodes_that_register_in_the_cluster_are_routed_to_and_redirect_mode_points_at_them() {
   let nats = Nats::start();
   let dir = tempfile::tempdir().unwrap();
-  let data = dir.path().join("data");
-  let sin = DevServer::try_start_node(
+  let samples = sample("");
+  let sin = DevServer::cluster_node(
+    &nats,
+    "sin-1",
+    &dir.path().join("data"),
+    "cluster-token-0123456789",
     &[
-      "--cluster",
-      &nats.url,
-      "--node-id",
-      "sin-1",
-      "--data-dir",
-      data.to_str().unwrap(),
-      "--admin-token",
-      "cluster-token-0123456789",
-      "--admin-listen",
-      "127.0.0.1:0",
       "--workers-dir",
-      sample("").to_str().unwrap(),
+      samples.to_str().unwrap(),
       "--region",
       "sin",
       "--latitude",
       "1.35",
       "--longitude",
       "103.82",
-    ]
-    .map(std::ffi::OsStr::new),
-  )
-  .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr));
-  sin.log.wait_for(&["joined the cluster"]);
+    ],
+  );
   let router = router(dir.path(), &format!("cluster = \"{}\"\n", nats.url));
   router.log.wait_for(&["node joined", "sin-1"]);
   let reply = get_on(&router, "hello.edge.localhost", "/").await;

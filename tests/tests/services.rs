@@ -23,7 +23,7 @@ async fn the_gateway_asks_auth_through_a_service_binding() {
 
 fn services() -> DevServer {
   let dir = fixture("services");
-  DevServer::start_many(&["ping", "pong", "hog", "echo"].map(|name| dir.join(name)))
+  DevServer::start_many(&[dir.join("ping"), dir.join("pong"), dir.join("hog"), sample("echo")])
 }
 
 #[tokio::test]

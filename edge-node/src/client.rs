@@ -372,27 +372,7 @@ pub fn read_bundle(dir: &Path) -> anyhow::Result<(String, BTreeMap<String, Vec<u
       dir.display()
     );
   }
-  let mut files = BTreeMap::new();
-  let mut stack = vec![dir.to_path_buf()];
-  while let Some(folder) = stack.pop() {
-    for entry in std::fs::read_dir(&folder).with_context(|| format!("cannot read {}", folder.display()))? {
-      let entry = entry.with_context(|| format!("cannot read {}", folder.display()))?;
-      let name = entry.file_name();
-      let Some(name) = name.to_str() else { continue };
-      if name.starts_with('.') || name == "node_modules" {
-        continue;
-      }
-      let path = entry.path();
-      let kind = entry.file_type()?;
-      if kind.is_dir() {
-        stack.push(path);
-      } else if kind.is_file() {
-        let relative = path.strip_prefix(dir).expect("walked from dir");
-        let key = relative.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join("/");
-        files.insert(key, std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?);
-      }
-    }
-  }
+  let files = manifest::read_files(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
   // The name the node will check against: edge.toml's, else the folder's.
   let worker =
     manifest::load_worker(dir, &edge_runtime::Limits::default()).map_err(|e| anyhow::anyhow!("{e}"))?;

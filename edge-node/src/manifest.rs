@@ -357,7 +357,15 @@ fn folder_name(root: &Path) -> String {
 
 /// Reads every module under `root`, skipping hidden entries and `node_modules`.
 fn read_modules(root: &Path) -> Result<BTreeMap<String, Arc<[u8]>>, ManifestError> {
-  let mut modules = BTreeMap::new();
+  let mut files = read_files(root)?;
+  files.remove(MANIFEST_FILE);
+  Ok(files.into_iter().map(|(path, bytes)| (path, Arc::from(bytes))).collect())
+}
+
+/// Every file of a worker folder by its relative path (`/` separators): hidden files,
+/// `node_modules`, symlinks and special files left out; at most a bundle's size.
+pub fn read_files(root: &Path) -> Result<BTreeMap<String, Vec<u8>>, ManifestError> {
+  let mut files = BTreeMap::new();
   let mut total = 0u64;
   let mut stack = vec![root.to_path_buf()];
   while let Some(dir) = stack.pop() {
@@ -368,7 +376,7 @@ fn read_modules(root: &Path) -> Result<BTreeMap<String, Arc<[u8]>>, ManifestErro
       let path = entry.path();
       let name = entry.file_name();
       let Some(name) = name.to_str() else { continue };
-      if name.starts_with('.') || name == "node_modules" || name == MANIFEST_FILE {
+      if name.starts_with('.') || name == "node_modules" {
         continue;
       }
       let kind = entry.file_type().map_err(|source| ManifestError::Io { path: path.clone(), source })?;
@@ -381,7 +389,7 @@ fn read_modules(root: &Path) -> Result<BTreeMap<String, Arc<[u8]>>, ManifestErro
       }
       let bytes = std::fs::read(&path).map_err(|source| ManifestError::Io { path: path.clone(), source })?;
       total += bytes.len() as u64;
-      if total > MAX_BUNDLE_BYTES || modules.len() >= MAX_BUNDLE_FILES {
+      if total > MAX_BUNDLE_BYTES || files.len() >= MAX_BUNDLE_FILES {
         return Err(ManifestError::invalid(
           root,
           format!(
@@ -392,10 +400,10 @@ fn read_modules(root: &Path) -> Result<BTreeMap<String, Arc<[u8]>>, ManifestErro
       }
       let relative = path.strip_prefix(root).expect("walked from root");
       let key = relative.iter().map(|c| c.to_string_lossy()).collect::<Vec<_>>().join("/");
-      modules.insert(key, Arc::from(bytes));
+      files.insert(key, bytes);
     }
   }
-  Ok(modules)
+  Ok(files)
 }
 
 #[cfg(test)]

@@ -7,12 +7,20 @@
 //! run ahead of wall time), reads the isolate thread's CPU clock, and if the budget is gone
 //! terminates the isolate through its thread-safe handle.
 //!
+//! Time the whole machine stood still (a virtual machine paused by its host) shows up in a
+//! thread's CPU clock as if the thread had run. The watchdog notices it as lateness of its own
+//! wake-ups that it did not spend waiting for a CPU (`run_delay` in the thread's `schedstat`),
+//! adds it to a process-wide ledger, and every entry's CPU time is counted net of the stalls
+//! recorded while it ran: a pause is never mistaken for runaway code.
+//!
 //! A trip is final: it records a typed [`Termination`], terminates whatever JavaScript runs,
 //! and wakes the isolate thread to discard the isolate. An isolate that tripped is never used
 //! again, for this tenant or any other.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Condvar;
 use std::sync::Mutex;
@@ -50,6 +58,8 @@ struct State {
 #[derive(Clone, Copy)]
 struct Entry {
   cpu_at_entry: Duration,
+  /// The stall ledger (see [`stalled`]) at entry.
+  stalled_at_entry: Duration,
   budget: Duration,
   reason: Termination,
 }
@@ -77,10 +87,19 @@ impl Control {
     let generation = {
       let mut state = self.state.lock().unwrap();
       state.generation += 1;
-      state.entry = Some(Entry { cpu_at_entry: clock.own_now(), budget, reason });
+      let (cpu_at_entry, stalled_at_entry) = (clock.own_now(), stalled());
+      state.entry = Some(Entry { cpu_at_entry, stalled_at_entry, budget, reason });
       state.generation
     };
     watchdog().schedule(Instant::now() + budget, Arc::downgrade(self), generation);
+  }
+
+  /// Gives the current entry `more` CPU time (nothing outside an entry). The watchdog reads
+  /// the budget when it wakes, so an entry it already scheduled is not cut short.
+  pub fn extend(&self, more: Duration) {
+    if let Some(entry) = self.state.lock().unwrap().entry.as_mut() {
+      entry.budget = entry.budget.saturating_add(more);
+    }
   }
 
   /// Ends the current entry; returns the CPU time it used.
@@ -88,7 +107,7 @@ impl Control {
     let Some(clock) = self.clock.get() else { return Duration::ZERO };
     let mut state = self.state.lock().unwrap();
     match state.entry.take() {
-      Some(entry) => clock.own_now().saturating_sub(entry.cpu_at_entry),
+      Some(entry) => entry.used(clock.own_now()),
       None => Duration::ZERO,
     }
   }
@@ -97,7 +116,7 @@ impl Control {
   pub fn spent_in_entry(&self) -> Duration {
     let Some(clock) = self.clock.get() else { return Duration::ZERO };
     match self.state.lock().unwrap().entry {
-      Some(entry) => clock.own_now().saturating_sub(entry.cpu_at_entry),
+      Some(entry) => entry.used(clock.own_now()),
       None => Duration::ZERO,
     }
   }
@@ -139,7 +158,7 @@ impl Control {
       }
       state.entry?
     };
-    let used = clock.remote_now().saturating_sub(entry.cpu_at_entry);
+    let used = entry.used(clock.remote_now());
     if used >= entry.budget {
       self.trip(entry.reason);
       None
@@ -147,6 +166,74 @@ impl Control {
       Some(Instant::now() + (entry.budget - used))
     }
   }
+}
+
+impl Entry {
+  /// CPU time used since entry, given the thread's CPU clock now, net of machine stalls.
+  fn used(&self, cpu_now: Duration) -> Duration {
+    let stalled = stalled().saturating_sub(self.stalled_at_entry);
+    cpu_now.saturating_sub(self.cpu_at_entry).saturating_sub(stalled)
+  }
+}
+
+/// Nanoseconds the machine stood still while this process ran, as the watchdog saw it.
+static STALLED_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// The stall ledger: how long the machine has stood still so far.
+fn stalled() -> Duration {
+  Duration::from_nanos(STALLED_NANOS.load(Ordering::Relaxed))
+}
+
+/// How long the watchdog sleeps at most while any entry runs, so that it notices a stall soon
+/// after it ends (and before it looks at any entry's clock).
+const TICK: Duration = Duration::from_millis(10);
+
+/// Lateness below this is timer slack and the watchdog's own work, not a stall.
+const STALL_THRESHOLD: Duration = Duration::from_millis(2);
+
+/// Measures the watchdog's wake-ups: lateness not spent waiting for a CPU is a stall.
+struct StallMeter {
+  /// When the last wait began, and the thread's run queue delay then. `None` where the
+  /// delay cannot be read (the ledger then stays empty: limits stay strict).
+  last: Option<(Instant, Duration)>,
+}
+
+impl StallMeter {
+  fn new() -> StallMeter {
+    StallMeter { last: run_delay().map(|delay| (Instant::now(), delay)) }
+  }
+
+  /// A wait of `asked` just timed out; records the stall it hid, if any.
+  fn timed_out(&mut self, asked: Duration) {
+    let (now, delay) = (Instant::now(), run_delay());
+    if let (Some((began, delay_then)), Some(delay)) = (self.last, delay) {
+      let late = now.saturating_duration_since(began).saturating_sub(asked);
+      let stalled = late.saturating_sub(delay.saturating_sub(delay_then));
+      if stalled > STALL_THRESHOLD {
+        STALLED_NANOS.fetch_add(u64::try_from(stalled.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        tracing::debug!(?stalled, "the machine stood still; not charged to any isolate");
+      }
+    }
+    self.last = delay.map(|delay| (now, delay));
+  }
+
+  /// A wait ended early or the watchdog worked: measure from now on.
+  fn restart(&mut self) {
+    *self = StallMeter::new();
+  }
+}
+
+/// How long the calling thread has waited on a run queue (the second field of Linux's
+/// `/proc/thread-self/schedstat`, in nanoseconds).
+fn run_delay() -> Option<Duration> {
+  #[cfg(target_os = "linux")]
+  {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+  }
+  #[cfg(not(target_os = "linux"))]
+  None
 }
 
 /// The CPU-time clock of one thread, readable from that thread and from the watchdog.
@@ -239,13 +326,24 @@ impl Watchdog {
 
   fn run(&self) {
     let mut queue = self.queue.lock().unwrap();
+    let mut stalls = StallMeter::new();
     loop {
       let now = Instant::now();
       match queue.peek() {
-        None => queue = self.wake.wait(queue).unwrap(),
+        None => {
+          queue = self.wake.wait(queue).unwrap();
+          stalls.restart();
+        }
         Some(Reverse(due)) if due.at > now => {
-          let wait = due.at - now;
-          queue = self.wake.wait_timeout(queue, wait).unwrap().0;
+          let wait = (due.at - now).min(TICK);
+          let (guard, result) = self.wake.wait_timeout(queue, wait).unwrap();
+          queue = guard;
+          // Recorded before any entry is looked at, so a stall that just ended is netted out.
+          if result.timed_out() {
+            stalls.timed_out(wait);
+          } else {
+            stalls.restart();
+          }
         }
         Some(_) => {
           let Reverse(due) = queue.pop().expect("peeked");
@@ -259,5 +357,32 @@ impl Watchdog {
         }
       }
     }
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn a_late_wake_up_not_spent_waiting_for_a_cpu_is_a_stall_netted_out_of_entries() {
+    let Some(delay) = run_delay() else { return };
+    let entry = Entry {
+      cpu_at_entry: Duration::ZERO,
+      stalled_at_entry: stalled(),
+      budget: Duration::from_millis(50),
+      reason: Termination::CpuTime,
+    };
+    // A wait of 10 ms that began 300 ms ago: the thread did not queue for a CPU meanwhile
+    // (it was this test's own thread, running), so about 290 ms went missing.
+    let mut meter = StallMeter { last: Some((Instant::now() - Duration::from_millis(300), delay)) };
+    meter.timed_out(Duration::from_millis(10));
+    let netted = Duration::from_millis(400) - entry.used(Duration::from_millis(400));
+    assert!(netted >= Duration::from_millis(250), "only {netted:?} was netted out");
+    // A wake-up on time is not a stall.
+    let before = stalled();
+    let mut meter = StallMeter::new();
+    meter.timed_out(Duration::from_secs(1));
+    assert_eq!(stalled(), before);
   }
 }

@@ -290,6 +290,8 @@ fn give_state(
   })));
   let turn = control.clone();
   state.put(ops::TurnCpu(Box::new(move || turn.spent_in_entry())));
+  let (turn, limit) = (control.clone(), options.limits.cpu());
+  state.put(ops::TurnAdmission(Box::new(move || turn.extend(limit))));
   state.put(permissions);
   let subrequests = control.clone();
   state.put(ops::SubrequestLimit {
@@ -333,8 +335,9 @@ async fn load(
   Ok(())
 }
 
-/// Runs the event loop, each turn an entry into JavaScript under the CPU limit, charged to
-/// the requests that were active in it (see `ops::Exchanges::charge`).
+/// Runs the event loop, each turn an entry into JavaScript under the CPU its requests have
+/// left (see `ops::Exchanges::turn_budget`), charged to the requests that were active in it
+/// (see `ops::Exchanges::charge`).
 async fn serve(
   js: &mut JsRuntime,
   control: &Arc<Control>,
@@ -344,8 +347,8 @@ async fn serve(
   let op_state = js.op_state();
   let mut measured = false;
   std::future::poll_fn(|cx| {
-    let used = op_state.borrow().borrow::<ops::Exchanges>().max_cpu();
-    control.enter(limits.cpu().saturating_sub(used), Termination::CpuTime);
+    let budget = op_state.borrow_mut().borrow_mut::<ops::Exchanges>().turn_budget(limits.cpu());
+    control.enter(budget, Termination::CpuTime);
     let result = js.poll_event_loop(cx, PollEventLoopOptions::default());
     let spent = control.exit();
     let mut state = op_state.borrow_mut();

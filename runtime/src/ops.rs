@@ -96,6 +96,9 @@ pub struct Inbox(pub Rc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Message>>>);
 pub struct Exchanges {
   next_id: u32,
   open: HashMap<u32, Exchange>,
+  /// Whether the running turn began with no request open: its budget (one limit) already
+  /// covers the first request it admits.
+  admission_covered: bool,
 }
 
 struct Exchange {
@@ -116,6 +119,18 @@ impl Exchanges {
   /// The most CPU time any open request has used so far.
   pub fn max_cpu(&self) -> Duration {
     self.open.values().map(|e| e.cpu).max().unwrap_or_default()
+  }
+
+  /// The CPU budget of the turn about to run: what the open requests have left of `limit`,
+  /// together (one `limit` when none is open). A turn that spends more has put at least one
+  /// of the requests active in it over its limit, whatever the shares; each request the
+  /// turn admits adds its own `limit` through [`TurnAdmission`].
+  pub fn turn_budget(&mut self, limit: Duration) -> Duration {
+    self.admission_covered = self.open.is_empty();
+    if self.admission_covered {
+      return limit;
+    }
+    self.open.values().map(|e| limit.saturating_sub(e.cpu)).sum()
   }
 
   /// How many requests the isolate has taken so far.
@@ -194,6 +209,10 @@ pub type PrintFn = Box<dyn Fn(Option<&str>, u32, &str)>;
 /// The CPU time spent so far in the turn of the event loop now running.
 pub struct TurnCpu(pub Box<dyn Fn() -> Duration>);
 
+/// Adds one request's CPU limit to the budget of the turn now running (called as a turn
+/// admits a request).
+pub struct TurnAdmission(pub Box<dyn Fn()>);
+
 /// Where this isolate's `console.*` output goes.
 pub struct ConsoleSink(pub PrintFn);
 
@@ -265,6 +284,11 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
       request_id: incoming.request_id,
     },
   );
+  if !std::mem::take(&mut exchanges.admission_covered) {
+    if let Some(admission) = state.try_borrow::<TurnAdmission>() {
+      (admission.0)();
+    }
+  }
   Some(RequestHead(id, incoming.method, incoming.url, incoming.headers, has_body))
 }
 

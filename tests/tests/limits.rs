@@ -163,3 +163,39 @@ async fn a_waiting_request_is_not_charged_for_the_cpu_of_others() {
   let waited = waiting.await.unwrap();
   assert_eq!((waited.status, waited.body.as_str()), (200, "done /wait"));
 }
+
+#[tokio::test]
+async fn requests_answered_in_one_turn_each_keep_their_own_limit() {
+  let dir = worker_dir(&[
+    ("edge.toml", "[limits]\ncpu_ms = 100\n"),
+    (
+      "worker.js",
+      r#"
+      export default {
+        fetch(request) {
+          const ms = Number(new URL(request.url).searchParams.get("ms"));
+          const end = Date.now() + ms;
+          while (Date.now() < end) {}
+          return new Response(`spent ${ms}`);
+        },
+      };
+      "#,
+    ),
+  ]);
+  let server = DevServer::start_with(&[dir.path().to_path_buf()], &["--isolates-per-worker", "1"]);
+  // One isolate: the eight requests that queue up while the first one runs are admitted and
+  // answered in the turn that answers it, 260 ms of CPU in one turn, but at most 60 ms each.
+  let mut requests = vec![tokio::spawn(get_owned(server.at("/?ms=60")))];
+  for _ in 0..8 {
+    requests.push(tokio::spawn(get_owned(server.at("/?ms=25"))));
+  }
+  for request in requests {
+    let reply = request.await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.body.starts_with("spent "), "{}", reply.body);
+  }
+}
+
+async fn get_owned(url: String) -> Reply {
+  get(&url).await
+}

@@ -85,12 +85,20 @@ fn content_hash(worker: &LoadedWorker) -> String {
   digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads every worker at `paths`; two workers with one name are an error.
-pub fn load_all(paths: &[PathBuf], limits: &Limits) -> anyhow::Result<Vec<LoadedWorker>> {
+/// Reads the worker at `path` from its folder or module file.
+pub fn load_one(path: &Path, limits: &Limits) -> anyhow::Result<LoadedWorker> {
+  manifest::load_worker(path, limits).map_err(|e| anyhow::anyhow!("cannot read the worker: {e}"))
+}
+
+/// Reads every worker at `paths` with `load` (such as [`load_one`]); two workers with one
+/// name are an error.
+pub fn load_all(
+  paths: &[PathBuf],
+  load: impl Fn(&Path) -> anyhow::Result<LoadedWorker>,
+) -> anyhow::Result<Vec<LoadedWorker>> {
   let mut workers: Vec<LoadedWorker> = Vec::new();
   for path in paths {
-    let loaded =
-      manifest::load_worker(path, limits).map_err(|e| anyhow::anyhow!("cannot read the worker: {e}"))?;
+    let loaded = load(path)?;
     if workers.iter().any(|w| w.bundle.name == loaded.bundle.name) {
       anyhow::bail!(
         "two workers are named {:?}; give one a different `name` in its edge.toml",

@@ -47,7 +47,6 @@ use crate::cluster::DeploymentStatus;
 use crate::cluster::Failure;
 use crate::cluster::NodeStatus;
 use crate::manifest;
-use crate::routing::Router;
 use crate::server::Body;
 use crate::server::Node;
 use crate::store::Store;
@@ -325,7 +324,7 @@ impl DeployApi {
     let stored = self.store.put_version(name, &files).map_err(ApiError::store)?;
     debug_assert_eq!(stored, id);
     self.store.activate(name, &stored).map_err(ApiError::store)?;
-    swap_in(node, deployment).await;
+    node.swap_in(deployment).await;
     tracing::info!(worker = name, version = %stored, "deployed");
     Ok(json(
       StatusCode::CREATED,
@@ -363,7 +362,7 @@ impl DeployApi {
     );
     start(node, &deployment).await?;
     self.store.activate(name, &target).map_err(ApiError::store)?;
-    swap_in(node, deployment).await;
+    node.swap_in(deployment).await;
     tracing::info!(worker = name, version = %target, "activated");
     Ok(json(StatusCode::OK, &serde_json::json!({ "name": name, "version": target.to_string() })))
   }
@@ -496,7 +495,7 @@ impl DeployApi {
     let deployment = Arc::new(self.deployment(name, id).map_err(|e| format!("{e:#}"))?);
     start(node, &deployment).await.map_err(|ApiError(_, message)| message)?;
     self.store.activate(name, id).map_err(|e| e.to_string())?;
-    swap_in(node, deployment).await;
+    node.swap_in(deployment).await;
     tracing::info!(worker = name, version = %id, "activated from the cluster");
     Ok(())
   }
@@ -667,12 +666,8 @@ async fn kv_api(
 
 /// Stops routing to the deployed version of `name`; it leaves the cache after its requests.
 async fn unroute(node: &Node, name: &str) {
-  let router = node.router();
-  let old = router.get(name).filter(|d| d.from_store).cloned();
-  if let Some(old) = old {
-    let rest = router.deployments().iter().filter(|d| !Arc::ptr_eq(d, &old)).cloned().collect();
-    node.set_router(Router::new(rest, router.domain()));
-    node.cache().invalidate(&old.key()).await;
+  if node.router().get(name).is_some_and(|d| d.from_store) {
+    node.remove(name).await;
   }
 }
 
@@ -684,20 +679,6 @@ async fn start(node: &Node, deployment: &Arc<Deployment>) -> Result<(), ApiError
       format!("the worker does not start, nothing was deployed: {e}"),
     )
   })
-}
-
-/// Routes the worker's requests to `deployment` from now on; the version it replaces leaves
-/// the cache after its requests in flight.
-async fn swap_in(node: &Node, deployment: Arc<Deployment>) {
-  let router = node.router();
-  let old = router.get(deployment.name()).cloned();
-  let mut deployments: Vec<Arc<Deployment>> =
-    router.deployments().iter().filter(|d| d.name() != deployment.name()).cloned().collect();
-  deployments.push(deployment.clone());
-  node.set_router(Router::new(deployments, router.domain()));
-  if let Some(old) = old.filter(|old| old.key() != deployment.key()) {
-    node.cache().invalidate(&old.key()).await;
-  }
 }
 
 /// The files of a `multipart/form-data` upload: each part's file name is its path.

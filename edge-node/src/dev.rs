@@ -2,6 +2,7 @@
 //! it shares with `edge node` ([`start_node`], configured by [`ServeOptions`]).
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,15 +45,78 @@ pub struct ServeOptions {
   pub drain_timeout: Duration,
 }
 
+/// What only `edge dev` does.
+#[derive(Clone, Debug, Default)]
+pub struct DevSettings {
+  /// Reload a worker whenever its files change.
+  pub watch: bool,
+  /// Where KV namespaces are kept across runs; `None` keeps them in a temporary directory
+  /// removed on exit.
+  pub persist_to: Option<PathBuf>,
+}
+
+/// The file beside a worker's `edge.toml` whose `KEY=value` lines are added to its `vars`
+/// under `edge dev` (secrets for local development; never deployed, like every dotfile).
+pub const DEV_VARS_FILE: &str = ".dev.vars";
+
+/// The folder a worker is read from: `path` itself, or the folder of a module file.
+pub fn worker_root(path: &Path) -> PathBuf {
+  if path.is_dir() {
+    return path.to_path_buf();
+  }
+  match path.parent() {
+    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+    _ => PathBuf::from("."),
+  }
+}
+
+/// Reads the worker at `path` as `edge dev` serves it: with its `.dev.vars`.
+pub fn load_worker(path: &Path, limits: &Limits) -> anyhow::Result<LoadedWorker> {
+  let mut worker = catalog::load_one(path, limits)?;
+  let vars = worker_root(path).join(DEV_VARS_FILE);
+  if vars.exists() {
+    let lines = dotenvy::from_path_iter(&vars).with_context(|| format!("cannot read {}", vars.display()))?;
+    for line in lines {
+      let (key, value) = line.with_context(|| format!("{}: not a KEY=value line", vars.display()))?;
+      worker.options.env.insert(key, serde_json::Value::String(value));
+    }
+  }
+  Ok(worker)
+}
+
 /// Loads the workers at `paths` and serves them on `listen` until Ctrl-C or SIGTERM.
-pub async fn run(paths: &[PathBuf], listen: SocketAddr, options: &ServeOptions) -> anyhow::Result<()> {
-  let workers = catalog::load_all(paths, &options.limits)?;
-  // KV namespaces live in memory for the life of the process.
+pub async fn run(
+  paths: &[PathBuf],
+  listen: SocketAddr,
+  options: &ServeOptions,
+  dev: &DevSettings,
+) -> anyhow::Result<()> {
+  let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits))?;
+  // KV namespaces live on disk, like a node's, in a folder of their own for this run unless
+  // --persist-to names one.
+  let scratch;
+  let kv_dir = match &dev.persist_to {
+    Some(dir) => {
+      std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+      dir.clone()
+    }
+    None => {
+      scratch = tempfile::Builder::new()
+        .prefix("edge-dev-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+      scratch.path().to_path_buf()
+    }
+  };
   let bindings = Arc::new(crate::bindings::NodeBindings::new(
-    crate::kv::KvStore::local(None)?,
+    crate::kv::KvStore::local(Some(&kv_dir))?,
     crate::config::NodeConfig::default().cache_api_mb << 20,
   ));
   let node = start_node(options, workers, None, true, bindings).await?;
+  let _watching = match dev.watch {
+    true => Some(crate::watch::spawn(node.clone(), paths, options.limits.clone())?),
+    false => None,
+  };
   let shutdown = shutdown_signal();
   let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = http.local_addr()?;

@@ -5,7 +5,7 @@
 //! serves ([`catalog`], [`routing`]), the warm-worker cache ([`cache`]) of each worker's
 //! isolates ([`slot`]), serving HTTP and TLS ([`server`], [`tls`], [`admin`]), metrics
 //! ([`metrics`]), turning failures into responses ([`respond`]), and the `edge dev` and
-//! `edge node` commands ([`dev`], [`node`]), and `edge bench` ([`bench`]).
+//! `edge node` commands ([`dev`] with [`watch`], [`node`]), and `edge bench` ([`bench`]).
 
 pub mod admin;
 pub mod bench;
@@ -33,4 +33,5 @@ pub mod server;
 pub mod slot;
 pub mod store;
 pub mod tls;
+pub mod watch;
 pub mod wire;

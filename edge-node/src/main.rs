@@ -54,6 +54,14 @@ enum Command {
     /// created this many isolates. Bounds the quickjs engine's leak per dropped isolate.
     #[arg(long, env = "EDGE_RECYCLE_HOSTS_AFTER")]
     recycle_hosts_after: Option<u64>,
+    /// Reload a worker whenever one of its files changes (a broken edit is reported and the
+    /// last good version keeps serving).
+    #[arg(long)]
+    watch: bool,
+    /// Keep KV namespaces in this folder across runs (default: a temporary folder removed on
+    /// exit).
+    #[arg(long, value_name = "DIR")]
+    persist_to: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitFlags,
   },
@@ -545,6 +553,8 @@ fn main() -> ExitCode {
         cache_mb,
         idle_timeout_secs,
         recycle_hosts_after,
+        watch,
+        persist_to,
         limits,
       } => {
         let limits: Limits = limits.into();
@@ -567,7 +577,7 @@ fn main() -> ExitCode {
           recycle_hosts_after,
           drain_timeout: check.drain_timeout(),
         };
-        dev::run(&paths, listen, &options).await
+        dev::run(&paths, listen, &options, &dev::DevSettings { watch, persist_to }).await
       }
       Command::Node(_) => unreachable!("resolved above"),
       Command::Router { config, listen, mode } => {

@@ -47,7 +47,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     }
     None => None,
   };
-  let workers = catalog::load_all(&paths, &config.limits)?;
+  let workers = catalog::load_all(&paths, |path| catalog::load_one(path, &config.limits))?;
   // KV namespaces: in the cluster, in the data directory, or (with neither) in memory for
   // the life of the process.
   let cluster = config.cluster.as_ref().map(|_| Arc::new(tokio::sync::OnceCell::new()));

@@ -94,6 +94,30 @@ impl Node {
     *self.router.write().unwrap() = Arc::new(router);
   }
 
+  /// Routes the worker's requests to `deployment` from now on; the version it replaces leaves
+  /// the cache after its requests in flight.
+  pub async fn swap_in(&self, deployment: Arc<Deployment>) {
+    let router = self.router();
+    let old = router.get(deployment.name()).cloned();
+    let mut deployments: Vec<Arc<Deployment>> =
+      router.deployments().iter().filter(|d| d.name() != deployment.name()).cloned().collect();
+    deployments.push(deployment.clone());
+    self.set_router(Router::new(deployments, router.domain()));
+    if let Some(old) = old.filter(|old| old.key() != deployment.key()) {
+      self.cache.invalidate(&old.key()).await;
+    }
+  }
+
+  /// Stops routing to worker `name`; its version leaves the cache after its requests.
+  pub async fn remove(&self, name: &str) {
+    let router = self.router();
+    if let Some(old) = router.get(name).cloned() {
+      let rest = router.deployments().iter().filter(|d| !Arc::ptr_eq(d, &old)).cloned().collect();
+      self.set_router(Router::new(rest, router.domain()));
+      self.cache.invalidate(&old.key()).await;
+    }
+  }
+
   pub fn cache(&self) -> &WarmCache {
     &self.cache
   }

@@ -33,5 +33,6 @@ pub mod server;
 pub mod slot;
 pub mod store;
 pub mod tls;
+pub mod typescript;
 pub mod watch;
 pub mod wire;

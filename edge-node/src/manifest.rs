@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! name = "hello"           # default: the folder's name
-//! main = "src/index.js"    # default: worker.js, else index.js
+//! main = "src/index.ts"    # default: worker.js, worker.ts, index.js, index.ts (types stripped)
 //! [vars]                   # plain bindings on `env`
 //! GREETING = "hi"
 //! [limits]                 # overrides of the node's default limits
@@ -42,8 +42,8 @@ pub const MAX_BUNDLE_FILES: usize = 1000;
 pub struct Manifest {
   /// The worker's name (lowercase letters, digits and `-`). Default: the folder's name.
   pub name: Option<String>,
-  /// The entry module, relative to the folder. Default: `worker.js`, else `index.js`, else
-  /// `worker.wasm` (a pure WebAssembly worker).
+  /// The entry module, relative to the folder. Default: `worker.js`, else `worker.ts`, else
+  /// `index.js`, else `index.ts`, else `worker.wasm` (a pure WebAssembly worker).
   pub main: Option<String>,
   /// Variables on `env`, by name. Strings stay strings; tables and arrays arrive as objects.
   pub vars: BTreeMap<String, toml::Value>,
@@ -213,11 +213,17 @@ pub fn load_bundle(
 fn build(
   root: &Path,
   manifest: Option<&str>,
-  modules: BTreeMap<String, Arc<[u8]>>,
+  mut modules: BTreeMap<String, Arc<[u8]>>,
   main_file: Option<String>,
   default_name: &str,
   limits: &Limits,
 ) -> Result<LoadedWorker, ManifestError> {
+  for (path, source) in modules.iter_mut().filter(|(path, _)| crate::typescript::is_typescript(path)) {
+    let text =
+      std::str::from_utf8(source).map_err(|_| ManifestError::invalid(&root.join(path), "not UTF-8 text"))?;
+    let js = crate::typescript::strip(path, text).map_err(|e| ManifestError::invalid(&root.join(path), e))?;
+    *source = js.into_bytes().into();
+  }
   let manifest_path = root.join(MANIFEST_FILE);
   let manifest = match manifest {
     Some(text) => {
@@ -234,14 +240,14 @@ fn build(
       }
       main
     }
-    None => ["worker.js", "index.js", "worker.wasm"]
+    None => ["worker.js", "worker.ts", "index.js", "index.ts", "worker.wasm"]
       .into_iter()
       .find(|m| modules.contains_key(*m))
       .map(str::to_string)
       .ok_or_else(|| {
         ManifestError::invalid(
           root,
-          "no entry module: add worker.js, index.js or worker.wasm, or set `main` in edge.toml",
+          "no entry module: add worker.js, worker.ts, index.js, index.ts or worker.wasm, or set `main` in edge.toml",
         )
       })?,
   };

@@ -6,7 +6,8 @@
 //!
 //! Like Cloudflare's Workers, a non-JavaScript sibling module is importable by its
 //! extension: `.json` gives the parsed value, `.txt`/`.html` a string, `.wasm` a compiled
-//! `WebAssembly.Module`, `.bin` an `ArrayBuffer`.
+//! `WebAssembly.Module`, `.bin` an `ArrayBuffer`. A `.ts`/`.mts` module is JavaScript whose
+//! types the caller has already stripped (edge-node does, keeping every line where it was).
 //!
 //! A bundle whose entry module is a `.wasm` file is a pure WebAssembly worker: its entry
 //! becomes `js/wasm_worker.js`, which adapts the WASM worker ABI to a fetch handler.
@@ -104,7 +105,8 @@ impl BundleLoader {
     let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     let (module_type, code) = match (requested, extension) {
       (RequestedModuleType::Json, _) => (ModuleType::Json, text()?),
-      (_, "js" | "mjs") => (ModuleType::JavaScript, text()?),
+      // TypeScript arrives with its types already stripped (edge-node does it on load).
+      (_, "js" | "mjs" | "ts" | "mts") => (ModuleType::JavaScript, text()?),
       (_, "json") => {
         let value: serde_json::Value = serde_json::from_str(&text()?)
           .map_err(|e| JsErrorBox::new("SyntaxError", format!("module {path} is not valid JSON: {e}")))?;
@@ -122,7 +124,7 @@ impl BundleLoader {
       }
       _ => {
         return Err(JsErrorBox::type_error(format!(
-          "cannot import {path}: unsupported module type (use .js, .mjs, .json, .txt, .html, .wasm or .bin)"
+          "cannot import {path}: unsupported module type (use .js, .mjs, .ts, .mts, .json, .txt, .html, .wasm or .bin)"
         )))
       }
     };

@@ -519,6 +519,46 @@ pub async fn trigger(target: &Target, name: &str, cron: Option<&str>) -> anyhow:
 }
 
 /// `edge status <name>`: the active version, and which node serves which version.
+/// `edge tail`: prints the worker's live events on one node until interrupted, as JSON lines
+/// or (`pretty`) for people.
+pub async fn tail(target: &Target, name: &str, pretty: bool) -> anyhow::Result<()> {
+  let Target::Node { url, token } = target else {
+    anyhow::bail!("edge tail follows one node: give --node (and --token), not --cluster");
+  };
+  let address = format!("{}/v1/workers/{name}/tail", url.trim_end_matches('/'));
+  let request = http::Request::get(&address)
+    .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+    .body(Full::new(Bytes::new()))
+    .with_context(|| format!("invalid node URL {address:?}"))?;
+  let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+    .build_http::<Full<Bytes>>();
+  let response = client.request(request).await.with_context(|| format!("cannot reach the node at {url}"))?;
+  if !response.status().is_success() {
+    return answer(response).await.map(|_| ());
+  }
+  eprintln!("edge tail: following {name} on {url} (Ctrl-C to stop)");
+  let mut body = response.into_body();
+  let mut pending: Vec<u8> = Vec::new();
+  let mut out = std::io::stdout();
+  while let Some(frame) = body.frame().await {
+    let frame = frame.context("the node's stream broke off")?;
+    let Ok(data) = frame.into_data() else { continue };
+    pending.extend_from_slice(&data);
+    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+      let line: Vec<u8> = pending.drain(..=end).collect();
+      let line = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+      let text = match (pretty, serde_json::from_str::<crate::tail::TailEvent>(&line)) {
+        (true, Ok(event)) => crate::tail::pretty(&event),
+        _ => line,
+      };
+      use std::io::Write as _;
+      writeln!(out, "{text}")?;
+      out.flush()?;
+    }
+  }
+  anyhow::bail!("the node closed the stream (it is shutting down)")
+}
+
 pub async fn status(target: &Target, name: &str) -> anyhow::Result<()> {
   let status = Admin::open(target).await?.status(name, None).await?;
   println!(

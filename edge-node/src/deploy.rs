@@ -187,6 +187,7 @@ impl DeployApi {
       (Method::DELETE, ["workers", name]) => self.delete(node, name).await,
       (Method::GET, ["workers", name, "status"]) => self.status(node, name, request.uri().query()).await,
       (Method::POST, ["workers", name, "trigger"]) => trigger(node, name, request).await,
+      (Method::GET, ["workers", name, "tail"]) => Ok(tail(node, name)),
       (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
       (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
     };
@@ -662,6 +663,22 @@ async fn kv_api(
       format!("no such call: {method} /v1/kv/{namespace}/{}", rest.join("/")),
     )),
   }
+}
+
+/// `GET /v1/workers/{name}/tail`: the worker's live events on this node, a JSON line each,
+/// until the client goes away. Any name may be followed (a worker deployed later shows up).
+fn tail(node: &Node, name: &str) -> Response<Body> {
+  use futures::StreamExt as _;
+  let events = node
+    .tail
+    .follow(name)
+    .map(|line| Ok::<_, Box<dyn std::error::Error + Send + Sync>>(http_body::Frame::data(line)));
+  let body = BodyExt::boxed(http_body_util::StreamBody::new(events));
+  let mut response = Response::new(body);
+  response
+    .headers_mut()
+    .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/x-ndjson"));
+  response
 }
 
 /// Stops routing to the deployed version of `name`; it leaves the cache after its requests.

@@ -161,14 +161,15 @@ pub async fn start_node(
     idle_timeout: options.idle_timeout,
     isolates_per_worker: options.isolates_per_worker,
   };
-  let cache = WarmCache::new(settings, runner, edge_runtime::log_console(), metrics.clone());
+  let tail = crate::tail::Tail::default();
+  let cache = WarmCache::new(settings, runner, tail.console(edge_runtime::log_console()), metrics.clone());
   cache.set_bindings(bindings.clone());
   let deployments: Vec<Arc<Deployment>> =
     workers.into_iter().map(|worker| Arc::new(Deployment::new(worker, 1))).collect();
   for deployment in deployments.iter().filter(|_| boot) {
     cache.pick(deployment).await.with_context(|| format!("cannot load worker {:?}", deployment.name()))?;
   }
-  let node = Node::new(Router::new(deployments, domain), cache, metrics);
+  let node = Node::new(Router::new(deployments, domain), cache, metrics, tail);
   bindings.set_node(&node);
   tokio::spawn(crate::crons::schedule(node.clone(), bindings.kv.cluster()));
   node.set_ready(true);

@@ -32,6 +32,7 @@ pub mod routing;
 pub mod server;
 pub mod slot;
 pub mod store;
+pub mod tail;
 pub mod tls;
 pub mod typescript;
 pub mod watch;

@@ -127,6 +127,15 @@ enum Command {
     #[command(flatten)]
     target: TargetFlags,
   },
+  /// Follow a worker's requests, console output, exceptions and limit terminations live.
+  Tail {
+    name: String,
+    /// `pretty` for people, `json` for one JSON object per line.
+    #[arg(long, value_enum, default_value = "pretty")]
+    format: TailFormat,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
   /// Which node serves which version of a deployed worker, right now.
   Status {
     name: String,
@@ -173,6 +182,13 @@ enum Command {
 }
 
 /// `edge kv ...`.
+/// How `edge tail` prints events.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TailFormat {
+  Pretty,
+  Json,
+}
+
 #[derive(clap::Subcommand)]
 enum KvAction {
   /// Print a key's value (as it is, without a newline).
@@ -596,6 +612,9 @@ fn main() -> ExitCode {
       }
       Command::Delete { name, target } => edge_node::client::delete(&target.try_into()?, &name).await,
       Command::Status { name, target } => edge_node::client::status(&target.try_into()?, &name).await,
+      Command::Tail { name, format, target } => {
+        edge_node::client::tail(&target.try_into()?, &name, format == TailFormat::Pretty).await
+      }
       Command::Trigger { name, cron, target } => {
         edge_node::client::trigger(&target.try_into()?, &name, cron.as_deref()).await
       }

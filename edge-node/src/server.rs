@@ -19,7 +19,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use edge_runtime::CpuTime;
+use edge_runtime::LoadError;
 use edge_runtime::RequestBody;
+use edge_runtime::ResponseBody;
 use edge_runtime::WorkerError;
 use edge_runtime::WorkerRequest;
 use http::HeaderValue;
@@ -46,6 +48,8 @@ use crate::metrics::StartKind;
 use crate::respond;
 use crate::routing::Router;
 use crate::slot::Instance;
+use crate::tail::EventKind;
+use crate::tail::Tail;
 
 /// A response body: a worker's own, a host process's, or one the node made.
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -70,11 +74,14 @@ pub struct Node {
   deploy: std::sync::OnceLock<Arc<crate::deploy::DeployApi>>,
   /// The key the router signs geo data with (`geo.rs`); without it no geo data is accepted.
   geo_key: std::sync::OnceLock<Vec<u8>>,
+  /// Live events for `edge tail`.
+  pub tail: Tail,
 }
 
 impl Node {
-  pub fn new(router: Router, cache: WarmCache, metrics: Arc<Metrics>) -> Arc<Node> {
+  pub fn new(router: Router, cache: WarmCache, metrics: Arc<Metrics>, tail: Tail) -> Arc<Node> {
     Arc::new(Node {
+      tail,
       router: RwLock::new(Arc::new(router)),
       cache,
       metrics,
@@ -323,6 +330,17 @@ async fn handle(
   }
   let status = response.status().as_u16();
   node.metrics.request(&worker, status, total, ran.cpu);
+  if let Some(deployment) = &ran.deployment {
+    node.tail.publish(&worker, Some(&request_id), || EventKind::Request {
+      method: method.to_string(),
+      path: path.clone(),
+      status,
+      version: deployment.version(),
+      start: ran.start.map_or("-", StartKind::as_str).to_owned(),
+      cpu_ms: ran.cpu.map_or(0.0, millis),
+      wall_ms: millis(total),
+    });
+  }
   tracing::info!(
     target: "edge::request",
     request_id,
@@ -380,7 +398,7 @@ async fn run(
   let url = format!("{}://{host}{path}", if tls { "https" } else { "http" });
   let picked = match node.cache.pick(deployment).await {
     Ok(picked) => picked,
-    Err(error) => return (boxed(respond::load_failure(name, request_id, &error)), ran),
+    Err(error) => return (boxed(load_failed(node, name, request_id, &error)), ran),
   };
   ran.start = Some(picked.start);
   let worker = match &picked.instance {
@@ -399,7 +417,7 @@ async fn run(
           if matches!(error, WorkerError::Terminated(_)) {
             picked.slot.reap_retired().await;
           }
-          boxed(respond::worker_failure(name, request_id, &error))
+          boxed(failed(node, name, request_id, &error))
         }
       };
       return (response, ran);
@@ -433,7 +451,7 @@ async fn run(
         result = worker.fetch(request).await;
       }
       Ok(_) => {}
-      Err(error) => return (boxed(respond::load_failure(name, request_id, &error)), ran),
+      Err(error) => return (boxed(load_failed(node, name, request_id, &error)), ran),
     }
   }
   // A body without a declared length that streamed past the limit: the worker saw a body
@@ -450,8 +468,32 @@ async fn run(
       if matches!(error, WorkerError::Terminated(_)) {
         picked.slot.reap_retired().await;
       }
-      respond::worker_failure(name, request_id, &error)
+      failed(node, name, request_id, &error)
     }
   };
   (boxed(response), ran)
+}
+
+/// The answer to a request the worker failed, told to `edge tail` too.
+fn failed(node: &Node, name: &str, request_id: &str, error: &WorkerError) -> Response<ResponseBody> {
+  match error {
+    WorkerError::Exception { message, stack } => node.tail.publish(name, Some(request_id), || {
+      EventKind::Exception { message: message.clone(), stack: stack.clone() }
+    }),
+    WorkerError::Terminated(reason) => {
+      node.tail.publish(name, Some(request_id), || EventKind::Limit { limit: reason.to_string() })
+    }
+    _ => {}
+  }
+  respond::worker_failure(name, request_id, error)
+}
+
+/// The answer to a request whose worker could not start, told to `edge tail` too.
+fn load_failed(node: &Node, name: &str, request_id: &str, error: &LoadError) -> Response<ResponseBody> {
+  let message = error.to_string();
+  node.tail.publish(name, Some(request_id), || match error {
+    LoadError::Terminated(reason) => EventKind::Limit { limit: reason.to_string() },
+    _ => EventKind::Exception { message, stack: String::new() },
+  });
+  respond::load_failure(name, request_id, error)
 }

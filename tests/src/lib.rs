@@ -557,3 +557,37 @@ impl Drop for Nats {
     let _ = self.child.wait();
   }
 }
+
+/// A process whose output is read as it comes (`edge tail`), killed when dropped.
+pub struct Following {
+  child: Child,
+  pub stdout: Log,
+  pub stderr: Log,
+}
+
+impl Following {
+  /// Spawns `command` with its stdout and stderr read line by line into logs.
+  pub fn spawn(command: &mut Command) -> Following {
+    let mut child =
+      command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let (stdout, stderr) = (Log::default(), Log::default());
+    for (stream, sink) in [
+      (Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, stdout.clone()),
+      (Box::new(child.stderr.take().unwrap()), stderr.clone()),
+    ] {
+      std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+          sink.push_line(&line);
+        }
+      });
+    }
+    Following { child, stdout, stderr }
+  }
+}
+
+impl Drop for Following {
+  fn drop(&mut self) {
+    let _ = self.child.kill();
+    let _ = self.child.wait();
+  }
+}

@@ -92,6 +92,7 @@ pub async fn run(
   dev: &DevSettings,
 ) -> anyhow::Result<()> {
   let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits))?;
+  let names: Vec<String> = workers.iter().map(|w| w.bundle.name.clone()).collect();
   // KV namespaces live on disk, like a node's, in a folder of their own for this run unless
   // --persist-to names one.
   let scratch;
@@ -114,7 +115,7 @@ pub async fn run(
   ));
   let node = start_node(options, workers, None, true, bindings).await?;
   let _watching = match dev.watch {
-    true => Some(crate::watch::spawn(node.clone(), paths, options.limits.clone())?),
+    true => Some(crate::watch::spawn(node.clone(), paths, names.clone(), options.limits.clone())?),
     false => None,
   };
   let shutdown = shutdown_signal();

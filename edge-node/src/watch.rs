@@ -30,9 +30,14 @@ pub struct Watching {
   _watcher: notify::RecommendedWatcher,
 }
 
-/// Watches every worker at `paths` (a folder, or a module file whose folder is its root)
-/// and reloads the one whose files changed.
-pub fn spawn(node: Arc<Node>, paths: &[PathBuf], limits: Limits) -> anyhow::Result<Watching> {
+/// Watches every worker at `paths` (a folder, or a module file whose folder is its root),
+/// served under `names` (in the same order), and reloads the one whose files changed.
+pub fn spawn(
+  node: Arc<Node>,
+  paths: &[PathBuf],
+  names: Vec<String>,
+  limits: Limits,
+) -> anyhow::Result<Watching> {
   let (changed, mut changes) = mpsc::unbounded_channel::<PathBuf>();
   let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
     Ok(event) if !event.kind.is_access() => {
@@ -45,13 +50,12 @@ pub fn spawn(node: Arc<Node>, paths: &[PathBuf], limits: Limits) -> anyhow::Resu
   })
   .context("cannot watch the worker folders")?;
   let mut workers = Vec::new();
-  for path in paths {
+  for (path, name) in paths.iter().zip(names) {
     let root = dev::worker_root(path);
     let root = root.canonicalize().with_context(|| format!("cannot watch {}", root.display()))?;
     watcher
       .watch(&root, notify::RecursiveMode::Recursive)
       .with_context(|| format!("cannot watch {}", root.display()))?;
-    let name = node_name_for(&node, path, &limits);
     workers.push(Watched { path: path.clone(), root, name });
   }
   tokio::spawn(async move {
@@ -75,7 +79,7 @@ pub fn spawn(node: Arc<Node>, paths: &[PathBuf], limits: Limits) -> anyhow::Resu
 struct Watched {
   path: PathBuf,
   root: PathBuf,
-  name: Option<String>,
+  name: String,
 }
 
 impl Watched {
@@ -105,6 +109,13 @@ impl Watched {
       }
     };
     let name = worker.bundle.name.clone();
+    if name != self.name && node.router().get(&name).is_some() {
+      eprintln!(
+        "edge dev: {} not reloaded: another worker is named {name:?}; the last good version keeps serving",
+        self.name
+      );
+      return;
+    }
     let current = node.router().get(&name).cloned();
     let sequence = current.as_ref().map_or(1, |d| d.sequence + 1);
     let deployment = Arc::new(Deployment::new(worker, sequence));
@@ -117,16 +128,10 @@ impl Watched {
     }
     node.swap_in(deployment.clone()).await;
     // A worker renamed in its edge.toml stops answering under its old name.
-    if let Some(old) = self.name.take().filter(|old| *old != name) {
-      node.remove(&old).await;
+    if self.name != name {
+      node.remove(&self.name).await;
+      self.name = name.clone();
     }
-    self.name = Some(name.clone());
     eprintln!("edge dev: reloaded {name} ({})", deployment.version());
   }
-}
-
-/// The name `path`'s worker is served under now, if it could be read.
-fn node_name_for(node: &Node, path: &Path, limits: &Limits) -> Option<String> {
-  let name = dev::load_worker(path, limits).ok()?.bundle.name;
-  node.router().get(&name).map(|d| d.name().to_owned())
 }

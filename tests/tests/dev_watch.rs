@@ -79,3 +79,25 @@ async fn persist_to_keeps_kv_across_runs() {
   let fresh = DevServer::start_with(&[sample("kv-counter")], &[]);
   assert_eq!(get(&fresh.at("/visits")).await.body, r#"{"name":"visits","count":1}"#);
 }
+
+#[tokio::test]
+async fn a_rename_onto_another_worker_is_refused_and_a_free_name_moves_the_worker() {
+  let a = worker_dir(&[("edge.toml", "name = \"first\"\n"), ("worker.js", &worker("a"))]);
+  let b = worker_dir(&[("edge.toml", "name = \"second\"\n"), ("worker.js", &worker("b"))]);
+  let server = DevServer::start_with(&[a.path().to_path_buf(), b.path().to_path_buf()], &["--watch"]);
+  let on = |host: &str| {
+    http::Request::get(server.at("/"))
+      .header("host", format!("{host}.localhost"))
+      .body(Default::default())
+      .unwrap()
+  };
+  std::fs::write(a.path().join("edge.toml"), "name = \"second\"\n").unwrap();
+  server.log.wait_for(&["edge dev: first not reloaded: another worker is named \"second\""]);
+  assert_eq!(send(on("second")).await.body, "undefined b");
+  assert_eq!(send(on("first")).await.body, "undefined a");
+
+  std::fs::write(a.path().join("edge.toml"), "name = \"third\"\n").unwrap();
+  server.log.wait_for(&["edge dev: reloaded third (v1-"]);
+  assert_eq!(send(on("third")).await.body, "undefined a");
+  assert_eq!(send(on("first")).await.status, 404);
+}

@@ -198,6 +198,20 @@ async fn send(
   content_type: &str,
   body: Bytes,
 ) -> anyhow::Result<Bytes> {
+  let response = open(node, token, method, path, content_type, body).await?;
+  Ok(response.into_body().collect().await.context("the node's answer broke off")?.to_bytes())
+}
+
+/// Sends one call; returns the head of a successful answer (its body still to be read), or
+/// the node's message as the error.
+async fn open(
+  node: &str,
+  token: &str,
+  method: http::Method,
+  path: &str,
+  content_type: &str,
+  body: Bytes,
+) -> anyhow::Result<http::Response<hyper::body::Incoming>> {
   let url = format!("{}{path}", node.trim_end_matches('/'));
   let request = http::Request::builder()
     .method(method)
@@ -209,11 +223,11 @@ async fn send(
   let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
     .build_http::<Full<Bytes>>();
   let response = client.request(request).await.with_context(|| format!("cannot reach the node at {node}"))?;
-  let status = response.status();
-  if !status.is_success() {
-    return answer(response).await.map(|_| Bytes::new());
+  if !response.status().is_success() {
+    answer(response).await?;
+    anyhow::bail!("the node refused the call");
   }
-  Ok(response.into_body().collect().await.context("the node's answer broke off")?.to_bytes())
+  Ok(response)
 }
 
 /// `PUT`s `body` in 64 KiB chunks, advancing `bar` as each one is sent; then waits for the
@@ -525,17 +539,8 @@ pub async fn tail(target: &Target, name: &str, pretty: bool) -> anyhow::Result<(
   let Target::Node { url, token } = target else {
     anyhow::bail!("edge tail follows one node: give --node (and --token), not --cluster");
   };
-  let address = format!("{}/v1/workers/{name}/tail", url.trim_end_matches('/'));
-  let request = http::Request::get(&address)
-    .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
-    .body(Full::new(Bytes::new()))
-    .with_context(|| format!("invalid node URL {address:?}"))?;
-  let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-    .build_http::<Full<Bytes>>();
-  let response = client.request(request).await.with_context(|| format!("cannot reach the node at {url}"))?;
-  if !response.status().is_success() {
-    return answer(response).await.map(|_| ());
-  }
+  let path = format!("/v1/workers/{name}/tail");
+  let response = open(url, token, http::Method::GET, &path, "application/json", Bytes::new()).await?;
   eprintln!("edge tail: following {name} on {url} (Ctrl-C to stop)");
   let mut body = response.into_body();
   let mut pending: Vec<u8> = Vec::new();

@@ -532,38 +532,60 @@ pub async fn trigger(target: &Target, name: &str, cron: Option<&str>) -> anyhow:
   Ok(())
 }
 
-/// `edge status <name>`: the active version, and which node serves which version.
-/// `edge tail`: prints the worker's live events on one node until interrupted, as JSON lines
-/// or (`pretty`) for people.
+/// `edge tail`: prints the worker's live events, from one node or every node of a cluster,
+/// until interrupted, as JSON lines or (`pretty`) for people.
 pub async fn tail(target: &Target, name: &str, pretty: bool) -> anyhow::Result<()> {
-  let Target::Node { url, token } = target else {
-    anyhow::bail!("edge tail follows one node: give --node (and --token), not --cluster");
+  manifest::validate_name(name).map_err(anyhow::Error::msg)?;
+  let mut out = std::io::stdout();
+  let mut print = |line: &[u8]| -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let text = match (pretty, serde_json::from_slice::<crate::tail::TailEvent>(line)) {
+      (true, Ok(event)) => crate::tail::pretty(&event),
+      _ => String::from_utf8_lossy(line).into_owned(),
+    };
+    writeln!(out, "{text}")?;
+    Ok(out.flush()?)
+  };
+  let (url, token) = match target {
+    Target::Node { url, token } => (url, token),
+    Target::Cluster { url } => {
+      let cluster = Cluster::connect(url, "edge tail").await?;
+      let live: Vec<String> = cluster.nodes().await?.into_iter().map(|status| status.node).collect();
+      let mut follower = crate::tail_cluster::Follower::start(cluster.client(), name).await?;
+      follower.wait_for(&live, Duration::from_secs(5)).await?;
+      let answered: Vec<&str> = follower.nodes.iter().map(String::as_str).collect();
+      eprintln!(
+        "edge tail: following {name} on {} node(s) of {url}: {} (Ctrl-C to stop)",
+        answered.len(),
+        answered.join(", ")
+      );
+      for node in live.iter().filter(|node| !follower.nodes.contains(*node)) {
+        eprintln!("edge tail: node {node} has not answered yet; its events show once it does");
+      }
+      loop {
+        let line = follower.next(|node| eprintln!("edge tail: node {node} joined")).await?;
+        print(&line)?;
+      }
+    }
   };
   let path = format!("/v1/workers/{name}/tail");
   let response = open(url, token, http::Method::GET, &path, "application/json", Bytes::new()).await?;
   eprintln!("edge tail: following {name} on {url} (Ctrl-C to stop)");
   let mut body = response.into_body();
   let mut pending: Vec<u8> = Vec::new();
-  let mut out = std::io::stdout();
   while let Some(frame) = body.frame().await {
     let frame = frame.context("the node's stream broke off")?;
     let Ok(data) = frame.into_data() else { continue };
     pending.extend_from_slice(&data);
     while let Some(end) = pending.iter().position(|b| *b == b'\n') {
       let line: Vec<u8> = pending.drain(..=end).collect();
-      let line = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
-      let text = match (pretty, serde_json::from_str::<crate::tail::TailEvent>(&line)) {
-        (true, Ok(event)) => crate::tail::pretty(&event),
-        _ => line,
-      };
-      use std::io::Write as _;
-      writeln!(out, "{text}")?;
-      out.flush()?;
+      print(&line[..line.len() - 1])?;
     }
   }
   anyhow::bail!("the node closed the stream (it is shutting down)")
 }
 
+/// `edge status <name>`: the active version, and which node serves which version.
 pub async fn status(target: &Target, name: &str) -> anyhow::Result<()> {
   let status = Admin::open(target).await?.status(name, None).await?;
   println!(

@@ -223,6 +223,11 @@ impl Cluster {
     Ok(Cluster { context, bundles, workers, nodes })
   }
 
+  /// The NATS connection itself, for what is not kept in JetStream (`tail_cluster.rs`).
+  pub fn client(&self) -> async_nats::Client {
+    self.context.client()
+  }
+
   /// The bucket where nodes claim scheduled ticks; a claim lives a day.
   pub async fn ticks_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
     self

@@ -398,6 +398,8 @@ impl DeployApi {
       }
     };
     let cluster = cell.get_or_init(|| async { cluster }).await;
+    // Listening for `edge tail --cluster` before the node reports itself.
+    crate::tail_cluster::relay(node.tail.clone(), cluster.client(), link.node_id.clone()).await;
     if let Err(e) = cluster.report(&self.report(&node, &url)).await {
       tracing::warn!("could not report to the cluster: {e}");
     }

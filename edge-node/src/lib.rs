@@ -33,6 +33,7 @@ pub mod server;
 pub mod slot;
 pub mod store;
 pub mod tail;
+pub mod tail_cluster;
 pub mod tls;
 pub mod typescript;
 pub mod watch;

@@ -127,7 +127,8 @@ enum Command {
     #[command(flatten)]
     target: TargetFlags,
   },
-  /// Follow a worker's requests, console output, exceptions and limit terminations live.
+  /// Follow a worker's requests, console output, exceptions and limit terminations live, on
+  /// one node (--node) or every node of a cluster (--cluster).
   Tail {
     name: String,
     /// `pretty` for people, `json` for one JSON object per line.

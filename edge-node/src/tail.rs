@@ -4,7 +4,8 @@
 //! A [`Tail`] is a broadcast channel; nothing is built or sent while nobody follows. The admin
 //! API's `GET /v1/workers/{name}/tail` follows one worker and streams its events as JSON
 //! lines (one [`TailEvent`] each); a follower too slow to keep up is told how many events it
-//! missed (`{"type":"lagged","missed":N}`) rather than slowing the node down.
+//! missed (`{"type":"lagged","missed":N}`) rather than slowing the node down. In a cluster,
+//! `tail_cluster.rs` carries the events of every node to followers through NATS.
 
 use std::sync::Arc;
 
@@ -27,6 +28,9 @@ pub struct TailEvent {
   /// The request it belongs to, when known.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub request_id: Option<String>,
+  /// The node it happened on; set when the event travels through the cluster.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub node: Option<String>,
   #[serde(flatten)]
   pub kind: EventKind,
 }
@@ -75,6 +79,7 @@ impl Tail {
       time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
       worker: worker.to_owned(),
       request_id: request_id.map(str::to_owned),
+      node: None,
       kind: make(),
     };
     let _ = self.sender.send(Arc::new(event));
@@ -90,6 +95,11 @@ impl Tail {
         message: line.text.strip_suffix('\n').unwrap_or(line.text).to_owned(),
       });
     })
+  }
+
+  /// Every event from now on, for the cluster relay (`tail_cluster.rs`).
+  pub fn subscribe(&self) -> broadcast::Receiver<Arc<TailEvent>> {
+    self.sender.subscribe()
   }
 
   /// The events of `worker` from now on, each a JSON line.
@@ -120,6 +130,10 @@ impl Tail {
 pub fn pretty(event: &TailEvent) -> String {
   let time = event.time.get(11..23).unwrap_or(&event.time);
   let id = event.request_id.as_deref().unwrap_or("-");
+  let id = match &event.node {
+    Some(node) => format!("[{node}] {id}"),
+    None => id.to_owned(),
+  };
   match &event.kind {
     EventKind::Request { method, path, status, version, start, cpu_ms, wall_ms } => {
       format!(

@@ -71,7 +71,9 @@ pub struct NodeConfig {
   /// each, and which is active; restored on start. Relative to the config file. Turns on the
   /// deploy API (`/v1/` on the admin listener), which then needs `admin_token`. Default: none.
   pub data_dir: Option<PathBuf>,
-  /// The bearer token the deploy API requires (at least 16 characters). Default: none.
+  /// The token of the admin listener (at least 16 characters): the deploy API requires it as
+  /// a bearer token, and the dashboard (`/dashboard`) as its login. Default: none (no deploy
+  /// API, no dashboard).
   pub admin_token: Option<String>,
   /// NATS with JetStream, `nats://[user:password@]host:port`: the node joins that cluster,
   /// serves the workers deployed to it, and its deploy API deploys to every node. Needs
@@ -205,12 +207,12 @@ impl NodeConfig {
     if self.idle_timeout_secs == 0 {
       return Err("idle_timeout_secs must be at least 1".into());
     }
-    if self.data_dir.is_some() {
-      match &self.admin_token {
-        None => return Err("data_dir turns on the deploy API, which needs admin_token".into()),
-        Some(token) if token.len() < 16 => return Err("admin_token must be at least 16 characters".into()),
-        Some(_) => {}
+    match &self.admin_token {
+      None if self.data_dir.is_some() => {
+        return Err("data_dir turns on the deploy API, which needs admin_token".into())
       }
+      Some(token) if token.len() < 16 => return Err("admin_token must be at least 16 characters".into()),
+      _ => {}
     }
     if self.cluster.is_some() && self.data_dir.is_none() {
       return Err("cluster needs data_dir: the node keeps the bundles it fetches there".into());

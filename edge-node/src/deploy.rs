@@ -38,7 +38,6 @@ use http_body_util::BodyExt;
 use http_body_util::Full;
 use serde::Deserialize;
 use serde::Serialize;
-use sha2::Digest as _;
 
 use crate::catalog::Deployment;
 use crate::cluster::Cluster;
@@ -59,7 +58,7 @@ pub const MAX_UPLOAD_BYTES: u64 = manifest::MAX_BUNDLE_BYTES + 1024 * 1024;
 /// The deploy API of one node.
 pub struct DeployApi {
   store: Store,
-  token_hash: [u8; 32],
+  token: crate::admin::AdminToken,
   limits: Limits,
   domain: String,
   /// `host:port` of the worker listener, for the URLs the API answers with.
@@ -108,7 +107,7 @@ impl DeployApi {
   ) -> DeployApi {
     DeployApi {
       store,
-      token_hash: sha2::Sha256::digest(token.as_bytes()).into(),
+      token: crate::admin::AdminToken::new(token),
       limits,
       domain,
       worker_port,
@@ -159,21 +158,9 @@ impl DeployApi {
     format!("http://{name}.{}:{}/", self.domain, self.worker_port)
   }
 
-  fn authorized<B>(&self, request: &Request<B>) -> bool {
-    let given = request
-      .headers()
-      .get(http::header::AUTHORIZATION)
-      .and_then(|v| v.to_str().ok())
-      .and_then(|v| v.strip_prefix("Bearer "))
-      .unwrap_or("");
-    let given: [u8; 32] = sha2::Sha256::digest(given.as_bytes()).into();
-    // Equal-length digests, compared without an early exit.
-    given.iter().zip(self.token_hash.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-  }
-
   /// Answers one call under `/v1/`.
   pub async fn handle(&self, node: &Node, request: Request<hyper::body::Incoming>) -> Response<Body> {
-    if !self.authorized(&request) {
+    if !self.token.bearer(&request) {
       return error(StatusCode::UNAUTHORIZED, "a valid `Authorization: Bearer <token>` header is required");
     }
     let path = request.uri().path().to_owned();
@@ -195,6 +182,12 @@ impl DeployApi {
   }
 
   async fn list(&self) -> Result<Response<Body>, ApiError> {
+    let workers = self.workers().await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "workers": workers })))
+  }
+
+  /// Every deployed worker: in the cluster, or in this node's data directory.
+  async fn workers(&self) -> Result<Vec<WorkerInfo>, ApiError> {
     let names = match self.cluster()? {
       Some(cluster) => cluster.worker_names().await?,
       None => self.store.workers().map_err(ApiError::store)?,
@@ -203,7 +196,22 @@ impl DeployApi {
     for name in names {
       workers.push(self.info(&name).await?);
     }
-    Ok(json(StatusCode::OK, &serde_json::json!({ "workers": workers })))
+    Ok(workers)
+  }
+
+  /// For the dashboard: every deployed worker, and every node with what it serves (this one
+  /// alone, or the cluster's live nodes). Each part fails on its own, with its message.
+  pub async fn overview(
+    &self,
+    node: &Node,
+  ) -> (Result<Vec<WorkerInfo>, String>, Result<Vec<NodeStatus>, String>) {
+    let workers = self.workers().await.map_err(|ApiError(_, message)| message);
+    let nodes = match self.cluster() {
+      Ok(Some(cluster)) => cluster.nodes().await.map_err(|e| e.to_string()),
+      Ok(None) => Ok(vec![self.report(node, "")]),
+      Err(ApiError(_, message)) => Err(message),
+    };
+    (workers, nodes)
   }
 
   async fn info(&self, name: &str) -> Result<WorkerInfo, ApiError> {

@@ -5,7 +5,9 @@
 //! serves ([`catalog`], [`routing`]), the warm-worker cache ([`cache`]) of each worker's
 //! isolates ([`slot`]), serving HTTP and TLS ([`server`], [`tls`], [`admin`]), metrics
 //! ([`metrics`]), turning failures into responses ([`respond`]), and the `edge dev` and
-//! `edge node` commands ([`dev`] with [`watch`], [`node`]), and `edge bench` ([`bench`]).
+//! `edge node` commands ([`dev`] with [`watch`], [`node`]), `edge bench` ([`bench`]), live
+//! events for `edge tail` ([`tail`], through a cluster [`tail_cluster`]) and the admin
+//! listener's dashboard ([`dashboard`]).
 
 pub mod admin;
 pub mod bench;
@@ -17,6 +19,7 @@ pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod crons;
+pub mod dashboard;
 pub mod deploy;
 pub mod dev;
 pub mod fleet;
@@ -31,6 +34,7 @@ pub mod router;
 pub mod routing;
 pub mod server;
 pub mod slot;
+pub mod stats;
 pub mod store;
 pub mod tail;
 pub mod tail_cluster;

@@ -65,6 +65,8 @@ pub struct Metrics {
   leaked: Gauge,
   /// Isolates held now, counted as they start and stop.
   resident_count: AtomicI64,
+  /// Each worker's recent figures, for the dashboard.
+  recent: crate::stats::Stats,
 }
 
 fn latency_histogram() -> Histogram {
@@ -189,6 +191,7 @@ impl Metrics {
       isolates_dropped,
       leaked,
       resident_count: AtomicI64::new(0),
+      recent: crate::stats::Stats::default(),
     }
   }
 
@@ -196,11 +199,19 @@ impl Metrics {
     WorkerLabel { worker: name.to_owned() }
   }
 
-  /// One answered request; `cpu` is `None` when no worker ran.
-  pub fn request(&self, worker: &str, status: u16, duration: Duration, cpu: Option<Duration>) {
+  /// One answered request; `cpu` and `start` are `None` when no worker ran.
+  pub fn request(
+    &self,
+    worker: &str,
+    status: u16,
+    duration: Duration,
+    cpu: Option<Duration>,
+    start: Option<StartKind>,
+  ) {
     self.requests.get_or_create(&StatusLabels { worker: worker.to_owned(), status }).inc();
     if worker != "-" {
       self.duration.get_or_create(&Self::worker(worker)).observe(duration.as_secs_f64());
+      self.recent.request(worker, status, duration, cpu, start);
     }
     if let Some(cpu) = cpu {
       self.cpu.get_or_create(&Self::worker(worker)).observe(cpu.as_secs_f64());
@@ -224,6 +235,12 @@ impl Metrics {
   pub fn termination(&self, worker: &str, reason: edge_runtime::Termination) {
     let reason = format!("{reason:?}");
     self.terminations.get_or_create(&ReasonLabels { worker: worker.to_owned(), reason }).inc();
+    self.recent.termination(worker);
+  }
+
+  /// Each worker's recent figures.
+  pub fn recent(&self) -> &crate::stats::Stats {
+    &self.recent
   }
 
   pub fn isolate_started(&self) {

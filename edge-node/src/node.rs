@@ -62,6 +62,9 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   if let Some(key) = &config.geo_key {
     node.set_geo_key(key);
   }
+  if let Some(token) = &config.admin_token {
+    node.set_dashboard(crate::dashboard::Dashboard::new(token, &config.node_id(), config.cluster.is_some()));
+  }
 
   let http = bind(config.listen).await?;
   let admin = bind(config.admin_listen).await?;
@@ -127,7 +130,11 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     (Some(_), None) => ", deploy API /v1/",
     (None, _) => "",
   };
-  println!("edge node: admin (/metrics, /healthz, /readyz{api}) on http://{}", admin.local_addr()?);
+  let dashboard = if node.dashboard().is_some() { ", dashboard /dashboard" } else { "" };
+  println!(
+    "edge node: admin (/metrics, /healthz, /readyz{api}{dashboard}) on http://{}",
+    admin.local_addr()?
+  );
 
   tokio::spawn(reload_on_hangup(hangup, node.clone(), config.clone(), certificates));
   let listeners = Listeners { http, tls, admin: Some(admin) };

@@ -51,6 +51,12 @@ impl Pattern {
   }
 }
 
+impl std::fmt::Display for Pattern {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    write!(f, "{}{}{}", self.host, self.path, if self.prefix { "*" } else { "" })
+  }
+}
+
 /// The routing table of a server: the active deployment of every worker it serves.
 pub struct Router {
   slots: Vec<Arc<Deployment>>,

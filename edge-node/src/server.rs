@@ -76,6 +76,8 @@ pub struct Node {
   geo_key: std::sync::OnceLock<Vec<u8>>,
   /// Live events for `edge tail`.
   pub tail: Tail,
+  /// The dashboard of the admin listener, when the node has an admin token.
+  dashboard: std::sync::OnceLock<crate::dashboard::Dashboard>,
 }
 
 impl Node {
@@ -88,6 +90,7 @@ impl Node {
       ready: AtomicBool::new(false),
       deploy: std::sync::OnceLock::new(),
       geo_key: std::sync::OnceLock::new(),
+      dashboard: std::sync::OnceLock::new(),
     })
   }
 
@@ -141,6 +144,16 @@ impl Node {
   /// The deploy API, when the node has a data directory.
   pub fn deploy(&self) -> Option<&Arc<crate::deploy::DeployApi>> {
     self.deploy.get()
+  }
+
+  /// Turns on the dashboard of the admin listener.
+  pub fn set_dashboard(&self, dashboard: crate::dashboard::Dashboard) {
+    let _ = self.dashboard.set(dashboard);
+  }
+
+  /// The dashboard, when the node has an admin token.
+  pub fn dashboard(&self) -> Option<&crate::dashboard::Dashboard> {
+    self.dashboard.get()
   }
 
   /// Accepts geo data signed with `key` from now on (`request.cf`).
@@ -329,7 +342,7 @@ async fn handle(
     headers.insert("server-timing", timing);
   }
   let status = response.status().as_u16();
-  node.metrics.request(&worker, status, total, ran.cpu);
+  node.metrics.request(&worker, status, total, ran.cpu, ran.start);
   if let Some(deployment) = &ran.deployment {
     node.tail.publish(&worker, Some(&request_id), || EventKind::Request {
       method: method.to_string(),

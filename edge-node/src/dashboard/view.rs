@@ -1,0 +1,122 @@
+//! What the dashboard shows, gathered when asked: the node's routing table, the deploy API's
+//! records (the cluster's, in a cluster), the nodes' reports, and each worker's recent
+//! figures (`stats.rs`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Dashboard;
+use crate::cluster::NodeStatus;
+use crate::server::Node;
+use crate::stats::Figures;
+
+/// Everything on the page.
+#[derive(Debug, Serialize)]
+pub struct View {
+  /// This node's id.
+  pub node: String,
+  pub clustered: bool,
+  pub uptime_secs: u64,
+  pub workers: Vec<WorkerRow>,
+  /// Every node (this one alone, or the cluster's live nodes) and the versions it serves.
+  pub nodes: Vec<NodeStatus>,
+  /// What could not be read (the cluster out of reach, say), for a notice on the page.
+  pub problems: Vec<String>,
+}
+
+/// One worker.
+#[derive(Debug, Serialize)]
+pub struct WorkerRow {
+  pub name: String,
+  /// The version this node serves.
+  pub serving: Option<String>,
+  /// The version deployed as active (through the deploy API), when it was.
+  pub active: Option<String>,
+  /// Every deployed version, oldest first.
+  pub versions: Vec<String>,
+  /// Served from the node's workers folder rather than deployed.
+  pub from_folder: bool,
+  /// Where it answers: `<name>.<domain>` and its route patterns.
+  pub routes: Vec<String>,
+  /// Its recent figures on this node.
+  pub figures: Figures,
+}
+
+impl View {
+  pub async fn gather(node: &Node, dashboard: &Dashboard) -> View {
+    let router = node.router();
+    let mut rows: BTreeMap<String, WorkerRow> = BTreeMap::new();
+    let row = |rows: &mut BTreeMap<String, WorkerRow>, name: &str| {
+      rows.entry(name.to_owned()).or_insert_with(|| WorkerRow {
+        name: name.to_owned(),
+        serving: None,
+        active: None,
+        versions: Vec::new(),
+        from_folder: false,
+        routes: Vec::new(),
+        figures: Figures { worker: name.to_owned(), ..Figures::default() },
+      });
+    };
+    let mut serving = BTreeMap::new();
+    for deployment in router.deployments() {
+      let name = deployment.name();
+      row(&mut rows, name);
+      let entry = rows.get_mut(name).expect("just added");
+      let version = format!("{}-{}", deployment.sequence, deployment.hash);
+      serving.insert(name.to_owned(), version.clone());
+      entry.serving = Some(version);
+      entry.from_folder = !deployment.from_store;
+      if let Some(domain) = router.domain() {
+        entry.routes.push(format!("{name}.{domain}"));
+      }
+      entry.routes.extend(deployment.worker.routes.iter().map(ToString::to_string));
+    }
+    let mut problems = Vec::new();
+    let mut nodes = match node.deploy() {
+      Some(api) => {
+        let (workers, nodes) = api.overview(node).await;
+        match workers {
+          Ok(workers) => {
+            for info in workers {
+              row(&mut rows, &info.name);
+              let entry = rows.get_mut(&info.name).expect("just added");
+              entry.active = info.active;
+              entry.versions = info.versions;
+            }
+          }
+          Err(e) => problems.push(format!("deployed workers: {e}")),
+        }
+        nodes.unwrap_or_else(|e| {
+          problems.push(format!("nodes: {e}"));
+          Vec::new()
+        })
+      }
+      None => Vec::new(),
+    };
+    if !dashboard.clustered {
+      // Alone, the node serves what its routing table holds (the workers folder's too).
+      let failed = nodes.first().map(|status| status.failed.clone()).unwrap_or_default();
+      nodes = vec![NodeStatus {
+        node: dashboard.node_id.clone(),
+        workers: serving,
+        failed,
+        ..NodeStatus::default()
+      }];
+    }
+    for figures in node.metrics().recent().figures() {
+      if let Some(entry) = rows.get_mut(&figures.worker) {
+        entry.figures = figures;
+      }
+    }
+    let uptime_secs = dashboard.started.elapsed().map_or(0, |d| d.as_secs());
+    View {
+      node: dashboard.node_id.clone(),
+      clustered: dashboard.clustered,
+      uptime_secs,
+      workers: rows.into_values().collect(),
+      nodes,
+      problems,
+    }
+  }
+}

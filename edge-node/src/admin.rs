@@ -94,6 +94,12 @@ pub async fn handle(node: &Node, request: Request<hyper::body::Incoming>) -> Res
   }
   match path {
     "/metrics" if request.method() == http::Method::GET => {
+      if let Some(queues) = node.cache().bindings().map(|b| b.queues.clone()) {
+        match queues.list().await {
+          Ok(state) => node.metrics().queue_state(&state),
+          Err(e) => tracing::warn!("cannot read the queues' backlog for /metrics: {e}"),
+        }
+      }
       let body = node.metrics().encode(&node.cache().scrape().await);
       text(StatusCode::OK, body, crate::metrics::CONTENT_TYPE)
     }

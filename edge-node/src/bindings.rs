@@ -1,6 +1,7 @@
 //! A worker's platform bindings as the node answers them: each call from the isolate
 //! (`op_edge_binding`: binding name, method, JSON arguments, bytes) becomes a call of the
-//! node's KV store for the namespace the binding names in `edge.toml`, or (a service
+//! node's KV store for the namespace the binding names in `edge.toml`, a send to a queue (a
+//! queue producer, `queues/`), or (a service
 //! binding) a request to another worker on this node, in its own isolate under its own
 //! limits, without a network hop.
 //!
@@ -42,6 +43,8 @@ pub const MAX_SERVICE_BODY: usize = 32 * 1024 * 1024;
 #[derive(Debug)]
 pub struct NodeBindings {
   pub kv: Arc<KvStore>,
+  /// The queues producers send to and consumers read.
+  pub queues: Arc<crate::queues::QueueStore>,
   /// The Cache API's responses.
   pub responses: Arc<crate::cache_api::ResponseCache>,
   /// The node whose workers service bindings call (set once the node exists).
@@ -49,10 +52,11 @@ pub struct NodeBindings {
 }
 
 impl NodeBindings {
-  /// Bindings backed by `kv`, with a Cache API of at most `cache_api_bytes`.
-  pub fn new(kv: KvStore, cache_api_bytes: u64) -> NodeBindings {
+  /// Bindings backed by `kv` and `queues`, with a Cache API of at most `cache_api_bytes`.
+  pub fn new(kv: KvStore, queues: crate::queues::QueueStore, cache_api_bytes: u64) -> NodeBindings {
     NodeBindings {
       kv: Arc::new(kv),
+      queues: Arc::new(queues),
       responses: Arc::new(crate::cache_api::ResponseCache::new(cache_api_bytes)),
       node: Arc::new(OnceLock::new()),
     }
@@ -68,6 +72,8 @@ impl NodeBindings {
   pub fn host_for(&self, worker: &LoadedWorker) -> Option<BindingHostFn> {
     let namespaces: Arc<BTreeMap<String, String>> = Arc::new(worker.kv.clone());
     let services: Arc<BTreeMap<String, String>> = Arc::new(worker.services.clone());
+    let producers: Arc<BTreeMap<String, String>> = Arc::new(worker.queue_producers.clone());
+    let queues = self.queues.clone();
     let caller: Arc<str> = worker.bundle.name.clone().into();
     let store = self.kv.clone();
     let responses = self.responses.clone();
@@ -76,11 +82,16 @@ impl NodeBindings {
     Some(Arc::new(move |binding: &str, method: &str, args: String, bytes: Bytes| {
       let namespace = namespaces.get(binding).cloned();
       let service = services.get(binding).cloned();
+      let producer = producers.get(binding).cloned();
+      let queues = queues.clone();
       let (store, method, binding) = (store.clone(), method.to_owned(), binding.to_owned());
       let (node, caller, responses) = (node.clone(), caller.clone(), responses.clone());
       Box::pin(async move {
         if binding == CACHE_BINDING {
           return responses.call(&caller, &method, &args, bytes).await;
+        }
+        if let Some(queue) = producer {
+          return queue_send(&queues, &queue, &method, &args).await;
         }
         match (namespace, service) {
           (Some(namespace), _) => {
@@ -95,6 +106,25 @@ impl NodeBindings {
       })
     }))
   }
+}
+
+/// `env.<QUEUE>.send()` and `sendBatch()`: stored durably before the call returns.
+async fn queue_send(
+  queues: &crate::queues::QueueStore,
+  queue: &str,
+  method: &str,
+  args: &str,
+) -> Result<(String, Option<Bytes>), String> {
+  #[derive(Deserialize)]
+  struct Send {
+    messages: Vec<crate::queues::Outgoing>,
+  }
+  if method != "send" {
+    return Err(format!("a queue binding has no method {method}"));
+  }
+  let send: Send = serde_json::from_str(args).map_err(|e| format!("queue send: {e}"))?;
+  let ids = queues.send(queue, send.messages).await.map_err(|e| format!("queue {queue}: {e}"))?;
+  Ok((serde_json::json!({ "ids": ids }).to_string(), None))
 }
 
 #[derive(Deserialize)]
@@ -122,6 +152,10 @@ async fn service_call(
     {
       headers.append(name, value);
     }
+  }
+  // The node's own markers never come from a worker.
+  for internal in [crate::crons::SCHEDULED_HEADER, crate::queues::consumer::QUEUE_HEADER, crate::geo::CF_HEADER] {
+    headers.remove(internal);
   }
   let mut chain: Vec<String> = headers
     .get(SERVICE_CHAIN_HEADER)

@@ -79,6 +79,7 @@ fn content_hash(worker: &LoadedWorker) -> String {
     "kv": worker.kv,
     "services": worker.services,
     "crons": worker.crons,
+    "queues": { "producers": worker.queue_producers, "consumers": worker.queue_consumers },
   });
   field(options.to_string().as_bytes());
   let digest = hasher.finalize();

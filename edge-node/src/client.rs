@@ -156,7 +156,7 @@ impl Admin {
   }
 }
 
-async fn get(node: &str, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
+pub(crate) async fn get(node: &str, token: &str, path: &str) -> anyhow::Result<serde_json::Value> {
   call(node, token, http::Method::GET, path, "application/json", Bytes::new()).await
 }
 
@@ -177,7 +177,7 @@ async fn check_starts(name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::
 }
 
 /// Sends one call; returns the JSON answer, or the node's error message as the error.
-async fn call(
+pub(crate) async fn call(
   node: &str,
   token: &str,
   method: http::Method,

@@ -176,6 +176,7 @@ impl DeployApi {
       (Method::POST, ["workers", name, "trigger"]) => trigger(node, name, request).await,
       (Method::GET, ["workers", name, "tail"]) => Ok(tail(node, name)),
       (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
+      (_, ["queues", rest @ ..]) => queues_api(node, rest, request).await,
       (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
     };
     result.unwrap_or_else(|ApiError(status, message)| error(status, &message))
@@ -672,6 +673,67 @@ async fn kv_api(
       StatusCode::NOT_FOUND,
       format!("no such call: {method} /v1/kv/{namespace}/{}", rest.join("/")),
     )),
+  }
+}
+
+/// `/v1/queues`: `GET /v1/queues` (every queue and its consumers' backlog),
+/// `POST /v1/queues/{queue}/messages` (`{"messages": [{"contentType", "body"}]}`, answered
+/// once stored) and `GET /v1/queues/{queue}/messages?count=N` (the newest N kept).
+async fn queues_api(
+  node: &Node,
+  rest: &[&str],
+  request: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, ApiError> {
+  let store = node
+    .cache()
+    .bindings()
+    .map(|b| b.queues.clone())
+    .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "this node has no queues".into()))?;
+  let failed = |e: crate::queues::QueueError| match e {
+    crate::queues::QueueError::Invalid(m) => ApiError(StatusCode::BAD_REQUEST, m),
+    crate::queues::QueueError::Storage(m) => {
+      ApiError(StatusCode::BAD_GATEWAY, format!("queue storage failed: {m}"))
+    }
+  };
+  let method = request.method().clone();
+  match (method, rest) {
+    (Method::GET, []) => {
+      let queues = store.list().await.map_err(failed)?;
+      Ok(json(StatusCode::OK, &serde_json::json!({ "queues": queues })))
+    }
+    (Method::POST, [queue, "messages"]) => {
+      #[derive(Deserialize)]
+      struct Send {
+        messages: Vec<crate::queues::Outgoing>,
+      }
+      let body = http_body_util::Limited::new(request.into_body(), 2 * 1024 * 1024)
+        .collect()
+        .await
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")))?
+        .to_bytes();
+      let send: Send = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(StatusCode::BAD_REQUEST, format!("the body must be {{\"messages\": [...]}}: {e}"))
+      })?;
+      let ids = store.send(queue, send.messages).await.map_err(failed)?;
+      Ok(json(StatusCode::OK, &serde_json::json!({ "queue": queue, "ids": ids })))
+    }
+    (Method::GET, [queue, "messages"]) => {
+      let count = request
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("count="))
+        .next()
+        .map(|n| n.parse::<usize>().ok().filter(|n| (1..=1000).contains(n)))
+        .unwrap_or(Some(20))
+        .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, "count: 1 to 1000".into()))?;
+      let messages = store.peek(queue, count).await.map_err(failed)?;
+      Ok(json(StatusCode::OK, &serde_json::json!({ "queue": queue, "messages": messages })))
+    }
+    (method, _) => {
+      Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} /v1/queues/{}", rest.join("/"))))
+    }
   }
 }
 

@@ -93,8 +93,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
   let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits))?;
   let names: Vec<String> = workers.iter().map(|w| w.bundle.name.clone()).collect();
-  // KV namespaces live on disk, like a node's, in a folder of their own for this run unless
-  // --persist-to names one.
+  // KV namespaces and queues live on disk, like a node's, in a folder of their own for this
+  // run unless --persist-to names one.
   let scratch;
   let kv_dir = match &dev.persist_to {
     Some(dir) => {
@@ -111,6 +111,7 @@ pub async fn run(
   };
   let bindings = Arc::new(crate::bindings::NodeBindings::new(
     crate::kv::KvStore::local(Some(&kv_dir))?,
+    crate::queues::QueueStore::local(Some(&kv_dir))?,
     crate::config::NodeConfig::default().cache_api_mb << 20,
   ));
   let node = start_node(options, workers, None, true, bindings).await?;
@@ -173,6 +174,7 @@ pub async fn start_node(
   let node = Node::new(Router::new(deployments, domain), cache, metrics, tail);
   bindings.set_node(&node);
   tokio::spawn(crate::crons::schedule(node.clone(), bindings.kv.cluster()));
+  tokio::spawn(crate::queues::consumer::run(node.clone(), bindings.queues.clone()));
   node.set_ready(true);
   Ok(node)
 }

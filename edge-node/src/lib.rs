@@ -29,6 +29,7 @@ pub mod kv;
 pub mod manifest;
 pub mod metrics;
 pub mod node;
+pub mod queues;
 pub mod respond;
 pub mod router;
 pub mod routing;

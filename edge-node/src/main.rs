@@ -118,6 +118,12 @@ enum Command {
     #[command(subcommand)]
     action: KvAction,
   },
+  /// Queues: list them with their consumers' backlog, send a message, peek at messages, read
+  /// dead letters; through a node or in the cluster.
+  Queues {
+    #[command(subcommand)]
+    action: QueuesAction,
+  },
   /// Run a worker's scheduled handler now, on one node (its first cron, or --cron).
   Trigger {
     name: String,
@@ -226,6 +232,56 @@ enum KvAction {
     #[command(flatten)]
     target: TargetFlags,
   },
+}
+
+#[derive(clap::Subcommand)]
+enum QueuesAction {
+  /// Every queue: messages kept, and each consumer's backlog and messages in flight.
+  List {
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Send one message (stored durably before this returns).
+  Send {
+    queue: String,
+    /// The body: JSON (the default content type) or text.
+    body: String,
+    /// `json` or `text`.
+    #[arg(long, default_value = "json", value_parser = ["json", "text"])]
+    content_type: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// The newest messages the queue keeps, oldest first, without consuming them.
+  Peek {
+    queue: String,
+    #[arg(long, default_value_t = 20)]
+    count: usize,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// The dead letters in a dead-letter queue, with the queue they came from and their error.
+  Dlq {
+    queue: String,
+    #[arg(long, default_value_t = 100)]
+    count: usize,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+}
+
+impl QueuesAction {
+  fn split(self) -> (edge_node::queues::cli::QueueCall, TargetFlags) {
+    use edge_node::queues::cli::QueueCall;
+    match self {
+      QueuesAction::List { target } => (QueueCall::List, target),
+      QueuesAction::Send { queue, body, content_type, target } => {
+        (QueueCall::Send { queue, body, content_type }, target)
+      }
+      QueuesAction::Peek { queue, count, target } => (QueueCall::Peek { queue, count }, target),
+      QueuesAction::Dlq { queue, count, target } => (QueueCall::DeadLetters { queue, count }, target),
+    }
+  }
 }
 
 impl KvAction {
@@ -622,6 +678,10 @@ fn main() -> ExitCode {
       Command::Kv { action } => {
         let (call, target) = action.split();
         edge_node::client::kv(&target.try_into()?, call).await
+      }
+      Command::Queues { action } => {
+        let (call, target) = action.split();
+        edge_node::queues::cli::run(&target.try_into()?, call).await
       }
       Command::Bench { path, cold, warm, request_path, json, chart } => {
         let options = edge_node::bench::BenchOptions { cold, warm, path: request_path, json, chart };

@@ -64,6 +64,26 @@ pub struct Manifest {
   /// When to run the worker's `scheduled` handler: cron expressions in UTC, five fields (or
   /// six, seconds first): `crons = ["*/5 * * * *"]`.
   pub crons: Vec<String>,
+  /// Queues: `[[queues.producers]]` (`binding`, `queue`) puts `env.<binding>.send()` on
+  /// `env`; `[[queues.consumers]]` runs the worker's `queue(batch, env, ctx)` for a queue's
+  /// messages (settings in [`crate::queues::ConsumerManifest`]).
+  pub queues: QueuesManifest,
+}
+
+/// `[queues]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueuesManifest {
+  pub producers: Vec<QueueProducer>,
+  pub consumers: Vec<crate::queues::ConsumerManifest>,
+}
+
+/// One entry of `queues.producers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueProducer {
+  pub binding: String,
+  pub queue: String,
 }
 
 /// One entry of `services`.
@@ -145,6 +165,10 @@ pub struct LoadedWorker {
   pub services: BTreeMap<String, String>,
   /// Its cron expressions (checked).
   pub crons: Vec<String>,
+  /// Its queue producers: binding name → queue.
+  pub queue_producers: BTreeMap<String, String>,
+  /// The queues it consumes, with their settings (checked).
+  pub queue_consumers: Vec<crate::queues::Consumer>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -317,11 +341,32 @@ fn build(
   for cron in &manifest.crons {
     crate::crons::parse(cron).map_err(|m| ManifestError::invalid(&manifest_path, format!("crons: {m}")))?;
   }
+  let mut queue_producers = BTreeMap::new();
+  for producer in &manifest.queues.producers {
+    check_binding("queues.producers", &producer.binding)?;
+    crate::queues::check_name(&producer.queue)
+      .map_err(|m| ManifestError::invalid(&manifest_path, format!("queues.producers: {m}")))?;
+    queue_producers.insert(producer.binding.clone(), producer.queue.clone());
+  }
+  let mut queue_consumers: Vec<crate::queues::Consumer> = Vec::new();
+  for consumer in &manifest.queues.consumers {
+    let consumer = consumer
+      .check()
+      .map_err(|m| ManifestError::invalid(&manifest_path, format!("queues.consumers: {m}")))?;
+    if queue_consumers.iter().any(|c| c.queue == consumer.queue) {
+      return Err(ManifestError::invalid(
+        &manifest_path,
+        format!("queues.consumers: {:?} is consumed twice", consumer.queue),
+      ));
+    }
+    queue_consumers.push(consumer);
+  }
   let bindings = edge_runtime::Bindings {
     declared: kv
       .keys()
       .map(|binding| (binding.clone(), "kv".to_owned()))
       .chain(services.keys().map(|binding| (binding.clone(), "service".to_owned())))
+      .chain(queue_producers.keys().map(|binding| (binding.clone(), "queue".to_owned())))
       .collect(),
     host: None,
   };
@@ -333,6 +378,8 @@ fn build(
     kv,
     services,
     crons: manifest.crons,
+    queue_producers,
+    queue_consumers,
   })
 }
 

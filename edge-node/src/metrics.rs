@@ -38,6 +38,19 @@ pub struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabels {
+  pub queue: String,
+  pub consumer: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueOutcomeLabels {
+  pub queue: String,
+  pub consumer: String,
+  pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CauseLabel {
   pub cause: &'static str,
 }
@@ -63,6 +76,9 @@ pub struct Metrics {
   isolates_created: Gauge,
   isolates_dropped: Gauge,
   leaked: Gauge,
+  queue_messages: Family<QueueOutcomeLabels, Counter>,
+  queue_backlog: Family<QueueLabels, Gauge>,
+  queue_in_flight: Family<QueueLabels, Gauge>,
   /// Isolates held now, counted as they start and stop.
   resident_count: AtomicI64,
   /// Each worker's recent figures, for the dashboard.
@@ -172,8 +188,29 @@ impl Metrics {
       "Memory the engine keeps for dropped isolates until the process exits (estimate)",
       leaked.clone(),
     );
+    let queue_messages = Family::<QueueOutcomeLabels, Counter>::default();
+    registry.register(
+      "queue_messages",
+      "Queue messages settled by this node's consumers: acked, retried, dead_lettered",
+      queue_messages.clone(),
+    );
+    let queue_backlog = Family::<QueueLabels, Gauge>::default();
+    registry.register(
+      "queue_backlog",
+      "Messages a consumer has not settled yet (waiting plus in flight), read at scrape time",
+      queue_backlog.clone(),
+    );
+    let queue_in_flight = Family::<QueueLabels, Gauge>::default();
+    registry.register(
+      "queue_in_flight",
+      "Messages delivered to a consumer and not settled yet, read at scrape time",
+      queue_in_flight.clone(),
+    );
     Metrics {
       registry,
+      queue_messages,
+      queue_backlog,
+      queue_in_flight,
       requests,
       cold_starts,
       coalesced,
@@ -236,6 +273,27 @@ impl Metrics {
     let reason = format!("{reason:?}");
     self.terminations.get_or_create(&ReasonLabels { worker: worker.to_owned(), reason }).inc();
     self.recent.termination(worker);
+  }
+
+  /// One settled batch of a queue consumer.
+  pub fn queue_batch(&self, queue: &str, consumer: &str, acked: u64, retried: u64, dead_lettered: u64) {
+    for (outcome, count) in [("acked", acked), ("retried", retried), ("dead_lettered", dead_lettered)] {
+      if count > 0 {
+        let labels = QueueOutcomeLabels { queue: queue.to_owned(), consumer: consumer.to_owned(), outcome };
+        self.queue_messages.get_or_create(&labels).inc_by(count);
+      }
+    }
+  }
+
+  /// The queues' backlogs, as read now.
+  pub fn queue_state(&self, queues: &[crate::queues::QueueInfo]) {
+    for queue in queues {
+      for consumer in &queue.consumers {
+        let labels = QueueLabels { queue: queue.queue.clone(), consumer: consumer.consumer.clone() };
+        self.queue_backlog.get_or_create(&labels).set(consumer.backlog as i64);
+        self.queue_in_flight.get_or_create(&labels).set(consumer.in_flight as i64);
+      }
+    }
   }
 
   /// Each worker's recent figures.

@@ -48,14 +48,19 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     None => None,
   };
   let workers = catalog::load_all(&paths, |path| catalog::load_one(path, &config.limits))?;
-  // KV namespaces: in the cluster, in the data directory, or (with neither) in memory for
-  // the life of the process.
+  // KV namespaces and queues: in the cluster, in the data directory, or (with neither) in
+  // memory for the life of the process.
   let cluster = config.cluster.as_ref().map(|_| Arc::new(tokio::sync::OnceCell::new()));
-  let kv = match &cluster {
-    Some(cell) => crate::kv::KvStore::in_cluster(cell.clone()),
-    None => crate::kv::KvStore::local(config.data_dir.as_deref())?,
+  let (kv, queues) = match &cluster {
+    Some(cell) => {
+      (crate::kv::KvStore::in_cluster(cell.clone()), crate::queues::QueueStore::in_cluster(cell.clone()))
+    }
+    None => (
+      crate::kv::KvStore::local(config.data_dir.as_deref())?,
+      crate::queues::QueueStore::local(config.data_dir.as_deref())?,
+    ),
   };
-  let bindings = Arc::new(crate::bindings::NodeBindings::new(kv, config.cache_api_mb << 20));
+  let bindings = Arc::new(crate::bindings::NodeBindings::new(kv, queues, config.cache_api_mb << 20));
   // A node may hold thousands of workers: each boots on its first request.
   let node = start_node(&options(config), workers, Some(config.domain.clone()), false, bindings).await?;
 

@@ -304,8 +304,9 @@ async fn handle(
   let started = Instant::now();
   // Geo data reaches the worker only with the router's valid signature.
   crate::geo::accept(node.geo_key.get().map(Vec::as_slice), request.headers_mut());
-  // Only the node's scheduler sends scheduled events.
+  // Only the node's scheduler sends scheduled events, and its queue consumers batches.
   request.headers_mut().remove(crate::crons::SCHEDULED_HEADER);
+  request.headers_mut().remove(crate::queues::consumer::QUEUE_HEADER);
   let request_id = respond::request_id();
   let method = request.method().clone();
   let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());

@@ -205,16 +205,16 @@ impl WorkerSlot {
   }
 
   async fn start(&self) -> Result<Instance, LoadError> {
-    let LoadedWorker { bundle, options, kv, services, .. } = &self.deployment.worker;
+    let LoadedWorker { bundle, options, kv, services, queue_producers, .. } = &self.deployment.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
         let mut options = options.clone();
         options.bindings.host = self.bindings.as_ref().and_then(|b| b.host_for(&self.deployment.worker));
         Instance::Local(pool.start(bundle.clone(), options, self.console.clone()).await?)
       }
-      Runner::Fleet(_) if !kv.is_empty() || !services.is_empty() => {
+      Runner::Fleet(_) if !kv.is_empty() || !services.is_empty() || !queue_producers.is_empty() => {
         return Err(LoadError::Env(
-          "KV and service bindings are not available in isolate host processes (--recycle-hosts-after) yet"
+          "KV, service and queue bindings are not available in isolate host processes (--recycle-hosts-after) yet"
             .into(),
         ))
       }
@@ -285,6 +285,8 @@ mod tests {
       kv: Default::default(),
       services: Default::default(),
       crons: Vec::new(),
+      queue_producers: Default::default(),
+      queue_consumers: Vec::new(),
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

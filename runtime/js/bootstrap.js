@@ -19,6 +19,7 @@ const {
   JSONStringify,
   ObjectDefineProperties,
   ObjectDefineProperty,
+  ObjectFreeze,
   ObjectPrototypeIsPrototypeOf,
   PromiseAllSettled,
   PromisePrototypeCatch,
@@ -313,6 +314,79 @@ function takeInternal(headerList, name) {
 
 let scheduledHandler = null;
 
+// A batch of queue messages from the node's queue consumer: the request's body is
+// `{queue, messages: [{id, timestamp, contentType, body, attempts}]}`. The answer says, per
+// message, whether it is done (`ack`) or to be delivered again (`retry`, with a delay), and
+// the handler's error if it threw: what was decided explicitly (`ack()`, `retry()`,
+// `ackAll()`, `retryAll()`) stands; the rest is acked when the handler returns and retried
+// when it throws.
+const QUEUE_HEADER = "x-edge-queue";
+let queueHandler = null;
+
+function queueBody(message) {
+  switch (message.contentType) {
+    case "text":
+      return message.body;
+    case "bytes": {
+      const text = base64.atob(message.body);
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      return bytes.buffer;
+    }
+    default:
+      return JSONParse(message.body);
+  }
+}
+
+async function runQueue(incoming) {
+  if (queueHandler === null) {
+    throw new TypeError("the worker has no queue handler: export default { queue(batch, env, ctx) { ... } }");
+  }
+  const delivered = JSONParse(await incoming.text());
+  const explicit = new Map();
+  let all = null;
+  const decide = (choice) => (choice.retry ? { retry: true, delaySeconds: choice.delaySeconds } : { ack: true });
+  const messages = delivered.messages.map((raw) => {
+    const message = {
+      id: raw.id,
+      timestamp: new Date(raw.timestamp),
+      body: queueBody(raw),
+      attempts: raw.attempts,
+      ack() {
+        if (!explicit.has(raw.id)) explicit.set(raw.id, { ack: true });
+      },
+      retry(options) {
+        if (!explicit.has(raw.id)) explicit.set(raw.id, { retry: true, delaySeconds: options?.delaySeconds });
+      },
+    };
+    return ObjectFreeze(message);
+  });
+  const batch = ObjectFreeze({
+    queue: delivered.queue,
+    messages: ObjectFreeze(messages),
+    ackAll() {
+      all ??= { ack: true };
+    },
+    retryAll(options) {
+      all ??= { retry: true, delaySeconds: options?.delaySeconds };
+    },
+  });
+  let error = null;
+  try {
+    await queueHandler(batch);
+  } catch (e) {
+    error = errorText(e);
+  }
+  const outcomes = delivered.messages.map((raw) => {
+    const choice = explicit.get(raw.id) ?? all ?? (error === null ? { ack: true } : { retry: true });
+    return { id: raw.id, ...decide(choice) };
+  });
+  return new Response(JSONStringify({ outcomes, error }), {
+    status: 200,
+    headers: { "content-type": "application/json" },
+  });
+}
+
 async function runScheduled(event) {
   if (scheduledHandler === null) {
     throw new TypeError(
@@ -329,8 +403,12 @@ async function handle(handler, head) {
   let result;
   try {
     const scheduled = takeInternal(headerList, SCHEDULED_HEADER);
+    const queued = takeInternal(headerList, QUEUE_HEADER);
     if (scheduled !== undefined) {
       result = await runScheduled(scheduled);
+    } else if (queued !== undefined) {
+      const inner = request.newInnerRequest(method, href, () => headerList, hasBody ? requestBody(id) : null, false);
+      result = await runQueue(request.fromInnerRequest(inner, "immutable"));
     } else {
       const cf = takeInternal(headerList, CF_HEADER);
       const inner = request.newInnerRequest(
@@ -509,6 +587,51 @@ class KVNamespace {
 
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
 
+// A queue producer: `env.ORDERS.send(body, {contentType})` and `sendBatch([{body,
+// contentType}])`; resolves once the node has stored the messages durably. Content types:
+// `json` (the default), `text`, `bytes`.
+function queueMessage(body, options) {
+  const contentType = options?.contentType ?? "json";
+  if (options?.delaySeconds !== undefined) {
+    throw new TypeError("delaySeconds on send is not supported: delay a message with message.retry({ delaySeconds })");
+  }
+  switch (contentType) {
+    case "json": {
+      const text = JSONStringify(body);
+      if (text === undefined) throw new TypeError("a json message body must be serialisable with JSON.stringify");
+      return { contentType, body: text };
+    }
+    case "text":
+      if (typeof body !== "string") throw new TypeError("a text message body must be a string");
+      return { contentType, body };
+    case "bytes": {
+      let bytes;
+      if (body instanceof ArrayBuffer) bytes = new Uint8Array(body);
+      else if (ArrayBuffer.isView(body)) bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      else throw new TypeError("a bytes message body must be an ArrayBuffer or an ArrayBufferView");
+      let text = "";
+      for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]);
+      return { contentType, body: base64.btoa(text) };
+    }
+    default:
+      throw new TypeError(`unknown contentType "${contentType}": use json, text or bytes`);
+  }
+}
+
+class Queue {
+  #name;
+  constructor(name) {
+    this.#name = name;
+  }
+  async send(body, options) {
+    await bindingCall(this.#name, "send", { messages: [queueMessage(body, options)] });
+  }
+  async sendBatch(messages, options) {
+    const list = ArrayFrom(messages ?? [], (m) => queueMessage(m?.body, { ...options, ...m }));
+    await bindingCall(this.#name, "send", { messages: list });
+  }
+}
+
 // A service binding: `env.AUTH.fetch(request)` calls another worker on the same node, without
 // a network hop. Bodies travel whole.
 class Fetcher {
@@ -594,6 +717,7 @@ function bindings() {
   for (const { 0: name, 1: kind } of JSONParse(op_edge_bindings())) {
     if (kind === "kv") made[name] = new KVNamespace(name);
     else if (kind === "service") made[name] = new Fetcher(name);
+    else if (kind === "queue") made[name] = new Queue(name);
   }
   return made;
 }
@@ -605,12 +729,15 @@ function start(namespace) {
   if (worker != null && typeof worker.scheduled === "function") {
     scheduledHandler = (controller) => worker.scheduled(controller, env, new ExecutionContext());
   }
+  if (worker != null && typeof worker.queue === "function") {
+    queueHandler = (batch) => worker.queue(batch, env, new ExecutionContext());
+  }
   let handler;
   if (worker != null && typeof worker.fetch === "function") {
     handler = moduleHandler(worker);
-  } else if (scheduledHandler !== null) {
-    // A worker that only runs on a schedule.
-    handler = () => new Response("this worker has no fetch handler: it runs on a schedule\n", { status: 404 });
+  } else if (scheduledHandler !== null || queueHandler !== null) {
+    // A worker that only runs on a schedule or consumes a queue.
+    handler = () => new Response("this worker has no fetch handler: it runs on events\n", { status: 404 });
   } else if (fetchListeners.length > 0) {
     handler = serviceWorkerHandler;
   } else {

@@ -154,7 +154,9 @@ async fn service_call(
     }
   }
   // The node's own markers never come from a worker.
-  for internal in [crate::crons::SCHEDULED_HEADER, crate::queues::consumer::QUEUE_HEADER, crate::geo::CF_HEADER] {
+  for internal in
+    [crate::crons::SCHEDULED_HEADER, crate::queues::consumer::QUEUE_HEADER, crate::geo::CF_HEADER]
+  {
     headers.remove(internal);
   }
   let mut chain: Vec<String> = headers

@@ -126,6 +126,8 @@ async fn edge_queues_sends_lists_and_peeks() {
   assert!(out.starts_with("sent ") && out.trim_end().ends_with(" to jobs"), "{out}");
   server.log.wait_for(&["queue-seen n=40 attempts=1 "]);
   server.log.wait_for(&["audit-seen n=40"]);
+  // Settled before the node logs the batch.
+  server.log.wait_for(&["queue batch", "worker=\"recorder\"", "acked=1"]);
 
   let (code, out, err) = queues(&server, &["peek", "jobs"]);
   assert_eq!(code, 0, "{err}");
@@ -134,6 +136,12 @@ async fn edge_queues_sends_lists_and_peeks() {
   assert_eq!(code, 0, "{err}");
   assert!(out.contains("jobs: 1 message(s) kept"), "{out}");
   assert!(out.contains("  recorder: backlog ") && out.contains("  audit: backlog "), "{out}");
+  let metrics = server.metrics().await;
+  assert!(metrics.contains("edge_queue_backlog{queue=\"jobs\",consumer=\"recorder\"} 0"), "{metrics}");
+  assert!(
+    metrics.contains("edge_queue_messages_total{queue=\"jobs\",consumer=\"recorder\",outcome=\"acked\"} 1"),
+    "{metrics}"
+  );
 
   // Bad input is refused with a reason.
   let (code, _, err) = queues(&server, &["send", "jobs", "not json"]);

@@ -153,12 +153,13 @@ async fn deliver(
     tracing::warn!(worker, queue, messages = size, "queue handler failed: {error}");
   }
   let (mut acked, mut retried, mut dead) = (0, 0, 0);
+  let mut settled = Vec::with_capacity(size);
   for delivery in batch {
     let outcome = outcomes.get(&delivery.message.id);
     let retry = outcome.is_none_or(|o| o.retry);
     if !retry {
       acked += 1;
-      settle(store, worker, queue, delivery, Settle::Ack).await;
+      settled.push((delivery, Settle::Ack));
       continue;
     }
     if delivery.attempts > consumer.max_retries {
@@ -173,16 +174,13 @@ async fn deliver(
       .and_then(|o| o.delay_seconds)
       .filter(|d| d.is_finite() && *d >= 0.0)
       .map_or(consumer.retry_delay, |d| Duration::from_secs_f64(d.min(43200.0)));
-    settle(store, worker, queue, delivery, Settle::Retry(delay)).await;
+    settled.push((delivery, Settle::Retry(delay)));
+  }
+  if let Err(e) = store.settle_all(queue, worker, settled).await {
+    tracing::warn!(worker, queue, "cannot settle messages (they will be delivered again): {e}");
   }
   node.metrics().queue_batch(queue, worker, acked, retried, dead);
   tracing::info!(worker, queue, messages = size, acked, retried, dead_lettered = dead, "queue batch");
-}
-
-async fn settle(store: &QueueStore, worker: &str, queue: &str, delivery: Delivery, how: Settle) {
-  if let Err(e) = store.settle(queue, worker, delivery, how).await {
-    tracing::warn!(worker, queue, "cannot settle a message (it will be delivered again): {e}");
-  }
 }
 
 async fn dead_letter(

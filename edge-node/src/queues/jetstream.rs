@@ -145,28 +145,26 @@ impl JetQueues {
     lease: Duration,
   ) -> Result<Vec<Delivery>, QueueError> {
     let pull = self.consumer(queue, consumer, lease).await?;
-    let mut batch = pull
-      .batch()
-      .max_messages(max)
-      .expires(wait.max(Duration::from_millis(100)))
-      .messages()
-      .await
-      .map_err(storage)?;
+    // The first message: a pull that waits (and ends empty after a while, so the caller can
+    // look around). The batch's timeout counts from its arrival.
+    let mut first =
+      pull.batch().max_messages(1).expires(Duration::from_secs(2)).messages().await.map_err(storage)?;
     let mut out = Vec::new();
-    while let Some(message) = batch.next().await {
-      let message = message.map_err(storage)?;
-      let attempts = message.info().map(|info| info.delivered.max(1) as u32).unwrap_or(1);
-      let headers = message.headers.clone().unwrap_or_default();
-      let header = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
-      let decoded = Message {
-        id: header(ID).unwrap_or_default(),
-        timestamp: header(TIMESTAMP).and_then(|t| t.parse().ok()).unwrap_or_default(),
-        content_type: header(CONTENT_TYPE).unwrap_or_else(|| "text".into()),
-        body: String::from_utf8_lossy(&message.payload).into_owned(),
-        origin: header(ORIGIN),
-        error: header(ERROR),
-      };
-      out.push(Delivery { message: decoded, attempts, handle: Handle::JetStream(Box::new(message)) });
+    while let Some(message) = first.next().await {
+      out.push(decode(message.map_err(storage)?));
+    }
+    if out.is_empty() || max == 1 {
+      return Ok(out);
+    }
+    let rest = if wait < Duration::from_millis(10) {
+      // What is there now, without waiting.
+      pull.fetch().max_messages(max - 1).messages().await.map_err(storage)?
+    } else {
+      pull.batch().max_messages(max - 1).expires(wait).messages().await.map_err(storage)?
+    };
+    let mut rest = rest;
+    while let Some(message) = rest.next().await {
+      out.push(decode(message.map_err(storage)?));
     }
     Ok(out)
   }
@@ -222,6 +220,21 @@ impl JetQueues {
     }
     Ok(out)
   }
+}
+
+fn decode(message: jetstream::Message) -> Delivery {
+  let attempts = message.info().map(|info| info.delivered.max(1) as u32).unwrap_or(1);
+  let headers = message.headers.clone().unwrap_or_default();
+  let header = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
+  let decoded = Message {
+    id: header(ID).unwrap_or_default(),
+    timestamp: header(TIMESTAMP).and_then(|t| t.parse().ok()).unwrap_or_default(),
+    content_type: header(CONTENT_TYPE).unwrap_or_else(|| "text".into()),
+    body: String::from_utf8_lossy(&message.payload).into_owned(),
+    origin: header(ORIGIN),
+    error: header(ERROR),
+  };
+  Delivery { message: decoded, attempts, handle: Handle::JetStream(Box::new(message)) }
 }
 
 pub async fn settle(message: &jetstream::Message, how: Settle) -> Result<(), QueueError> {

@@ -241,13 +241,12 @@ impl LocalQueues {
     this: &Arc<Self>,
     queue: &str,
     consumer: &str,
-    sequence: u64,
-    how: Settle,
+    settled: Vec<(u64, Settle)>,
   ) -> Result<(), QueueError> {
     let (store, q, c) = (this.clone(), queue.to_owned(), consumer.to_owned());
     blocking(move || {
       let transaction = store.db.begin_write().map_err(storage)?;
-      {
+      for (sequence, how) in settled {
         let mut leases = transaction.open_table(LEASES).map_err(storage)?;
         let key = (q.as_str(), c.as_str(), sequence);
         match how {

@@ -292,12 +292,33 @@ impl QueueStore {
     delivery: Delivery,
     how: Settle,
   ) -> Result<(), QueueError> {
-    match (self, delivery.handle) {
-      (QueueStore::Local(local), Handle::Local { sequence }) => {
-        local::LocalQueues::settle(local, queue, consumer, sequence, how).await
+    self.settle_all(queue, consumer, vec![(delivery, how)]).await
+  }
+
+  /// Settles deliveries together (on one node, in one transaction).
+  pub async fn settle_all(
+    &self,
+    queue: &str,
+    consumer: &str,
+    settled: Vec<(Delivery, Settle)>,
+  ) -> Result<(), QueueError> {
+    let foreign = || QueueError::Storage("a delivery settled in another store".into());
+    match self {
+      QueueStore::Local(local) => {
+        let mut sequences = Vec::with_capacity(settled.len());
+        for (delivery, how) in settled {
+          let Handle::Local { sequence } = delivery.handle else { return Err(foreign()) };
+          sequences.push((sequence, how));
+        }
+        local::LocalQueues::settle(local, queue, consumer, sequences).await
       }
-      (QueueStore::Cluster(_), Handle::JetStream(message)) => jetstream::settle(&message, how).await,
-      _ => Err(QueueError::Storage("a delivery settled in another store".into())),
+      QueueStore::Cluster(_) => {
+        for (delivery, how) in settled {
+          let Handle::JetStream(message) = delivery.handle else { return Err(foreign()) };
+          jetstream::settle(&message, how).await?;
+        }
+        Ok(())
+      }
     }
   }
 

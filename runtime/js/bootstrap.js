@@ -737,7 +737,8 @@ function start(namespace) {
     handler = moduleHandler(worker);
   } else if (scheduledHandler !== null || queueHandler !== null) {
     // A worker that only runs on a schedule or consumes a queue.
-    handler = () => new Response("this worker has no fetch handler: it runs on events\n", { status: 404 });
+    const what = scheduledHandler === null ? "consumes a queue" : "runs on a schedule";
+    handler = () => new Response(`this worker has no fetch handler: it ${what}\n`, { status: 404 });
   } else if (fetchListeners.length > 0) {
     handler = serviceWorkerHandler;
   } else {

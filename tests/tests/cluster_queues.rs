@@ -91,6 +91,19 @@ async fn nodes_share_a_consumer_and_every_consumer_gets_every_message() {
   let recorded = deliveries(&all, "queue-seen n=");
   assert!(recorded.values().all(|count| *count == 1), "each job once: {recorded:?}");
   assert_eq!(recorded.len(), 30);
+  // Batches of at most max_batch_size (5), however the nodes shared them.
+  let sizes: Vec<usize> = all
+    .iter()
+    .flat_map(|node| {
+      node
+        .log
+        .text()
+        .lines()
+        .filter_map(|l| l.split("batch=").nth(1)?.split(' ').next()?.parse().ok())
+        .collect::<Vec<usize>>()
+    })
+    .collect();
+  assert!(sizes.iter().all(|size| (1..=5).contains(size)), "{sizes:?}");
   let audited = deliveries(&all, "audit-seen n=");
   assert!(audited.values().all(|count| *count == 1) && audited.len() == 30, "{audited:?}");
 

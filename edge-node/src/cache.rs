@@ -3,7 +3,8 @@
 //!
 //! It is bounded by a capacity in bytes of measured isolate memory (each entry weighs what its
 //! isolates' heaps measured after their module was evaluated), evicts a worker left idle for
-//! the time-to-idle, and retires an evicted worker's isolates — they finish the requests in
+//! the time-to-idle (unless the worker keeps isolates warm, `min_warm`; `warm.rs` keeps them
+//! there), and retires an evicted worker's isolates — they finish the requests in
 //! flight and their `waitUntil` work, then end. Concurrent first requests for one key boot
 //! the worker once (`try_get_with`). A new version is a new key; the old key is invalidated,
 //! and requests already running on it finish there.
@@ -28,6 +29,44 @@ use crate::slot::Instance;
 use crate::slot::Runner;
 use crate::slot::SlotError;
 use crate::slot::WorkerSlot;
+
+/// Idle entries expire, except those of workers that keep isolates warm.
+struct IdleUnlessWarm {
+  idle: Duration,
+}
+
+impl IdleUnlessWarm {
+  fn of(&self, slot: &WorkerSlot) -> Option<Duration> {
+    (slot.deployment().worker.min_warm == 0).then_some(self.idle)
+  }
+}
+
+impl moka::Expiry<Key, Arc<WorkerSlot>> for IdleUnlessWarm {
+  fn expire_after_create(&self, _: &Key, slot: &Arc<WorkerSlot>, _: std::time::Instant) -> Option<Duration> {
+    self.of(slot)
+  }
+
+  fn expire_after_read(
+    &self,
+    _: &Key,
+    slot: &Arc<WorkerSlot>,
+    _: std::time::Instant,
+    _: Option<Duration>,
+    _: std::time::Instant,
+  ) -> Option<Duration> {
+    self.of(slot)
+  }
+
+  fn expire_after_update(
+    &self,
+    _: &Key,
+    slot: &Arc<WorkerSlot>,
+    _: std::time::Instant,
+    _: Option<Duration>,
+  ) -> Option<Duration> {
+    self.of(slot)
+  }
+}
 
 /// How the cache is sized.
 #[derive(Clone, Copy, Debug)]
@@ -77,7 +116,8 @@ impl WarmCache {
       .weigher(|_: &Key, slot: &Arc<WorkerSlot>| {
         u32::try_from(slot.memory_bytes() / 1024).unwrap_or(u32::MAX).max(1)
       })
-      .time_to_idle(settings.idle_timeout)
+      // Evicted after the idle timeout, unless its worker keeps isolates warm (`min_warm`).
+      .expire_after(IdleUnlessWarm { idle: settings.idle_timeout })
       // Least recently used goes first. (moka's default, TinyLFU, may refuse a newly booted
       // worker outright when the cache is full, which would retire it before it answers.)
       .eviction_policy(EvictionPolicy::lru())
@@ -192,6 +232,50 @@ impl WarmCache {
       }
     };
     Ok(Picked { slot, instance, start })
+  }
+
+  /// Keeps `deployment` resident with at least `wanted` isolates (booting it if it is not in
+  /// the cache); how many isolates it started.
+  pub async fn keep_warm(
+    &self,
+    deployment: &Arc<Deployment>,
+    wanted: usize,
+  ) -> Result<usize, Arc<LoadError>> {
+    for _ in 0..3 {
+      let key = deployment.key();
+      let slot = match self.cache.get(&key).await {
+        Some(slot) => slot,
+        None => {
+          let init = async {
+            let slot = Arc::new(WorkerSlot::new(
+              deployment.clone(),
+              self.runner.clone(),
+              self.console.clone(),
+              self.metrics.clone(),
+              self.isolates_per_worker,
+              self.bindings.get().cloned(),
+            ));
+            slot.ensure(1).await.map_err(|e| match e {
+              SlotError::Load(error) => error,
+              SlotError::Retired => LoadError::Isolate("the worker was retired while starting".into()),
+            })?;
+            Ok::<_, LoadError>(slot)
+          };
+          self.cache.try_get_with(key.clone(), init).await?
+        }
+      };
+      match slot.ensure(wanted).await {
+        Ok(started) => {
+          // Weigh the entry again with its isolates.
+          self.cache.insert(key, slot).await;
+          self.cache.run_pending_tasks().await;
+          return Ok(started);
+        }
+        Err(SlotError::Retired) => continue,
+        Err(SlotError::Load(error)) => return Err(Arc::new(error)),
+      }
+    }
+    Err(Arc::new(LoadError::Isolate("the worker was evicted repeatedly while starting".into())))
   }
 
   /// Retires the cache entry of `key` (a replaced or removed version).

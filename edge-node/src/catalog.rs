@@ -80,6 +80,8 @@ fn content_hash(worker: &LoadedWorker) -> String {
     "services": worker.services,
     "crons": worker.crons,
     "queues": { "producers": worker.queue_producers, "consumers": worker.queue_consumers },
+    "min_warm": worker.min_warm,
+    "rate_limit": worker.rate_limit,
   });
   field(options.to_string().as_bytes());
   let digest = hasher.finalize();

@@ -175,6 +175,7 @@ pub async fn start_node(
   bindings.set_node(&node);
   tokio::spawn(crate::crons::schedule(node.clone(), bindings.kv.cluster()));
   tokio::spawn(crate::queues::consumer::run(node.clone(), bindings.queues.clone()));
+  tokio::spawn(crate::warm::keep(node.clone()));
   node.set_ready(true);
   Ok(node)
 }

@@ -26,6 +26,7 @@ use edge_runtime::Outbound;
 use edge_runtime::WorkerBundle;
 use edge_runtime::WorkerOptions;
 use serde::Deserialize;
+use serde::Serialize;
 
 use crate::routing::Pattern;
 
@@ -68,6 +69,43 @@ pub struct Manifest {
   /// `env`; `[[queues.consumers]]` runs the worker's `queue(batch, env, ctx)` for a queue's
   /// messages (settings in [`crate::queues::ConsumerManifest`]).
   pub queues: QueuesManifest,
+  /// Isolates kept resident on every node, never evicted for idleness, so that the first
+  /// request after a quiet spell is warm (provisioned concurrency): 0 to 16. Default 0.
+  pub min_warm: u32,
+  /// A request-rate limit per node: a token bucket of `burst` requests refilled at
+  /// `requests_per_second`; a request beyond it gets `429` with `retry-after`.
+  pub rate_limit: Option<RateLimit>,
+}
+
+/// `[rate_limit]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+  /// Requests a second, sustained (fractions allowed: 0.5 is one every two seconds).
+  pub requests_per_second: f64,
+  /// Requests let through at once after a quiet spell. Default: the rate, rounded up.
+  #[serde(default)]
+  pub burst: Option<u32>,
+}
+
+impl RateLimit {
+  /// The burst in effect.
+  pub fn burst(&self) -> u32 {
+    self.burst.unwrap_or_else(|| self.requests_per_second.ceil().clamp(1.0, u32::MAX as f64) as u32)
+  }
+
+  fn check(&self) -> Result<(), String> {
+    if !(self.requests_per_second.is_finite()
+      && self.requests_per_second >= 0.001
+      && self.requests_per_second <= 1e6)
+    {
+      return Err(format!("requests_per_second = {}: use 0.001 to 1000000", self.requests_per_second));
+    }
+    if self.burst == Some(0) {
+      return Err("burst = 0: use at least 1".into());
+    }
+    Ok(())
+  }
 }
 
 /// `[queues]`.
@@ -169,6 +207,10 @@ pub struct LoadedWorker {
   pub queue_producers: BTreeMap<String, String>,
   /// The queues it consumes, with their settings (checked).
   pub queue_consumers: Vec<crate::queues::Consumer>,
+  /// Isolates kept warm on every node.
+  pub min_warm: usize,
+  /// Its request-rate limit (checked).
+  pub rate_limit: Option<RateLimit>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -361,6 +403,15 @@ fn build(
     }
     queue_consumers.push(consumer);
   }
+  if manifest.min_warm > 16 {
+    return Err(ManifestError::invalid(
+      &manifest_path,
+      format!("min_warm = {}: use 0 to 16", manifest.min_warm),
+    ));
+  }
+  if let Some(rate) = &manifest.rate_limit {
+    rate.check().map_err(|m| ManifestError::invalid(&manifest_path, format!("rate_limit: {m}")))?;
+  }
   let bindings = edge_runtime::Bindings {
     declared: kv
       .keys()
@@ -380,6 +431,8 @@ fn build(
     crons: manifest.crons,
     queue_producers,
     queue_consumers,
+    min_warm: manifest.min_warm as usize,
+    rate_limit: manifest.rate_limit,
   })
 }
 

@@ -76,6 +76,7 @@ pub struct Metrics {
   isolates_created: Gauge,
   isolates_dropped: Gauge,
   leaked: Gauge,
+  cold_ratio: Family<WorkerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
   queue_messages: Family<QueueOutcomeLabels, Counter>,
   queue_backlog: Family<QueueLabels, Gauge>,
   queue_in_flight: Family<QueueLabels, Gauge>,
@@ -188,6 +189,12 @@ impl Metrics {
       "Memory the engine keeps for dropped isolates until the process exits (estimate)",
       leaked.clone(),
     );
+    let cold_ratio = Family::<WorkerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    registry.register(
+      "cold_start_ratio",
+      "Share of a worker's requests since the node started that waited for an isolate to boot, read at scrape time",
+      cold_ratio.clone(),
+    );
     let queue_messages = Family::<QueueOutcomeLabels, Counter>::default();
     registry.register(
       "queue_messages",
@@ -208,6 +215,7 @@ impl Metrics {
     );
     Metrics {
       registry,
+      cold_ratio,
       queue_messages,
       queue_backlog,
       queue_in_flight,
@@ -319,6 +327,15 @@ impl Metrics {
     self.isolates_created.set(runtime.isolates_created as i64);
     self.isolates_dropped.set(runtime.isolates_dropped as i64);
     self.leaked.set(runtime.leaked_bytes_estimate as i64);
+    for figures in self.recent.figures() {
+      let started = figures.cold + figures.warm;
+      if started > 0 {
+        self
+          .cold_ratio
+          .get_or_create(&Self::worker(&figures.worker))
+          .set(figures.cold as f64 / started as f64);
+      }
+    }
     let mut text = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
       tracing::error!("cannot encode metrics: {e}");

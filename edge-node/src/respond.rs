@@ -89,6 +89,26 @@ pub fn body_too_large(request_id: &str, limit: u64) -> Response<ResponseBody> {
   )
 }
 
+/// `429` for a request beyond the worker's rate limit, with `retry-after` in whole seconds.
+pub fn rate_limited(
+  request_id: &str,
+  worker: &str,
+  limit: &crate::manifest::RateLimit,
+  wait: std::time::Duration,
+) -> Response<ResponseBody> {
+  let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+  let mut response = plain(
+    StatusCode::TOO_MANY_REQUESTS,
+    format!(
+      "429 Too Many Requests: {worker} takes {} requests a second (bursts of {}); retry after {seconds} s.\nrequest id: {request_id}\n",
+      limit.requests_per_second,
+      limit.burst()
+    ),
+  );
+  response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+  response
+}
+
 /// `404` for a host no worker serves.
 pub fn unknown_host(request_id: &str, host: &str) -> Response<ResponseBody> {
   plain(

@@ -78,6 +78,8 @@ pub struct Node {
   pub tail: Tail,
   /// The dashboard of the admin listener, when the node has an admin token.
   dashboard: std::sync::OnceLock<crate::dashboard::Dashboard>,
+  /// The workers' request-rate limits.
+  rates: crate::rate::RateLimits,
 }
 
 impl Node {
@@ -91,6 +93,7 @@ impl Node {
       deploy: std::sync::OnceLock::new(),
       geo_key: std::sync::OnceLock::new(),
       dashboard: std::sync::OnceLock::new(),
+      rates: crate::rate::RateLimits::default(),
     })
   }
 
@@ -322,7 +325,14 @@ async fn handle(
   drop(router);
   let (worker, mut response, ran) = match deployment {
     Some(deployment) => {
-      let (response, ran) = run(&node, &deployment, &request_id, tls, &host, &path, request).await;
+      let limited = deployment.worker.rate_limit.as_ref().and_then(|limit| {
+        let wait = node.rates.check(deployment.name(), limit).err()?;
+        Some(boxed(respond::rate_limited(&request_id, deployment.name(), limit, wait)))
+      });
+      let (response, ran) = match limited {
+        Some(response) => (response, Ran::default()),
+        None => run(&node, &deployment, &request_id, tls, &host, &path, request).await,
+      };
       (deployment.name().to_owned(), response, ran)
     }
     None => {

@@ -181,6 +181,25 @@ impl WorkerSlot {
     Ok(picked)
   }
 
+  /// Starts isolates until `wanted` run (at most the slot's cap), without a request; how many
+  /// it started.
+  pub async fn ensure(&self, wanted: usize) -> Result<usize, SlotError> {
+    let mut isolates = self.isolates.lock().await;
+    if self.retired.load(Ordering::Relaxed) {
+      return Err(SlotError::Retired);
+    }
+    self.reap(&mut isolates).await;
+    let mut started = 0;
+    while isolates.len() < wanted.min(self.max_isolates) {
+      let instance = self.start().await?;
+      self.metrics.isolate_started();
+      isolates.push(instance);
+      started += 1;
+    }
+    self.update(&isolates);
+    Ok(started)
+  }
+
   /// Stops isolates that were retired (a limit) or have ended, counting their terminations.
   async fn reap(&self, isolates: &mut Vec<Instance>) {
     let (running, retired): (Vec<Instance>, Vec<Instance>) =
@@ -287,6 +306,8 @@ mod tests {
       crons: Vec::new(),
       queue_producers: Default::default(),
       queue_consumers: Vec::new(),
+      min_warm: 0,
+      rate_limit: None,
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

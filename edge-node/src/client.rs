@@ -585,6 +585,45 @@ pub async fn tail(target: &Target, name: &str, pretty: bool) -> anyhow::Result<(
   anyhow::bail!("the node closed the stream (it is shutting down)")
 }
 
+/// `edge usage <name>`: what the worker used since `since`, per version and in total.
+pub async fn usage(target: &Target, name: &str, since: Option<&str>, json: bool) -> anyhow::Result<()> {
+  manifest::validate_name(name).map_err(anyhow::Error::msg)?;
+  let from = crate::usage::parse_since(since).map_err(anyhow::Error::msg)?;
+  let report: crate::usage::Report = match target {
+    Target::Node { url, token } => {
+      let path = format!("/v1/workers/{name}/usage?since={from}");
+      serde_json::from_value(get(url, token, &path).await?)?
+    }
+    Target::Cluster { url } => {
+      let cluster = Cluster::connect(url, "edge usage").await?;
+      let cell = Arc::new(tokio::sync::OnceCell::new_with(Some(cluster)));
+      crate::usage::Meter::in_cluster(cell, "cli").report(name, from).await.map_err(anyhow::Error::msg)?
+    }
+  };
+  if json {
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    return Ok(());
+  }
+  println!("{name} since {}:", report.since);
+  let line = |usage: &crate::usage::Usage| {
+    format!(
+      "{} requests, {:.1} ms CPU, {:.1} ms wall, peak memory {} KiB, {} bytes out, {} subrequests, {} errors",
+      usage.requests,
+      usage.cpu_ms,
+      usage.wall_ms,
+      usage.peak_memory_bytes / 1024,
+      usage.egress_bytes,
+      usage.subrequests,
+      usage.errors
+    )
+  };
+  for (version, usage) in &report.versions {
+    println!("  version {version}: {}", line(usage));
+  }
+  println!("  total: {}", line(&report.total));
+  Ok(())
+}
+
 /// `edge status <name>`: the active version, and which node serves which version.
 pub async fn status(target: &Target, name: &str) -> anyhow::Result<()> {
   let status = Admin::open(target).await?.status(name, None).await?;

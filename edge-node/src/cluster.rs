@@ -243,6 +243,20 @@ impl Cluster {
       .map_err(js("key-value bucket"))
   }
 
+  /// The bucket of usage counters (`usage.rs`), created on first use.
+  pub async fn usage_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    self
+      .context
+      .create_or_update_key_value(kv::Config {
+        bucket: name.into(),
+        description: "edge: usage per worker, version, hour and node".into(),
+        history: 1,
+        ..Default::default()
+      })
+      .await
+      .map_err(js("key-value bucket"))
+  }
+
   /// The key-value bucket `name` (created on first use), for workers' KV namespaces.
   pub async fn kv_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
     self

@@ -175,6 +175,7 @@ impl DeployApi {
       (Method::GET, ["workers", name, "status"]) => self.status(node, name, request.uri().query()).await,
       (Method::POST, ["workers", name, "trigger"]) => trigger(node, name, request).await,
       (Method::GET, ["workers", name, "tail"]) => Ok(tail(node, name)),
+      (Method::GET, ["workers", name, "usage"]) => usage(node, name, request.uri().query()).await,
       (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
       (_, ["queues", rest @ ..]) => queues_api(node, rest, request).await,
       (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
@@ -735,6 +736,23 @@ async fn queues_api(
       Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} /v1/queues/{}", rest.join("/"))))
     }
   }
+}
+
+/// `GET /v1/workers/{name}/usage[?since=<RFC 3339 | 90m | 24h | 7d>]`: the worker's usage per
+/// version and in total (the cluster's, in a cluster), from the hour holding `since` (default:
+/// the last 24 hours).
+async fn usage(node: &Node, name: &str, query: Option<&str>) -> Result<Response<Body>, ApiError> {
+  let meter =
+    node.meter.get().ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "this node keeps no usage".into()))?;
+  let since = query
+    .unwrap_or("")
+    .split('&')
+    .find_map(|pair| pair.strip_prefix("since="))
+    .map(|v| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned());
+  let since =
+    crate::usage::parse_since(since.as_deref()).map_err(|m| ApiError(StatusCode::BAD_REQUEST, m))?;
+  let report = meter.report(name, since).await.map_err(|m| ApiError(StatusCode::BAD_GATEWAY, m))?;
+  Ok(json(StatusCode::OK, &report))
 }
 
 /// `GET /v1/workers/{name}/tail`: the worker's live events on this node, a JSON line each,

@@ -42,6 +42,7 @@ pub mod tail;
 pub mod tail_cluster;
 pub mod tls;
 pub mod typescript;
+pub mod usage;
 pub mod warm;
 pub mod watch;
 pub mod wire;

@@ -143,6 +143,19 @@ enum Command {
     #[command(flatten)]
     target: TargetFlags,
   },
+  /// What a worker used, per version and in total: requests, CPU and wall milliseconds, peak
+  /// memory, egress bytes, subrequests, errors (a cluster's nodes together).
+  Usage {
+    name: String,
+    /// From when: an RFC 3339 time, or a span back from now (90m, 24h, 7d). Default 24h.
+    #[arg(long)]
+    since: Option<String>,
+    /// Print the JSON report.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
   /// Which node serves which version of a deployed worker, right now.
   Status {
     name: String,
@@ -678,6 +691,9 @@ fn main() -> ExitCode {
       Command::Kv { action } => {
         let (call, target) = action.split();
         edge_node::client::kv(&target.try_into()?, call).await
+      }
+      Command::Usage { name, since, json, target } => {
+        edge_node::client::usage(&target.try_into()?, &name, since.as_deref(), json).await
       }
       Command::Queues { action } => {
         let (call, target) = action.split();

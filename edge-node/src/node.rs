@@ -67,6 +67,12 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   if let Some(key) = &config.geo_key {
     node.set_geo_key(key);
   }
+  let meter = Arc::new(match &cluster {
+    Some(cell) => crate::usage::Meter::in_cluster(cell.clone(), &config.node_id()),
+    None => crate::usage::Meter::local(config.data_dir.as_deref())?,
+  });
+  let _ = node.meter.set(meter.clone());
+  tokio::spawn(meter.clone().run());
   if let Some(token) = &config.admin_token {
     node.set_dashboard(crate::dashboard::Dashboard::new(token, &config.node_id(), config.cluster.is_some()));
   }
@@ -144,6 +150,9 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   tokio::spawn(reload_on_hangup(hangup, node.clone(), config.clone(), certificates));
   let listeners = Listeners { http, tls, admin: Some(admin) };
   server::serve(node.clone(), listeners, config.drain_timeout(), shutdown).await;
+  if let Err(e) = meter.flush().await {
+    tracing::warn!("usage: the last counts were not stored: {e}");
+  }
   if let Some(api) = node.deploy() {
     api.leave().await;
   }

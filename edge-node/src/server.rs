@@ -80,6 +80,8 @@ pub struct Node {
   dashboard: std::sync::OnceLock<crate::dashboard::Dashboard>,
   /// The workers' request-rate limits.
   rates: crate::rate::RateLimits,
+  /// Usage metering, when the node keeps it.
+  pub meter: std::sync::OnceLock<Arc<crate::usage::Meter>>,
 }
 
 impl Node {
@@ -94,6 +96,7 @@ impl Node {
       geo_key: std::sync::OnceLock::new(),
       dashboard: std::sync::OnceLock::new(),
       rates: crate::rate::RateLimits::default(),
+      meter: std::sync::OnceLock::new(),
     })
   }
 
@@ -296,6 +299,10 @@ struct Ran {
   deployment: Option<Arc<Deployment>>,
   start: Option<StartKind>,
   cpu: Option<Duration>,
+  /// The outbound fetches it started before its response head.
+  subrequests: u32,
+  /// The measured memory of the isolate that ran it.
+  memory: u64,
 }
 
 async fn handle(
@@ -354,6 +361,18 @@ async fn handle(
   }
   let status = response.status().as_u16();
   node.metrics.request(&worker, status, total, ran.cpu, ran.start);
+  if let (Some(deployment), Some(meter)) = (&ran.deployment, node.meter.get()) {
+    let version = format!("{}-{}", deployment.sequence, deployment.hash);
+    let sample = crate::usage::Sample {
+      cpu: ran.cpu.unwrap_or_default(),
+      wall: total,
+      memory_bytes: ran.memory,
+      subrequests: u64::from(ran.subrequests),
+      error: status >= 500,
+    };
+    meter.record(&worker, &version, sample);
+    response = response.map(|body| meter.count_body(body, &worker, &version));
+  }
   if let Some(deployment) = &ran.deployment {
     node.tail.publish(&worker, Some(&request_id), || EventKind::Request {
       method: method.to_string(),
@@ -425,6 +444,7 @@ async fn run(
     Err(error) => return (boxed(load_failed(node, name, request_id, &error)), ran),
   };
   ran.start = Some(picked.start);
+  ran.memory = picked.instance.memory_bytes() as u64;
   let worker = match &picked.instance {
     Instance::Local(worker) => worker.clone(),
     Instance::Hosted(hosted) => {
@@ -486,6 +506,7 @@ async fn run(
   let response = match result {
     Ok(response) => {
       ran.cpu = response.extensions().get::<CpuTime>().map(|c| c.0);
+      ran.subrequests = response.extensions().get::<edge_runtime::Subrequests>().map_or(0, |s| s.0);
       response
     }
     Err(error) => {

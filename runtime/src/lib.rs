@@ -40,6 +40,6 @@ pub use permissions::Outbound;
 pub use pool::{IsolatePool, PoolStats};
 pub use stats::{stats, RuntimeStats};
 pub use worker::{
-  log_console, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport, WorkerHandle,
-  WorkerOptions, WorkerRequest,
+  log_console, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport, Subrequests,
+  WorkerHandle, WorkerOptions, WorkerRequest,
 };

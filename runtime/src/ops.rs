@@ -53,8 +53,15 @@ pub struct Incoming {
 #[derive(Debug)]
 pub enum Outcome {
   /// A response head; when `body` is `Some`, its chunks follow on that channel. `cpu` is the
-  /// CPU time spent in JavaScript for the request until its head was ready.
-  Response { status: u16, headers: Vec<(ByteString, ByteString)>, body: ResponseBodySource, cpu: Duration },
+  /// CPU time spent in JavaScript for the request until its head was ready, `subrequests` the
+  /// outbound fetches it started by then.
+  Response {
+    status: u16,
+    headers: Vec<(ByteString, ByteString)>,
+    body: ResponseBodySource,
+    cpu: Duration,
+    subrequests: u32,
+  },
   /// The handler failed before a response head was ready.
   Failed(Failure),
 }
@@ -238,8 +245,11 @@ fn cpu_so_far(state: &mut OpState, id: u32) -> Duration {
   charged + turn
 }
 
-fn reply(state: &mut OpState, id: u32, outcome: Outcome) -> Result<(), JsErrorBox> {
+fn reply(state: &mut OpState, id: u32, mut outcome: Outcome) -> Result<(), JsErrorBox> {
   let exchange = exchange(state, id)?;
+  if let Outcome::Response { subrequests, .. } = &mut outcome {
+    *subrequests = exchange.subrequests;
+  }
   let Some(reply) = exchange.reply.take() else {
     return Err(JsErrorBox::type_error("a response was already sent for this request"));
   };
@@ -342,7 +352,7 @@ pub fn op_edge_respond_text(
 ) -> Result<(), JsErrorBox> {
   let body = ResponseBodySource::Full(Bytes::from(body));
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body, cpu })
+  reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
 }
 
 /// Sends a complete response whose body is bytes.
@@ -356,7 +366,7 @@ pub fn op_edge_respond_bytes(
 ) -> Result<(), JsErrorBox> {
   let body = ResponseBodySource::Full(Bytes::copy_from_slice(&body));
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body, cpu })
+  reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
 }
 
 /// Sends a response without a body.
@@ -368,7 +378,11 @@ pub fn op_edge_respond_empty(
   #[serde] headers: Vec<(ByteString, ByteString)>,
 ) -> Result<(), JsErrorBox> {
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body: ResponseBodySource::Empty, cpu })
+  reply(
+    state,
+    id,
+    Outcome::Response { status, headers, body: ResponseBodySource::Empty, cpu, subrequests: 0 },
+  )
 }
 
 /// Sends a response head whose body follows through `op_edge_body_write`.
@@ -384,7 +398,7 @@ pub fn op_edge_respond_stream(
   exchange(state, id)?.sink = Some((sink, completed.clone()));
   let body = ResponseBodySource::Stream(chunks, completed);
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body, cpu })
+  reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
 }
 
 /// Writes one chunk of a streamed response. Resolves `false` when the client has gone,

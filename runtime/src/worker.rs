@@ -103,6 +103,11 @@ pub fn log_console() -> ConsoleFn {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CpuTime(pub std::time::Duration);
 
+/// The outbound fetches a request started until its response head was ready; in the
+/// extensions of every response [`WorkerHandle::fetch`] returns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Subrequests(pub u32);
+
 /// A running worker. Cheap to clone and `Send`; the isolate stays on its own thread and
 /// stops once every handle is dropped.
 #[derive(Clone, Debug)]
@@ -296,9 +301,10 @@ impl WorkerHandle {
       }
     };
     match outcome {
-      ops::Outcome::Response { status, headers, body, cpu } => {
+      ops::Outcome::Response { status, headers, body, cpu, subrequests } => {
         let mut response = build_response(status, headers, body)?;
         response.extensions_mut().insert(CpuTime(cpu));
+        response.extensions_mut().insert(Subrequests(subrequests));
         Ok(response)
       }
       ops::Outcome::Failed(failure) => Err(match failure {

@@ -160,6 +160,18 @@ impl WarmCache {
     let _ = self.bindings.set(bindings);
   }
 
+  /// An empty slot for `deployment`'s isolates.
+  fn new_slot(&self, deployment: &Arc<Deployment>) -> Arc<WorkerSlot> {
+    Arc::new(WorkerSlot::new(
+      deployment.clone(),
+      self.runner.clone(),
+      self.console.clone(),
+      self.metrics.clone(),
+      self.isolates_per_worker,
+      self.bindings.get().cloned(),
+    ))
+  }
+
   /// An isolate of `deployment` for one request: a resident one, or one booted now (once
   /// for all the requests that arrive while it boots).
   pub async fn pick(&self, deployment: &Arc<Deployment>) -> Result<Picked, Arc<LoadError>> {
@@ -184,14 +196,7 @@ impl WarmCache {
         absent = true;
         let init = async {
           booted.store(true, Ordering::Relaxed);
-          let slot = Arc::new(WorkerSlot::new(
-            deployment.clone(),
-            self.runner.clone(),
-            self.console.clone(),
-            self.metrics.clone(),
-            self.isolates_per_worker,
-            self.bindings.get().cloned(),
-          ));
+          let slot = self.new_slot(deployment);
           match slot.handle().await {
             Ok(_) => Ok(slot),
             Err(SlotError::Load(error)) => Err(error),
@@ -247,14 +252,7 @@ impl WarmCache {
         Some(slot) => slot,
         None => {
           let init = async {
-            let slot = Arc::new(WorkerSlot::new(
-              deployment.clone(),
-              self.runner.clone(),
-              self.console.clone(),
-              self.metrics.clone(),
-              self.isolates_per_worker,
-              self.bindings.get().cloned(),
-            ));
+            let slot = self.new_slot(deployment);
             slot.ensure(1).await.map_err(|e| match e {
               SlotError::Load(error) => error,
               SlotError::Retired => LoadError::Isolate("the worker was retired while starting".into()),

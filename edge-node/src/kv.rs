@@ -197,16 +197,7 @@ impl KvStore {
 
   /// The embedded store in `<data_dir>/kv.redb`, or in memory without a data directory.
   pub fn local(data_dir: Option<&Path>) -> anyhow::Result<KvStore> {
-    let database = match data_dir {
-      Some(dir) => {
-        let path = dir.join("kv.redb");
-        redb::Database::create(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?
-      }
-      None => redb::Database::builder()
-        .create_with_backend(redb::backends::InMemoryBackend::new())
-        .map_err(|e| anyhow::anyhow!("cannot create the in-memory KV store: {e}"))?,
-    };
-    Ok(KvStore::Local(database))
+    Ok(KvStore::Local(embedded(data_dir, "kv.redb")?))
   }
 
   /// One JetStream bucket per namespace, in the cluster once it is connected.
@@ -401,6 +392,20 @@ fn write_table(
     write(&mut table)?;
   }
   transaction.commit().map_err(storage)
+}
+
+/// The embedded database (redb) `<data_dir>/<file>`, or one in memory without a data
+/// directory: KV, queues and usage each keep one.
+pub fn embedded(data_dir: Option<&Path>, file: &str) -> anyhow::Result<redb::Database> {
+  match data_dir {
+    Some(dir) => {
+      let path = dir.join(file);
+      redb::Database::create(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))
+    }
+    None => redb::Database::builder()
+      .create_with_backend(redb::backends::InMemoryBackend::new())
+      .map_err(|e| anyhow::anyhow!("cannot create an in-memory store for {file}: {e}")),
+  }
 }
 
 async fn blocking<T: Send + 'static>(

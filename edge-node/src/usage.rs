@@ -113,15 +113,7 @@ fn storage<E: std::fmt::Display>(e: E) -> String {
 impl Meter {
   /// A meter kept in `<data_dir>/usage.redb`, or in memory without a data directory.
   pub fn local(data_dir: Option<&Path>) -> anyhow::Result<Meter> {
-    let db = match data_dir {
-      Some(dir) => {
-        let path = dir.join("usage.redb");
-        redb::Database::create(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?
-      }
-      None => redb::Database::builder()
-        .create_with_backend(redb::backends::InMemoryBackend::new())
-        .map_err(|e| anyhow::anyhow!("cannot create the in-memory usage store: {e}"))?,
-    };
+    let db = crate::kv::embedded(data_dir, "usage.redb")?;
     let transaction = db.begin_write()?;
     transaction.open_table(USAGE)?;
     transaction.commit()?;

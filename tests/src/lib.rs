@@ -394,6 +394,31 @@ pub async fn get(url: &str) -> Reply {
   send(http::Request::get(url).body(Full::default()).unwrap()).await
 }
 
+/// A `POST` of `body` to `path` on `server` with the `Host` header set to `host`.
+pub async fn post_on(server: &DevServer, host: &str, path: &str, body: impl Into<Bytes>) -> Reply {
+  send(http::Request::post(server.at(path)).header("host", host).body(Full::new(body.into())).unwrap()).await
+}
+
+/// Runs `edge <args>` without the `EDGE_NODE`, `EDGE_TOKEN` and `EDGE_CLUSTER` of the
+/// environment; (exit code, stdout, stderr).
+pub fn run_edge(args: &[&str]) -> (i32, String, String) {
+  let output = Command::new(edge_bin())
+    .args(args)
+    .env_remove("EDGE_NODE")
+    .env_remove("EDGE_TOKEN")
+    .env_remove("EDGE_CLUSTER")
+    .output()
+    .expect("run edge");
+  let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+  (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+}
+
+/// `edge deploy <dir> --cluster <nats> --wait`, which must succeed.
+pub fn deploy_to_cluster(nats: &Nats, dir: &Path) {
+  let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--cluster", &nats.url, "--wait"]);
+  assert_eq!(code, 0, "edge deploy {} failed:\n{out}\n{err}", dir.display());
+}
+
 /// `method url` with a body.
 pub async fn request_with_body(method: &str, url: &str, body: impl Into<Bytes>) -> Reply {
   send(http::Request::builder().method(method).uri(url).body(Full::new(body.into())).unwrap()).await

@@ -5,22 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use edge_tests::*;
 
 const TOKEN: &str = "cluster-queues-token-0123456789";
 
 fn edge(nats: &Nats, args: &[&str]) -> (i32, String, String) {
-  let output = Command::new(edge_bin())
-    .args(args)
-    .args(["--cluster", &nats.url])
-    .env_remove("EDGE_NODE")
-    .env_remove("EDGE_TOKEN")
-    .output()
-    .unwrap();
-  let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-  (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+  run_edge(&[args, &["--cluster", &nats.url]].concat())
 }
 
 /// Three nodes serving the producer and both consumers, deployed to the cluster.
@@ -28,19 +19,13 @@ fn cluster(nats: &Nats, data: &Path) -> Vec<DevServer> {
   let nodes: Vec<DevServer> =
     ["a", "b", "c"].iter().map(|id| DevServer::cluster_node(nats, id, data, TOKEN, &[])).collect();
   for worker in ["producer", "recorder", "audit"] {
-    let dir = fixture("queues").join(worker);
-    let (code, out, err) = edge(nats, &["deploy", dir.to_str().unwrap(), "--wait"]);
-    assert_eq!(code, 0, "{out}\n{err}");
+    deploy_to_cluster(nats, &fixture("queues").join(worker));
   }
   nodes
 }
 
 async fn send_jobs(server: &DevServer, jobs: serde_json::Value) {
-  let request = http::Request::post(server.at("/"))
-    .header("host", "producer.edge.localhost")
-    .body(http_body_util::Full::new(bytes::Bytes::from(jobs.to_string())))
-    .unwrap();
-  let reply = send(request).await;
+  let reply = post_on(server, "producer.edge.localhost", "/", jobs.to_string()).await;
   assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -110,6 +95,14 @@ async fn nodes_share_a_consumer_and_every_consumer_gets_every_message() {
   let (code, out, err) = edge(&nats, &["queues", "list"]);
   assert_eq!(code, 0, "{err}");
   assert!(out.contains("jobs: 30 message(s) kept") && out.contains("  recorder: backlog "), "{out}");
+  // Straight to the cluster: the message reaches both consumers and shows in peek.
+  let (code, out, err) = edge(&nats, &["queues", "send", "jobs", r#"{"n":99,"mode":"ok"}"#]);
+  assert_eq!(code, 0, "{out}{err}");
+  wait_any(&all, &["queue-seen n=99 attempts=1 "]);
+  wait_any(&all, &["audit-seen n=99"]);
+  let (code, out, err) = edge(&nats, &["queues", "peek", "jobs", "--count", "1"]);
+  assert_eq!(code, 0, "{err}");
+  assert!(out.contains(r#"json {"n":99,"mode":"ok"}"#), "{out}");
 }
 
 #[tokio::test]
@@ -130,7 +123,8 @@ async fn retries_dead_letters_and_a_node_killed_mid_batch() {
 
   // The node that took the hanging batch dies; another node gets it once its lease runs out.
   send_jobs(&nodes[0], serde_json::json!([job(20, "hang-once")])).await;
-  let taken = wait_any(&nodes.iter().collect::<Vec<_>>(), &["queue-seen n=20 attempts=1 "]);
+  // Alone in its batch: the batch closed on its timeout.
+  let taken = wait_any(&nodes.iter().collect::<Vec<_>>(), &["queue-seen n=20 attempts=1 batch=1 "]);
   nodes[taken].stop_with("KILL");
   let dead = nodes.remove(taken);
   let rest: Vec<&DevServer> = nodes.iter().collect();

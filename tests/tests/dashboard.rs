@@ -243,11 +243,7 @@ async fn in_a_cluster_the_dashboard_says_which_node_serves_which_version() {
   std::fs::create_dir_all(&dir).unwrap();
   std::fs::write(dir.join("edge.toml"), "name = \"app\"\n").unwrap();
   std::fs::write(dir.join("worker.js"), "export default { fetch: () => new Response('app') };").unwrap();
-  let output = Command::new(edge_bin())
-    .args(["deploy", dir.to_str().unwrap(), "--cluster", &nats.url, "--wait"])
-    .output()
-    .unwrap();
-  assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+  deploy_to_cluster(&nats, &dir);
 
   let bearer = format!("Bearer {TOKEN}");
   let (status, body, _) = admin(&a, "GET", "/dashboard/data.json", &[("authorization", &bearer)], "").await;

@@ -9,7 +9,6 @@
 //! `jobs` too and logs `audit-seen n=<n>`.
 
 use std::path::Path;
-use std::process::Command;
 
 use edge_tests::*;
 
@@ -21,11 +20,7 @@ fn node(data: &Path) -> DevServer {
 
 /// Sends `jobs` (JSON values) through the producer worker, in one batch.
 async fn send_jobs(server: &DevServer, jobs: serde_json::Value) {
-  let request = http::Request::post(server.at("/"))
-    .header("host", "producer.edge.localhost")
-    .body(http_body_util::Full::new(bytes::Bytes::from(jobs.to_string())))
-    .unwrap();
-  let reply = send(request).await;
+  let reply = post_on(server, "producer.edge.localhost", "/", jobs.to_string()).await;
   assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -35,15 +30,8 @@ fn job(n: u32, mode: &str) -> serde_json::Value {
 
 /// `edge queues <args> --node <admin> --token <token>`: (exit code, stdout, stderr).
 fn queues(server: &DevServer, args: &[&str]) -> (i32, String, String) {
-  let output = Command::new(edge_bin())
-    .arg("queues")
-    .args(args)
-    .args(["--node", &server.admin_url(), "--token", TOKEN])
-    .env_remove("EDGE_CLUSTER")
-    .output()
-    .unwrap();
-  let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-  (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
+  let admin = server.admin_url();
+  run_edge(&[&["queues"], args, &["--node", &admin, "--token", TOKEN]].concat())
 }
 
 /// The delivery lines of job `n`.

@@ -118,12 +118,7 @@ async fn a_cluster_follower_sees_the_events_of_every_node() {
   let data = tempfile::tempdir().unwrap();
   let a = DevServer::cluster_node(&nats, "a", data.path(), TOKEN, &[]);
   let b = DevServer::cluster_node(&nats, "b", data.path(), TOKEN, &[]);
-  let chatty = fixture("tail").join("chatty");
-  let deploy = Command::new(edge_bin())
-    .args(["deploy", chatty.to_str().unwrap(), "--cluster", &nats.url, "--wait"])
-    .output()
-    .unwrap();
-  assert!(deploy.status.success(), "{}", String::from_utf8_lossy(&deploy.stderr));
+  deploy_to_cluster(&nats, &fixture("tail").join("chatty"));
 
   let json = tail_cluster(&nats, 2, &["--format", "json"]);
   let pretty = tail_cluster(&nats, 2, &[]);

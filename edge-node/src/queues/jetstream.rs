@@ -179,15 +179,7 @@ impl JetQueues {
     let first = state.last_sequence.saturating_sub(count as u64 - 1).max(state.first_sequence);
     for sequence in first..=state.last_sequence {
       let Ok(raw) = stream.get_raw_message(sequence).await else { continue };
-      let header = |name: &str| raw.headers.get(name).map(|v| v.as_str().to_owned());
-      out.push(Message {
-        id: header(ID).unwrap_or_default(),
-        timestamp: header(TIMESTAMP).and_then(|t| t.parse().ok()).unwrap_or_default(),
-        content_type: header(CONTENT_TYPE).unwrap_or_else(|| "text".into()),
-        body: String::from_utf8_lossy(&raw.payload).into_owned(),
-        origin: header(ORIGIN),
-        error: header(ERROR),
-      });
+      out.push(message_from(&raw.headers, &raw.payload));
     }
     Ok(out)
   }
@@ -224,17 +216,21 @@ impl JetQueues {
 
 fn decode(message: jetstream::Message) -> Delivery {
   let attempts = message.info().map(|info| info.delivered.max(1) as u32).unwrap_or(1);
-  let headers = message.headers.clone().unwrap_or_default();
+  let decoded = message_from(&message.headers.clone().unwrap_or_default(), &message.payload);
+  Delivery { message: decoded, attempts, handle: Handle::JetStream(Box::new(message)) }
+}
+
+/// A message from what JetStream keeps: the body, and the rest in headers.
+fn message_from(headers: &async_nats::HeaderMap, payload: &[u8]) -> Message {
   let header = |name: &str| headers.get(name).map(|v| v.as_str().to_owned());
-  let decoded = Message {
+  Message {
     id: header(ID).unwrap_or_default(),
     timestamp: header(TIMESTAMP).and_then(|t| t.parse().ok()).unwrap_or_default(),
     content_type: header(CONTENT_TYPE).unwrap_or_else(|| "text".into()),
-    body: String::from_utf8_lossy(&message.payload).into_owned(),
+    body: String::from_utf8_lossy(payload).into_owned(),
     origin: header(ORIGIN),
     error: header(ERROR),
-  };
-  Delivery { message: decoded, attempts, handle: Handle::JetStream(Box::new(message)) }
+  }
 }
 
 pub async fn settle(message: &jetstream::Message, how: Settle) -> Result<(), QueueError> {

@@ -58,15 +58,7 @@ pub struct LocalQueues {
 
 impl LocalQueues {
   pub fn open(data_dir: Option<&Path>) -> anyhow::Result<LocalQueues> {
-    let db = match data_dir {
-      Some(dir) => {
-        let path = dir.join("queues.redb");
-        redb::Database::create(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?
-      }
-      None => redb::Database::builder()
-        .create_with_backend(redb::backends::InMemoryBackend::new())
-        .map_err(|e| anyhow::anyhow!("cannot create the in-memory queue store: {e}"))?,
-    };
+    let db = crate::kv::embedded(data_dir, "queues.redb")?;
     // Create the tables, and void the leases of an earlier run.
     let transaction = db.begin_write()?;
     {

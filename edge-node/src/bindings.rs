@@ -153,12 +153,9 @@ async fn service_call(
       headers.append(name, value);
     }
   }
-  // The node's own markers never come from a worker.
-  for internal in
-    [crate::crons::SCHEDULED_HEADER, crate::queues::consumer::QUEUE_HEADER, crate::geo::CF_HEADER]
-  {
-    headers.remove(internal);
-  }
+  // The node's own markers, and geo data only the router may sign, never come from a worker.
+  crate::server::drop_markers(&mut headers);
+  headers.remove(crate::geo::CF_HEADER);
   let mut chain: Vec<String> = headers
     .get(SERVICE_CHAIN_HEADER)
     .and_then(|v| v.to_str().ok())

@@ -264,9 +264,11 @@ impl WarmCache {
       };
       match slot.ensure(wanted).await {
         Ok(started) => {
-          // Weigh the entry again with its isolates.
-          self.cache.insert(key, slot).await;
-          self.cache.run_pending_tasks().await;
+          if started > 0 {
+            // Weigh the entry again with its new isolates.
+            self.cache.insert(key, slot).await;
+            self.cache.run_pending_tasks().await;
+          }
           return Ok(started);
         }
         Err(SlotError::Retired) => continue,

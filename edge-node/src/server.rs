@@ -292,6 +292,14 @@ where
   }
 }
 
+/// Removes the headers by which the node marks its own requests to an isolate (a scheduled
+/// run, a queue batch): only the node's scheduler and queue consumers send them, never a
+/// client or a worker.
+pub fn drop_markers(headers: &mut http::HeaderMap) {
+  headers.remove(crate::crons::SCHEDULED_HEADER);
+  headers.remove(crate::queues::consumer::QUEUE_HEADER);
+}
+
 /// What the request log and the metrics need to know about a request a worker ran.
 #[derive(Default)]
 struct Ran {
@@ -314,9 +322,7 @@ async fn handle(
   let started = Instant::now();
   // Geo data reaches the worker only with the router's valid signature.
   crate::geo::accept(node.geo_key.get().map(Vec::as_slice), request.headers_mut());
-  // Only the node's scheduler sends scheduled events, and its queue consumers batches.
-  request.headers_mut().remove(crate::crons::SCHEDULED_HEADER);
-  request.headers_mut().remove(crate::queues::consumer::QUEUE_HEADER);
+  drop_markers(request.headers_mut());
   let request_id = respond::request_id();
   let method = request.method().clone();
   let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
@@ -362,7 +368,6 @@ async fn handle(
   let status = response.status().as_u16();
   node.metrics.request(&worker, status, total, ran.cpu, ran.start);
   if let (Some(deployment), Some(meter)) = (&ran.deployment, node.meter.get()) {
-    let version = format!("{}-{}", deployment.sequence, deployment.hash);
     let sample = crate::usage::Sample {
       cpu: ran.cpu.unwrap_or_default(),
       wall: total,
@@ -370,8 +375,8 @@ async fn handle(
       subrequests: u64::from(ran.subrequests),
       error: status >= 500,
     };
-    meter.record(&worker, &version, sample);
-    response = response.map(|body| meter.count_body(body, &worker, &version));
+    meter.record(deployment, sample);
+    response = response.map(|body| meter.count_body(body, deployment));
   }
   if let Some(deployment) = &ran.deployment {
     node.tail.publish(&worker, Some(&request_id), || EventKind::Request {

@@ -28,6 +28,7 @@ use redb::TableDefinition;
 use serde::Deserialize;
 use serde::Serialize;
 
+use crate::catalog::Deployment;
 use crate::cluster::Cluster;
 use crate::server::Body;
 
@@ -84,6 +85,10 @@ pub struct Report {
 
 type Key = (String, String, i64);
 
+/// Counts in memory, by deployment and hour. A deployment is told apart by its address, which
+/// cannot be reused while the entry holds it: the request path allocates no strings.
+type Pending = HashMap<(usize, i64), (Arc<Deployment>, Usage)>;
+
 /// Where usage is kept.
 enum Store {
   Local(redb::Database),
@@ -93,7 +98,9 @@ enum Store {
 /// The node's meter.
 pub struct Meter {
   store: Store,
-  pending: Mutex<HashMap<Key, Usage>>,
+  pending: Mutex<Pending>,
+  /// Counts a flush could not store, by name, for the next one.
+  unsent: Mutex<HashMap<Key, Usage>>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -117,23 +124,32 @@ impl Meter {
     let transaction = db.begin_write()?;
     transaction.open_table(USAGE)?;
     transaction.commit()?;
-    Ok(Meter { store: Store::Local(db), pending: Mutex::default() })
+    Ok(Meter { store: Store::Local(db), pending: Mutex::default(), unsent: Mutex::default() })
   }
 
   /// A meter kept in the cluster's `edge-usage` bucket under this `node`'s keys.
   pub fn in_cluster(cluster: Arc<tokio::sync::OnceCell<Cluster>>, node: &str) -> Meter {
-    Meter { store: Store::Cluster { cluster, node: node.to_owned() }, pending: Mutex::default() }
+    Meter {
+      store: Store::Cluster { cluster, node: node.to_owned() },
+      pending: Mutex::default(),
+      unsent: Mutex::default(),
+    }
   }
 
-  fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Usage>> {
+  fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
     self.pending.lock().unwrap_or_else(|e| e.into_inner())
   }
 
-  /// Counts one answered request of `worker`'s `version`.
-  pub fn record(&self, worker: &str, version: &str, sample: Sample) {
+  /// The counts of `deployment` in the current hour, under the lock.
+  fn counts<'a>(pending: &'a mut Pending, deployment: &Arc<Deployment>) -> &'a mut Usage {
+    let key = (Arc::as_ptr(deployment) as usize, hour_now());
+    &mut pending.entry(key).or_insert_with(|| (deployment.clone(), Usage::default())).1
+  }
+
+  /// Counts one answered request of `deployment`.
+  pub fn record(&self, deployment: &Arc<Deployment>, sample: Sample) {
     let mut pending = self.pending();
-    let usage = pending.entry((worker.to_owned(), version.to_owned(), hour_now())).or_default();
-    usage.add(&Usage {
+    Self::counts(&mut pending, deployment).add(&Usage {
       requests: 1,
       cpu_ms: sample.cpu.as_secs_f64() * 1000.0,
       wall_ms: sample.wall.as_secs_f64() * 1000.0,
@@ -144,41 +160,39 @@ impl Meter {
     });
   }
 
-  /// Counts response bytes sent for `worker`'s `version`.
-  pub fn egress(&self, worker: &str, version: &str, bytes: u64) {
+  /// Counts response bytes sent for `deployment`.
+  pub fn egress(&self, deployment: &Arc<Deployment>, bytes: u64) {
     if bytes > 0 {
-      let mut pending = self.pending();
-      pending.entry((worker.to_owned(), version.to_owned(), hour_now())).or_default().egress_bytes += bytes;
+      Self::counts(&mut self.pending(), deployment).egress_bytes += bytes;
     }
   }
 
   /// `body`, counting the bytes it sends into this meter when it ends (or is dropped).
-  pub fn count_body(self: &Arc<Self>, body: Body, worker: &str, version: &str) -> Body {
+  pub fn count_body(self: &Arc<Self>, body: Body, deployment: &Arc<Deployment>) -> Body {
     use http_body_util::BodyExt as _;
-    Counted {
-      inner: body,
-      bytes: 0,
-      meter: self.clone(),
-      worker: worker.to_owned(),
-      version: version.to_owned(),
-    }
-    .boxed()
+    Counted { inner: body, bytes: 0, meter: self.clone(), deployment: deployment.clone() }.boxed()
   }
 
   /// Merges the counters in memory into the store; on failure they are kept for the next try.
   pub async fn flush(&self) -> Result<(), String> {
-    let drained: Vec<(Key, Usage)> = self.pending().drain().collect();
-    if drained.is_empty() {
+    // What an earlier flush could not store, and what came since.
+    let mut merged = std::mem::take(&mut *self.unsent.lock().unwrap_or_else(|e| e.into_inner()));
+    for ((_, hour), (deployment, usage)) in self.pending().drain() {
+      let version = format!("{}-{}", deployment.sequence, deployment.hash);
+      merged.entry((deployment.name().to_owned(), version, hour)).or_default().add(&usage);
+    }
+    if merged.is_empty() {
       return Ok(());
     }
+    let drained: Vec<(Key, Usage)> = merged.into_iter().collect();
     let result = match &self.store {
       Store::Local(db) => merge_local(db, &drained),
       Store::Cluster { cluster, node } => merge_cluster(cluster, node, &drained).await,
     };
     if result.is_err() {
-      let mut pending = self.pending();
+      let mut unsent = self.unsent.lock().unwrap_or_else(|e| e.into_inner());
       for (key, usage) in drained {
-        pending.entry(key).or_default().add(&usage);
+        unsent.entry(key).or_default().add(&usage);
       }
     }
     result
@@ -301,8 +315,7 @@ struct Counted {
   inner: Body,
   bytes: u64,
   meter: Arc<Meter>,
-  worker: String,
-  version: String,
+  deployment: Arc<Deployment>,
 }
 
 impl http_body::Body for Counted {
@@ -333,7 +346,7 @@ impl http_body::Body for Counted {
 
 impl Drop for Counted {
   fn drop(&mut self) {
-    self.meter.egress(&self.worker, &self.version, self.bytes);
+    self.meter.egress(&self.deployment, self.bytes);
   }
 }
 
@@ -375,12 +388,24 @@ mod tests {
       subrequests: 1,
       error: false,
     };
-    meter.record("w", "1-a", sample);
+    let deployment = |name: &str, sequence: u64, hash: &str| {
+      let files = BTreeMap::from([
+        ("edge.toml".to_owned(), format!("name = \"{name}\"\n").into_bytes()),
+        ("worker.js".to_owned(), b"export default { fetch: () => new Response('') };".to_vec()),
+      ]);
+      let worker =
+        crate::manifest::load_bundle(Path::new(name), name, &files, &edge_runtime::Limits::default())
+          .unwrap();
+      Arc::new(Deployment { worker, sequence, hash: hash.to_owned(), from_store: true })
+    };
+    let (first, second, other) =
+      (deployment("w", 1, "a"), deployment("w", 2, "b"), deployment("other", 1, "c"));
+    meter.record(&first, sample);
     meter.flush().await.unwrap();
-    meter.record("w", "1-a", Sample { memory_bytes: 300, error: true, ..sample });
-    meter.egress("w", "1-a", 42);
-    meter.record("w", "2-b", sample);
-    meter.record("other", "1-c", sample);
+    meter.record(&first, Sample { memory_bytes: 300, error: true, ..sample });
+    meter.egress(&first, 42);
+    meter.record(&second, sample);
+    meter.record(&other, sample);
     let report = meter.report("w", chrono::Utc::now().timestamp() - 60).await.unwrap();
     let first = &report.versions["1-a"];
     assert_eq!((first.requests, first.errors, first.egress_bytes, first.subrequests), (2, 1, 42, 2));

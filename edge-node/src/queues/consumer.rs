@@ -179,7 +179,8 @@ async fn deliver(
   if let Err(e) = store.settle_all(queue, worker, settled).await {
     tracing::warn!(worker, queue, "cannot settle messages (they will be delivered again): {e}");
   }
-  node.metrics().queue_batch(queue, worker, acked, retried, dead);
+  // Dead letters are counted as they are moved (`dead_letter`).
+  node.metrics().queue_batch(queue, worker, acked, retried, 0);
   tracing::info!(worker, queue, messages = size, acked, retried, dead_lettered = dead, "queue batch");
 }
 

@@ -17,6 +17,9 @@
 //! ]
 //! [limits]                         # defaults of every worker; edge.toml may override
 //! cpu_ms = 50
+//! [alerts]                         # budget alerts and traffic spikes
+//! webhook = "https://hooks.example.com/edge"
+//! spike_factor = 10
 //! ```
 //!
 //! Flags and `EDGE_*` variables override the file; they are read in `main` only.
@@ -93,6 +96,30 @@ pub struct NodeConfig {
   /// Memory for the Cache API (`caches.default`, `caches.open`), all workers together, in
   /// MiB. Default 128.
   pub cache_api_mb: u64,
+  /// Where budget alerts and traffic spikes are reported besides the log and `/metrics`.
+  pub alerts: AlertsConfig,
+}
+
+/// `[alerts]`: budget alerts (each worker's `[budget]`) and spike detection.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+  /// An `http://` or `https://` URL that gets every alert as a JSON `POST`. Default: none.
+  pub webhook: Option<String>,
+  /// A worker whose requests in the current window exceed this many times its mean over the
+  /// windows before raises a spike alert. 0 turns spike detection off. Default 10.
+  pub spike_factor: f64,
+  /// The window of spike detection, in seconds; the baseline is the six windows before.
+  /// Default 10.
+  pub spike_window_secs: u64,
+  /// No spike is raised for fewer requests than this in a window. Default 100.
+  pub spike_min_requests: u64,
+}
+
+impl Default for AlertsConfig {
+  fn default() -> Self {
+    AlertsConfig { webhook: None, spike_factor: 10.0, spike_window_secs: 10, spike_min_requests: 100 }
+  }
 }
 
 /// A node's place.
@@ -151,6 +178,7 @@ impl Default for NodeConfig {
       location: None,
       geo_key: None,
       cache_api_mb: 128,
+      alerts: AlertsConfig::default(),
     }
   }
 }
@@ -234,6 +262,20 @@ impl NodeConfig {
     }
     if self.geo_key.as_ref().is_some_and(|key| key.len() < 16) {
       return Err("geo_key must be at least 16 characters".into());
+    }
+    if let Some(url) = &self.alerts.webhook {
+      if !(url.starts_with("http://") || url.starts_with("https://")) || url.parse::<http::Uri>().is_err() {
+        return Err(format!("alerts.webhook {url:?}: give an http:// or https:// URL"));
+      }
+    }
+    if !(self.alerts.spike_factor.is_finite() && self.alerts.spike_factor >= 0.0) {
+      return Err("alerts.spike_factor: use 0 (off) or a factor above 1".into());
+    }
+    if self.alerts.spike_factor > 0.0 && self.alerts.spike_factor <= 1.0 {
+      return Err("alerts.spike_factor: a spike is a rate above the recent one: use a factor above 1".into());
+    }
+    if self.alerts.spike_window_secs == 0 {
+      return Err("alerts.spike_window_secs must be at least 1".into());
     }
     if let Some(tls) = &self.tls {
       if tls.certificates.is_empty() {

@@ -10,8 +10,10 @@
 //! listener's dashboard ([`dashboard`]).
 
 pub mod admin;
+pub mod alerts;
 pub mod bench;
 pub mod bindings;
+pub mod budget;
 pub mod cache;
 pub mod cache_api;
 pub mod catalog;

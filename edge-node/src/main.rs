@@ -433,6 +433,9 @@ struct NodeFlags {
   /// Overrides `geo_key`.
   #[arg(long, env = "EDGE_GEO_KEY", hide_env_values = true)]
   geo_key: Option<String>,
+  /// Overrides `alerts.webhook`.
+  #[arg(long, env = "EDGE_ALERTS_WEBHOOK")]
+  alerts_webhook: Option<String>,
   /// Overrides `cache_api_mb`.
   #[arg(long, env = "EDGE_CACHE_API_MB")]
   cache_api_mb: Option<u64>,
@@ -488,6 +491,7 @@ impl NodeFlags {
     }
     c.geo_key = self.geo_key.or(c.geo_key);
     set(&mut c.cache_api_mb, self.cache_api_mb);
+    c.alerts.webhook = self.alerts_webhook.or(c.alerts.webhook);
     set(&mut c.limits.cpu_ms, self.cpu_ms);
     set(&mut c.limits.wall_ms, self.wall_ms);
     set(&mut c.limits.memory_mb, self.memory_mb);

@@ -14,6 +14,10 @@
 //! allow = ["10.0.0.7"]
 //! ```
 //!
+//! [budget]                 # a daily CPU budget: alert at 80 %, 503 when used up
+//! cpu_ms_per_day = 600000
+//! ```
+//!
 //! A top-level `routes = ["example.com/*"]` adds route patterns on a node.
 
 use std::collections::BTreeMap;
@@ -75,6 +79,36 @@ pub struct Manifest {
   /// A request-rate limit per node: a token bucket of `burst` requests refilled at
   /// `requests_per_second`; a request beyond it gets `429` with `retry-after`.
   pub rate_limit: Option<RateLimit>,
+  /// A daily CPU-time budget: an alert when `alert_at` of it is used, a `503` naming it once
+  /// it is exhausted, until 00:00 UTC.
+  pub budget: Option<Budget>,
+}
+
+/// `[budget]`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+  /// CPU milliseconds a UTC day, all versions and nodes together, as usage metering counts them.
+  pub cpu_ms_per_day: f64,
+  /// The share of the budget at which an alert is raised. Default 0.8.
+  #[serde(default = "Budget::default_alert_at")]
+  pub alert_at: f64,
+}
+
+impl Budget {
+  fn default_alert_at() -> f64 {
+    0.8
+  }
+
+  fn check(&self) -> Result<(), String> {
+    if !(self.cpu_ms_per_day.is_finite() && self.cpu_ms_per_day >= 1.0) {
+      return Err(format!("cpu_ms_per_day = {}: use at least 1", self.cpu_ms_per_day));
+    }
+    if !(self.alert_at > 0.0 && self.alert_at <= 1.0) {
+      return Err(format!("alert_at = {}: use a share above 0 and at most 1", self.alert_at));
+    }
+    Ok(())
+  }
 }
 
 /// `[rate_limit]`.
@@ -211,6 +245,8 @@ pub struct LoadedWorker {
   pub min_warm: usize,
   /// Its request-rate limit (checked).
   pub rate_limit: Option<RateLimit>,
+  /// Its daily CPU budget (checked).
+  pub budget: Option<Budget>,
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -412,6 +448,9 @@ fn build(
   if let Some(rate) = &manifest.rate_limit {
     rate.check().map_err(|m| ManifestError::invalid(&manifest_path, format!("rate_limit: {m}")))?;
   }
+  if let Some(budget) = &manifest.budget {
+    budget.check().map_err(|m| ManifestError::invalid(&manifest_path, format!("budget: {m}")))?;
+  }
   let bindings = edge_runtime::Bindings {
     declared: kv
       .keys()
@@ -433,6 +472,7 @@ fn build(
     queue_consumers,
     min_warm: manifest.min_warm as usize,
     rate_limit: manifest.rate_limit,
+    budget: manifest.budget,
   })
 }
 

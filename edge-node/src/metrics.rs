@@ -51,6 +51,12 @@ pub struct QueueOutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+  pub worker: String,
+  pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CauseLabel {
   pub cause: &'static str,
 }
@@ -77,6 +83,8 @@ pub struct Metrics {
   isolates_dropped: Gauge,
   leaked: Gauge,
   cold_ratio: Family<WorkerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
+  alerts: Family<AlertLabels, Counter>,
+  budget_used: Family<WorkerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
   queue_messages: Family<QueueOutcomeLabels, Counter>,
   queue_backlog: Family<QueueLabels, Gauge>,
   queue_in_flight: Family<QueueLabels, Gauge>,
@@ -213,8 +221,22 @@ impl Metrics {
       "Messages delivered to a consumer and not settled yet, read at scrape time",
       queue_in_flight.clone(),
     );
+    let alerts = Family::<AlertLabels, Counter>::default();
+    registry.register(
+      "alerts",
+      "Alerts raised: budget_alert, budget_exhausted, spike",
+      alerts.clone(),
+    );
+    let budget_used = Family::<WorkerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+    registry.register(
+      "cpu_budget_used_ratio",
+      "Share of a worker's daily CPU budget used today, all nodes together (read every few seconds)",
+      budget_used.clone(),
+    );
     Metrics {
       registry,
+      alerts,
+      budget_used,
       cold_ratio,
       queue_messages,
       queue_backlog,
@@ -271,6 +293,14 @@ impl Metrics {
       StartKind::Warm => &self.warm_hits,
     };
     family.get_or_create(&Self::worker(worker)).inc();
+  }
+
+  pub fn alert(&self, worker: &str, kind: &'static str) {
+    self.alerts.get_or_create(&AlertLabels { worker: worker.to_owned(), kind }).inc();
+  }
+
+  pub fn budget_used(&self, worker: &str, ratio: f64) {
+    self.budget_used.get_or_create(&Self::worker(worker)).set(ratio);
   }
 
   pub fn eviction(&self, cause: &'static str) {

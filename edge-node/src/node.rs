@@ -73,6 +73,12 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   });
   let _ = node.meter.set(meter.clone());
   tokio::spawn(meter.clone().run());
+  let alerts = Arc::new(crate::alerts::Alerts::new(&config.node_id(), &config.alerts, node.metrics().clone()));
+  let budgets = Arc::new(crate::budget::Budgets::new(meter.clone(), alerts.clone()));
+  let _ = node.alerts.set(alerts);
+  let _ = node.budgets.set(budgets.clone());
+  let routes = node.clone();
+  tokio::spawn(budgets.run(move |worker| routes.router().get(worker).and_then(|d| d.worker.budget.clone())));
   if let Some(token) = &config.admin_token {
     node.set_dashboard(crate::dashboard::Dashboard::new(token, &config.node_id(), config.cluster.is_some()));
   }

@@ -109,6 +109,23 @@ pub fn rate_limited(
   response
 }
 
+/// `503` for a worker whose daily CPU budget is used up.
+pub fn budget_exhausted(request_id: &str, worker: &str, stop: &crate::budget::Exhausted) -> Response<ResponseBody> {
+  let seconds = stop.resets_in.as_secs().max(1);
+  let mut response = plain(
+    StatusCode::SERVICE_UNAVAILABLE,
+    format!(
+      "503 Service Unavailable: {worker} has used its daily CPU budget ({:.0} of {} ms, budget.cpu_ms_per_day in its edge.toml); it resets at 00:00 UTC, in {}h {:02}m.\nrequest id: {request_id}\n",
+      stop.used_ms,
+      stop.budget_ms,
+      seconds / 3600,
+      seconds % 3600 / 60
+    ),
+  );
+  response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+  response
+}
+
 /// `404` for a host no worker serves.
 pub fn unknown_host(request_id: &str, host: &str) -> Response<ResponseBody> {
   plain(

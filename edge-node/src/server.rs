@@ -82,6 +82,10 @@ pub struct Node {
   rates: crate::rate::RateLimits,
   /// Usage metering, when the node keeps it.
   pub meter: std::sync::OnceLock<Arc<crate::usage::Meter>>,
+  /// Budget and spike alerts, when the node raises them.
+  pub alerts: std::sync::OnceLock<Arc<crate::alerts::Alerts>>,
+  /// The workers' daily CPU budgets, when the node keeps usage.
+  pub budgets: std::sync::OnceLock<Arc<crate::budget::Budgets>>,
 }
 
 impl Node {
@@ -97,6 +101,8 @@ impl Node {
       dashboard: std::sync::OnceLock::new(),
       rates: crate::rate::RateLimits::default(),
       meter: std::sync::OnceLock::new(),
+      alerts: std::sync::OnceLock::new(),
+      budgets: std::sync::OnceLock::new(),
     })
   }
 
@@ -338,10 +344,18 @@ async fn handle(
   drop(router);
   let (worker, mut response, ran) = match deployment {
     Some(deployment) => {
-      let limited = deployment.worker.rate_limit.as_ref().and_then(|limit| {
+      if let Some(alerts) = node.alerts.get() {
+        alerts.request(deployment.name());
+      }
+      let mut limited = deployment.worker.rate_limit.as_ref().and_then(|limit| {
         let wait = node.rates.check(deployment.name(), limit).err()?;
         Some(boxed(respond::rate_limited(&request_id, deployment.name(), limit, wait)))
       });
+      if let (None, Some(budget), Some(budgets)) = (&limited, &deployment.worker.budget, node.budgets.get()) {
+        if let Err(stop) = budgets.admit(deployment.name(), budget).await {
+          limited = Some(boxed(respond::budget_exhausted(&request_id, deployment.name(), &stop)));
+        }
+      }
       let (response, ran) = match limited {
         Some(response) => (response, Ran::default()),
         None => run(&node, &deployment, &request_id, tls, &host, &path, request).await,
@@ -376,6 +390,9 @@ async fn handle(
       error: status >= 500,
     };
     meter.record(deployment, sample);
+    if let (Some(budget), Some(budgets), Some(cpu)) = (&deployment.worker.budget, node.budgets.get(), ran.cpu) {
+      budgets.charge(deployment.name(), budget, cpu);
+    }
     response = response.map(|body| meter.count_body(body, deployment));
   }
   if let Some(deployment) = &ran.deployment {

@@ -308,6 +308,7 @@ mod tests {
       queue_consumers: Vec::new(),
       min_warm: 0,
       rate_limit: None,
+      budget: None,
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

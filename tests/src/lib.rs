@@ -616,3 +616,60 @@ impl Drop for Following {
     let _ = self.child.wait();
   }
 }
+
+/// A request [`Recorder`] received.
+#[derive(Debug)]
+pub struct Recorded {
+  pub method: String,
+  pub path: String,
+  pub headers: http::HeaderMap,
+  pub body: Bytes,
+}
+
+/// An HTTP server on a free loopback port that answers every request `200` with an empty body
+/// and hands it to the test: a webhook, an OTLP collector.
+pub struct Recorder {
+  pub url: String,
+  received: tokio::sync::mpsc::UnboundedReceiver<Recorded>,
+}
+
+impl Recorder {
+  pub async fn start() -> Recorder {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (sender, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+      while let Ok((stream, _)) = listener.accept().await {
+        let sender = sender.clone();
+        tokio::spawn(async move {
+          let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+            let sender = sender.clone();
+            async move {
+              let (parts, body) = request.into_parts();
+              let body = http_body_util::BodyExt::collect(body).await.map(|b| b.to_bytes()).unwrap_or_default();
+              let _ = sender.send(Recorded {
+                method: parts.method.to_string(),
+                path: parts.uri.path().to_owned(),
+                headers: parts.headers,
+                body,
+              });
+              Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::new())))
+            }
+          });
+          let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
+        });
+      }
+    });
+    Recorder { url, received }
+  }
+
+  /// The next request received; panics after 60 s without one.
+  pub async fn next(&mut self) -> Recorded {
+    tokio::time::timeout(Duration::from_secs(60), self.received.recv())
+      .await
+      .expect("no request reached the recorder within 60 s")
+      .expect("the recorder stopped")
+  }
+}

@@ -35,6 +35,8 @@ pub struct Deployment {
 pub struct Key {
   pub worker: Arc<str>,
   pub sequence: u64,
+  /// The digest of the secrets on its `env`: new values are a new entry.
+  pub secrets: u64,
 }
 
 impl Deployment {
@@ -54,7 +56,7 @@ impl Deployment {
   }
 
   pub fn key(&self) -> Key {
-    Key { worker: self.name().into(), sequence: self.sequence }
+    Key { worker: self.name().into(), sequence: self.sequence, secrets: self.worker.secrets.digest }
   }
 }
 

@@ -257,6 +257,20 @@ impl Cluster {
       .map_err(js("key-value bucket"))
   }
 
+  /// The bucket of sealed secrets (`secrets/`), created on first use.
+  pub async fn secrets_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    self
+      .context
+      .create_or_update_key_value(kv::Config {
+        bucket: name.into(),
+        description: "edge: workers' secrets, sealed".into(),
+        history: 1,
+        ..Default::default()
+      })
+      .await
+      .map_err(js("key-value bucket"))
+  }
+
   /// The key-value bucket `name` (created on first use), for workers' KV namespaces.
   pub async fn kv_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
     self

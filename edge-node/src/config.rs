@@ -17,6 +17,7 @@
 //! ]
 //! [limits]                         # defaults of every worker; edge.toml may override
 //! cpu_ms = 50
+//! secrets_keys_file = "secrets.keys"  # seals workers' secrets; SIGHUP re-reads it
 //! [alerts]                         # budget alerts and traffic spikes
 //! webhook = "https://hooks.example.com/edge"
 //! spike_factor = 10
@@ -96,6 +97,13 @@ pub struct NodeConfig {
   /// Memory for the Cache API (`caches.default`, `caches.open`), all workers together, in
   /// MiB. Default 128.
   pub cache_api_mb: u64,
+  /// The keys that seal workers' secrets at rest: base64 of 32 bytes each (`openssl rand
+  /// -base64 32`), comma-separated; the first seals, all open. Default: none (no secrets).
+  pub secrets_key: Option<String>,
+  /// A file of such keys, one a line, the sealing one first; SIGHUP reads it again and
+  /// everything is sealed under the new first key while the node serves. Relative to this
+  /// file. Default: none.
+  pub secrets_keys_file: Option<PathBuf>,
   /// Where budget alerts and traffic spikes are reported besides the log and `/metrics`.
   pub alerts: AlertsConfig,
 }
@@ -179,6 +187,8 @@ impl Default for NodeConfig {
       geo_key: None,
       cache_api_mb: 128,
       alerts: AlertsConfig::default(),
+      secrets_key: None,
+      secrets_keys_file: None,
     }
   }
 }
@@ -210,6 +220,9 @@ impl NodeConfig {
     }
     if let Some(dir) = &mut config.data_dir {
       relative(dir);
+    }
+    if let Some(file) = &mut config.secrets_keys_file {
+      relative(file);
     }
     if let Some(tls) = &mut config.tls {
       for files in &mut tls.certificates {
@@ -263,6 +276,10 @@ impl NodeConfig {
     if self.geo_key.as_ref().is_some_and(|key| key.len() < 16) {
       return Err("geo_key must be at least 16 characters".into());
     }
+    if self.secrets_key.is_some() && self.secrets_keys_file.is_some() {
+      return Err("secrets_key and secrets_keys_file: give one of them".into());
+    }
+    self.keyring()?;
     if let Some(url) = &self.alerts.webhook {
       if !(url.starts_with("http://") || url.starts_with("https://")) || url.parse::<http::Uri>().is_err() {
         return Err(format!("alerts.webhook {url:?}: give an http:// or https:// URL"));
@@ -283,6 +300,17 @@ impl NodeConfig {
       }
     }
     Ok(())
+  }
+
+  /// The secret keys from `secrets_key` or `secrets_keys_file` (read now), if any.
+  pub fn keyring(&self) -> Result<Option<crate::secrets::Keyring>, String> {
+    let text = match (&self.secrets_key, &self.secrets_keys_file) {
+      (Some(keys), _) => keys.clone(),
+      (None, Some(file)) => std::fs::read_to_string(file)
+        .map_err(|e| format!("secrets_keys_file {}: {e}", file.display()))?,
+      (None, None) => return Ok(None),
+    };
+    crate::secrets::Keyring::parse(&text).map(Some).map_err(|e| format!("secrets key: {e}"))
   }
 
   /// `node_id`, or the machine's host name (its characters outside `[A-Za-z0-9_-]` as `-`).

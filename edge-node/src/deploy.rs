@@ -46,6 +46,8 @@ use crate::cluster::DeploymentStatus;
 use crate::cluster::Failure;
 use crate::cluster::NodeStatus;
 use crate::manifest;
+use crate::secrets::SecretError;
+use crate::secrets::Secrets;
 use crate::server::Body;
 use crate::server::Node;
 use crate::store::Store;
@@ -72,6 +74,8 @@ pub struct DeployApi {
   failed: std::sync::Mutex<BTreeMap<String, Failure>>,
   /// Where this node is, for the router (reported with what it serves).
   place: Option<crate::config::NodePlace>,
+  /// Workers' secrets, sealed at rest.
+  secrets: Arc<Secrets>,
 }
 
 /// How a node takes part in a cluster.
@@ -116,7 +120,19 @@ impl DeployApi {
       cluster,
       failed: std::sync::Mutex::new(BTreeMap::new()),
       place: None,
+      secrets: Arc::new(Secrets::local(None, None).expect("an in-memory store opens")),
     }
+  }
+
+  /// Keeps workers' secrets in `secrets`.
+  pub fn with_secrets(mut self, secrets: Arc<Secrets>) -> DeployApi {
+    self.secrets = secrets;
+    self
+  }
+
+  /// The workers' secrets.
+  pub fn secrets(&self) -> &Arc<Secrets> {
+    &self.secrets
   }
 
   /// Reports `place` as where this node is.
@@ -139,19 +155,33 @@ impl DeployApi {
   }
 
   /// The deployments the data directory holds as active (read at start).
-  pub fn stored_deployments(&self) -> anyhow::Result<Vec<Arc<Deployment>>> {
+  pub async fn stored_deployments(&self) -> anyhow::Result<Vec<Arc<Deployment>>> {
     let mut deployments = Vec::new();
     for name in self.store.workers()? {
       let Some(version) = self.store.active(&name)? else { continue };
-      deployments.push(Arc::new(self.deployment(&name, &version)?));
+      deployments.push(Arc::new(self.deployment(&name, &version).await?));
     }
     Ok(deployments)
   }
 
-  fn deployment(&self, name: &str, version: &VersionId) -> anyhow::Result<Deployment> {
+  /// Version `version` of `name` from the data directory, with the worker's secrets.
+  async fn deployment(&self, name: &str, version: &VersionId) -> anyhow::Result<Deployment> {
     let dir = self.store.version_dir(name, version)?;
-    let worker = manifest::load_worker(&dir, &self.limits).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut worker = manifest::load_worker(&dir, &self.limits).map_err(|e| anyhow::anyhow!("{e}"))?;
+    self.add_secrets(&mut worker).await?;
     Ok(Deployment { worker, sequence: version.sequence, hash: version.hash.clone(), from_store: true })
+  }
+
+  /// Puts the worker's secrets on its `env` (a secret replaces a variable of its name) and
+  /// remembers their values for redaction.
+  async fn add_secrets(&self, worker: &mut manifest::LoadedWorker) -> Result<(), SecretError> {
+    let values = self.secrets.values(&worker.bundle.name).await?;
+    crate::secrets::remember(&worker.bundle.name, &values);
+    worker.secrets = crate::manifest::AppliedSecrets::of(&values);
+    for (name, value) in values {
+      worker.options.env.insert(name, serde_json::Value::String(value));
+    }
+    Ok(())
   }
 
   fn url(&self, name: &str) -> String {
@@ -176,6 +206,10 @@ impl DeployApi {
       (Method::POST, ["workers", name, "trigger"]) => trigger(node, name, request).await,
       (Method::GET, ["workers", name, "tail"]) => Ok(tail(node, name)),
       (Method::GET, ["workers", name, "usage"]) => usage(node, name, request.uri().query()).await,
+      (Method::GET, ["workers", name, "versions", version, "permissions"]) => self.permissions(name, version).await,
+      (Method::GET, ["workers", name, "secrets"]) => self.list_secrets(name).await,
+      (Method::PUT, ["workers", name, "secrets", secret]) => self.put_secret(node, name, secret, request).await,
+      (Method::DELETE, ["workers", name, "secrets", secret]) => self.delete_secret(node, name, secret).await,
       (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
       (_, ["queues", rest @ ..]) => queues_api(node, rest, request).await,
       (method, _) => Err(ApiError(StatusCode::NOT_FOUND, format!("no such call: {method} {path}"))),
@@ -243,6 +277,131 @@ impl DeployApi {
     Ok(json(StatusCode::OK, &self.info(name).await?))
   }
 
+  /// `GET /v1/workers/{name}/versions/{version}/permissions` (`active` for the active one).
+  async fn permissions(&self, name: &str, version: &str) -> Result<Response<Body>, ApiError> {
+    let info = self.info(name).await?;
+    let version = match version {
+      "active" => info.active.clone().ok_or_else(|| {
+        ApiError(StatusCode::NOT_FOUND, format!("{name} has no active version"))
+      })?,
+      version => version.to_owned(),
+    };
+    if !info.versions.contains(&version) {
+      return Err(ApiError(
+        StatusCode::NOT_FOUND,
+        format!("{name} has no version {version:?} (its versions: {})", info.versions.join(", ")),
+      ));
+    }
+    let id: VersionId = version
+      .parse()
+      .map_err(|()| ApiError(StatusCode::BAD_REQUEST, format!("{version:?} is not a version")))?;
+    if let Some(cluster) = self.cluster()? {
+      self.fetch_version(cluster, name, &id).await.map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e))?;
+    }
+    let deployment =
+      self.deployment(name, &id).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+    Ok(json(StatusCode::OK, &crate::permissions::Permissions::of(&deployment.worker, version)))
+  }
+
+  /// `GET /v1/workers/{name}/secrets`: names and times, never values.
+  async fn list_secrets(&self, name: &str) -> Result<Response<Body>, ApiError> {
+    self.info(name).await?;
+    let secrets = self.secrets.list(name).await.map_err(ApiError::secrets)?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "worker": name, "secrets": secrets })))
+  }
+
+  /// `PUT /v1/workers/{name}/secrets/{secret}` with the value as the body.
+  async fn put_secret(
+    &self,
+    node: &Node,
+    name: &str,
+    secret: &str,
+    request: Request<hyper::body::Incoming>,
+  ) -> Result<Response<Body>, ApiError> {
+    self.info(name).await?;
+    crate::secrets::check_name(secret).map_err(ApiError::secrets)?;
+    let limited = http_body_util::Limited::new(request.into_body(), crate::secrets::MAX_VALUE_BYTES);
+    let body = limited.collect().await.map_err(|_| {
+      ApiError(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("{secret}: a value may have at most {} bytes", crate::secrets::MAX_VALUE_BYTES),
+      )
+    })?;
+    let value = String::from_utf8(body.to_bytes().to_vec())
+      .map_err(|_| ApiError(StatusCode::BAD_REQUEST, format!("{secret}: the value must be UTF-8 text")))?;
+    if value.is_empty() {
+      return Err(ApiError(StatusCode::BAD_REQUEST, format!("{secret}: the value is empty")));
+    }
+    self.secrets.put(name, secret, &value).await.map_err(ApiError::secrets)?;
+    tracing::info!(worker = name, secret, "secret set");
+    self.refresh(node, name).await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "worker": name, "secret": secret })))
+  }
+
+  /// `DELETE /v1/workers/{name}/secrets/{secret}`.
+  async fn delete_secret(&self, node: &Node, name: &str, secret: &str) -> Result<Response<Body>, ApiError> {
+    self.info(name).await?;
+    if !self.secrets.delete(name, secret).await.map_err(ApiError::secrets)? {
+      return Err(ApiError(StatusCode::NOT_FOUND, format!("{name} has no secret {secret:?}")));
+    }
+    tracing::info!(worker = name, secret, "secret deleted");
+    self.refresh(node, name).await?;
+    Ok(json(StatusCode::OK, &serde_json::json!({ "worker": name, "secret": secret, "deleted": true })))
+  }
+
+  /// Serves `name`'s active version again with its current secrets. In a cluster every node
+  /// does so when it sees the change (`follow_secrets`).
+  async fn refresh(&self, node: &Node, name: &str) -> Result<(), ApiError> {
+    if self.cluster.is_some() {
+      return Ok(());
+    }
+    let _one_at_a_time = self.lock.lock().await;
+    let Some(id) = self.store.active(name).map_err(ApiError::store)? else { return Ok(()) };
+    let deployment = Arc::new(
+      self.deployment(name, &id).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?,
+    );
+    start(node, &deployment).await?;
+    node.swap_in(deployment).await;
+    Ok(())
+  }
+
+  /// Serves each worker again whose secrets change in the cluster, until the watch breaks.
+  async fn follow_secrets(&self, node: &Node, cluster: &Cluster) -> Result<(), String> {
+    let bucket = cluster.secrets_bucket(crate::secrets::BUCKET).await.map_err(|e| e.to_string())?;
+    // Changes from now on: what is stored already is on the deployments this node serves.
+    let mut changes = bucket.watch_all().await.map_err(|e| e.to_string())?;
+    while let Some(change) = futures::StreamExt::next(&mut changes).await {
+      let change = change.map_err(|e| e.to_string())?;
+      let Some((worker, _)) = change.key.split_once('.') else { continue };
+      let Some(active) = node.router().get(worker).filter(|d| d.from_store).cloned() else { continue };
+      let id = VersionId { sequence: active.sequence, hash: active.hash.clone() };
+      let _one_at_a_time = self.lock.lock().await;
+      match self.deployment(worker, &id).await {
+        Ok(deployment) => {
+          let deployment = Arc::new(deployment);
+          match start(node, &deployment).await {
+            Ok(()) => {
+              node.swap_in(deployment).await;
+              tracing::info!(worker, "serving with its changed secrets");
+            }
+            Err(ApiError(_, e)) => tracing::error!(worker, "kept its running version: {e}"),
+          }
+        }
+        Err(e) => tracing::error!(worker, "kept its running version: {e:#}"),
+      }
+    }
+    Err("the secrets watch ended".into())
+  }
+
+  /// Copies version `id` of `name` from the cluster into the data directory, unless it is there.
+  async fn fetch_version(&self, cluster: &Cluster, name: &str, id: &VersionId) -> Result<(), String> {
+    if self.store.version_dir(name, id).is_err() {
+      let files = cluster.fetch(name, id).await.map_err(|e| e.to_string())?;
+      self.store.put_version_as(name, id, &files).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+  }
+
   /// `GET /v1/workers/{name}/status[?wait=<version>&timeout=<seconds>]`.
   async fn status(&self, node: &Node, name: &str, query: Option<&str>) -> Result<Response<Body>, ApiError> {
     let mut wait = None;
@@ -304,8 +463,9 @@ impl DeployApi {
     manifest::validate_name(name)
       .map_err(|m| ApiError(StatusCode::BAD_REQUEST, format!("invalid worker name: {m}")))?;
     let files = read_multipart(request).await?;
-    let worker = manifest::load_bundle(Path::new(name), name, &files, &self.limits)
+    let mut worker = manifest::load_bundle(Path::new(name), name, &files, &self.limits)
       .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?;
+    self.add_secrets(&mut worker).await.map_err(ApiError::secrets)?;
     if worker.bundle.name != name {
       return Err(ApiError(
         StatusCode::BAD_REQUEST,
@@ -369,6 +529,7 @@ impl DeployApi {
     let deployment = Arc::new(
       self
         .deployment(name, &target)
+        .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?,
     );
     start(node, &deployment).await?;
@@ -425,11 +586,22 @@ impl DeployApi {
         }
       }
     });
+    let secrets = tokio::spawn({
+      let (api, node, cluster) = (self.clone(), node.clone(), cluster.clone());
+      async move {
+        loop {
+          let error = api.follow_secrets(&node, &cluster).await.err().unwrap_or_default();
+          tracing::warn!("following the cluster's secrets: {error}; starting over");
+          tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+      }
+    });
     loop {
       let error = self.follow_once(&node, cluster, &url).await;
       tracing::warn!("following the cluster: {error}; starting over");
       tokio::time::sleep(std::time::Duration::from_secs(1)).await;
       if heartbeat.is_finished() {
+        secrets.abort();
         break;
       }
     }
@@ -501,11 +673,8 @@ impl DeployApi {
     name: &str,
     id: &VersionId,
   ) -> Result<(), String> {
-    if self.store.version_dir(name, id).is_err() {
-      let files = cluster.fetch(name, id).await.map_err(|e| e.to_string())?;
-      self.store.put_version_as(name, id, &files).map_err(|e| e.to_string())?;
-    }
-    let deployment = Arc::new(self.deployment(name, id).map_err(|e| format!("{e:#}"))?);
+    self.fetch_version(cluster, name, id).await?;
+    let deployment = Arc::new(self.deployment(name, id).await.map_err(|e| format!("{e:#}"))?);
     start(node, &deployment).await.map_err(|ApiError(_, message)| message)?;
     self.store.activate(name, id).map_err(|e| e.to_string())?;
     node.swap_in(deployment).await;
@@ -865,6 +1034,15 @@ fn too_large() -> ApiError {
 struct ApiError(StatusCode, String);
 
 impl ApiError {
+  fn secrets(error: SecretError) -> ApiError {
+    let status = match &error {
+      SecretError::Invalid(_) => StatusCode::BAD_REQUEST,
+      SecretError::NoKey | SecretError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+      SecretError::Unopenable { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    ApiError(status, error.to_string())
+  }
+
   fn store(error: StoreError) -> ApiError {
     let status = match &error {
       StoreError::Name(..) | StoreError::FilePath(..) => StatusCode::BAD_REQUEST,

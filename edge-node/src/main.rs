@@ -118,6 +118,12 @@ enum Command {
     #[command(subcommand)]
     action: KvAction,
   },
+  /// A deployed worker's secrets: set (the value from stdin), list by name, delete. Sealed at
+  /// rest by the node's key; never shown again.
+  Secret {
+    #[command(subcommand)]
+    action: SecretAction,
+  },
   /// Queues: list them with their consumers' backlog, send a message, peek at messages, read
   /// dead letters; through a node or in the cluster.
   Queues {
@@ -245,6 +251,41 @@ enum KvAction {
     #[command(flatten)]
     target: TargetFlags,
   },
+}
+
+#[derive(clap::Subcommand)]
+enum SecretAction {
+  /// Set a secret; its value is read from stdin.
+  Put {
+    worker: String,
+    name: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// The names of a worker's secrets and when each was set.
+  List {
+    worker: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+  /// Remove a secret.
+  Delete {
+    worker: String,
+    name: String,
+    #[command(flatten)]
+    target: TargetFlags,
+  },
+}
+
+impl SecretAction {
+  fn split(self) -> (edge_node::secrets::cli::SecretCall, TargetFlags) {
+    use edge_node::secrets::cli::SecretCall;
+    match self {
+      SecretAction::Put { worker, name, target } => (SecretCall::Put { worker, name }, target),
+      SecretAction::List { worker, target } => (SecretCall::List { worker }, target),
+      SecretAction::Delete { worker, name, target } => (SecretCall::Delete { worker, name }, target),
+    }
+  }
 }
 
 #[derive(clap::Subcommand)]
@@ -433,6 +474,12 @@ struct NodeFlags {
   /// Overrides `geo_key`.
   #[arg(long, env = "EDGE_GEO_KEY", hide_env_values = true)]
   geo_key: Option<String>,
+  /// Overrides `secrets_key`: base64 keys, comma-separated, the first sealing.
+  #[arg(long, env = "EDGE_SECRETS_KEY", hide_env_values = true)]
+  secrets_key: Option<String>,
+  /// Overrides `secrets_keys_file`.
+  #[arg(long, env = "EDGE_SECRETS_KEYS_FILE")]
+  secrets_keys_file: Option<PathBuf>,
   /// Overrides `alerts.webhook`.
   #[arg(long, env = "EDGE_ALERTS_WEBHOOK")]
   alerts_webhook: Option<String>,
@@ -492,6 +539,10 @@ impl NodeFlags {
     c.geo_key = self.geo_key.or(c.geo_key);
     set(&mut c.cache_api_mb, self.cache_api_mb);
     c.alerts.webhook = self.alerts_webhook.or(c.alerts.webhook);
+    if self.secrets_key.is_some() || self.secrets_keys_file.is_some() {
+      c.secrets_key = self.secrets_key;
+      c.secrets_keys_file = self.secrets_keys_file;
+    }
     set(&mut c.limits.cpu_ms, self.cpu_ms);
     set(&mut c.limits.wall_ms, self.wall_ms);
     set(&mut c.limits.memory_mb, self.memory_mb);
@@ -698,6 +749,10 @@ fn main() -> ExitCode {
       }
       Command::Usage { name, since, json, target } => {
         edge_node::client::usage(&target.try_into()?, &name, since.as_deref(), json).await
+      }
+      Command::Secret { action } => {
+        let (call, target) = action.split();
+        edge_node::secrets::cli::run(&target.try_into()?, call).await
       }
       Command::Queues { action } => {
         let (call, target) = action.split();

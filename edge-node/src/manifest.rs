@@ -10,8 +10,9 @@
 //! GREETING = "hi"
 //! [limits]                 # overrides of the node's default limits
 //! cpu_ms = 100
-//! [outbound]               # private addresses outbound fetch may reach after all
-//! allow = ["10.0.0.7"]
+//! [outbound]               # what outbound fetch may reach; nothing undeclared
+//! hosts = ["api.example.com", "*.cdn.example.net"]
+//! allow = ["10.0.0.7"]     # private addresses, reachable after all
 //! ```
 //!
 //! [budget]                 # a daily CPU budget: alert at 80 %, 503 when used up
@@ -205,6 +206,10 @@ impl LimitOverrides {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboundManifest {
+  /// The hosts outbound `fetch` may reach: `api.example.com`, `api.example.com:8443`,
+  /// `*.example.com` (the domain and its subdomains), or `*` (any public host). Default: none
+  /// (least privilege: a worker reaches only what it declares).
+  pub hosts: Option<Vec<String>>,
   /// Private addresses outbound `fetch` may reach: IPs, CIDR networks or `localhost`.
   pub allow: Vec<String>,
 }
@@ -247,6 +252,34 @@ pub struct LoadedWorker {
   pub rate_limit: Option<RateLimit>,
   /// Its daily CPU budget (checked).
   pub budget: Option<Budget>,
+  /// The secrets on its `env` (deployed workers only).
+  pub secrets: AppliedSecrets,
+}
+
+/// Which secrets a deployment's `env` holds: their names, and a digest of names and values
+/// that tells deployments with other values apart in the cache (never the values).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppliedSecrets {
+  pub names: Vec<String>,
+  pub digest: u64,
+}
+
+impl AppliedSecrets {
+  pub fn of(values: &BTreeMap<String, String>) -> AppliedSecrets {
+    use sha2::Digest as _;
+    if values.is_empty() {
+      return AppliedSecrets::default();
+    }
+    let mut hasher = sha2::Sha256::new();
+    for (name, value) in values {
+      for part in [name, value] {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+      }
+    }
+    let digest = u64::from_le_bytes(hasher.finalize()[..8].try_into().expect("8 bytes"));
+    AppliedSecrets { names: values.keys().cloned().collect(), digest }
+  }
 }
 
 /// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
@@ -369,10 +402,15 @@ fn build(
 
   let limits = manifest.limits.apply(limits);
   limits.validate().map_err(|m| ManifestError::invalid(&manifest_path, m))?;
-  let outbound = Outbound { allow: manifest.outbound.allow, deny: Vec::new() };
+  // Least privilege: without `hosts`, no host but the allowed private addresses.
+  let outbound = Outbound {
+    hosts: Some(manifest.outbound.hosts.unwrap_or_default()),
+    allow: manifest.outbound.allow,
+    deny: Vec::new(),
+  };
   outbound
     .permissions()
-    .map_err(|m| ManifestError::invalid(&manifest_path, format!("outbound.allow: {m}")))?;
+    .map_err(|m| ManifestError::invalid(&manifest_path, format!("outbound.{m}")))?;
 
   let routes = manifest
     .routes
@@ -473,6 +511,7 @@ fn build(
     min_warm: manifest.min_warm as usize,
     rate_limit: manifest.rate_limit,
     budget: manifest.budget,
+    secrets: AppliedSecrets::default(),
   })
 }
 

@@ -87,6 +87,12 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   let admin = bind(config.admin_listen).await?;
   if let Some(store) = store {
     let token = config.admin_token.as_deref().expect("validated: data_dir comes with admin_token");
+    let keys = config.keyring().map_err(anyhow::Error::msg)?;
+    let sealing = keys.is_some();
+    let secrets = Arc::new(match &cluster {
+      Some(cell) => crate::secrets::Secrets::in_cluster(cell.clone(), keys),
+      None => crate::secrets::Secrets::local(config.data_dir.as_deref(), keys)?,
+    });
     let api = DeployApi::new(
       store,
       token,
@@ -94,11 +100,15 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
       config.domain.clone(),
       http.local_addr()?.port(),
       config.node_id(),
-      cluster,
+      cluster.clone(),
     )
-    .with_place(config.location.clone());
+    .with_place(config.location.clone())
+    .with_secrets(secrets.clone());
     // Everything deployed before is served again, as it was.
-    let stored = api.stored_deployments().context("cannot restore the deployed workers")?;
+    let stored = api.stored_deployments().await.context("cannot restore the deployed workers")?;
+    if sealing {
+      tokio::spawn(reseal(secrets, cluster));
+    }
     if !stored.is_empty() {
       let router = node.router();
       let mut deployments: Vec<_> = router
@@ -197,6 +207,17 @@ async fn reload_on_hangup(
     }
   };
   while hangup.recv().await.is_some() {
+    if let (Some(_), Some(api)) = (&config.secrets_keys_file, node.deploy()) {
+      match config.keyring() {
+        Ok(Some(keys)) => {
+          tracing::info!(sealing_key = keys.current(), "read the secrets keys again");
+          api.secrets().set_keys(keys);
+          tokio::spawn(reseal(api.secrets().clone(), None));
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!("kept the current secrets keys: {e}"),
+      }
+    }
     if let Some(certificates) = &certificates {
       match certificates.reload() {
         Ok(count) => tracing::info!(count, "reloaded the TLS certificates"),
@@ -206,6 +227,24 @@ async fn reload_on_hangup(
     if let Some(dir) = &config.workers_dir {
       reload_workers(&node, dir, &config).await;
     }
+  }
+}
+
+/// Seals every secret not under the first key again (after the keys changed), once the
+/// cluster, if any, is connected; the node serves on meanwhile.
+async fn reseal(
+  secrets: Arc<crate::secrets::Secrets>,
+  cluster: Option<Arc<tokio::sync::OnceCell<crate::cluster::Cluster>>>,
+) {
+  if let Some(cell) = cluster {
+    while cell.get().is_none() {
+      tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+  }
+  match secrets.reseal().await {
+    Ok(0) => {}
+    Ok(count) => tracing::info!(count, "sealed secrets again under the new key"),
+    Err(e) => tracing::error!("could not seal the secrets again: {e}"),
   }
 }
 

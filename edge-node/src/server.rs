@@ -543,6 +543,18 @@ async fn run(
 
 /// The answer to a request the worker failed, told to `edge tail` too.
 fn failed(node: &Node, name: &str, request_id: &str, error: &WorkerError) -> Response<ResponseBody> {
+  // A worker's secret values never reach the log or a follower.
+  let redacted;
+  let error = match error {
+    WorkerError::Exception { message, stack } => {
+      redacted = WorkerError::Exception {
+        message: crate::secrets::redact(name, message).into_owned(),
+        stack: crate::secrets::redact(name, stack).into_owned(),
+      };
+      &redacted
+    }
+    other => other,
+  };
   match error {
     WorkerError::Exception { message, stack } => node.tail.publish(name, Some(request_id), || {
       EventKind::Exception { message: message.clone(), stack: stack.clone() }
@@ -557,7 +569,7 @@ fn failed(node: &Node, name: &str, request_id: &str, error: &WorkerError) -> Res
 
 /// The answer to a request whose worker could not start, told to `edge tail` too.
 fn load_failed(node: &Node, name: &str, request_id: &str, error: &LoadError) -> Response<ResponseBody> {
-  let message = error.to_string();
+  let message = crate::secrets::redact(name, &error.to_string()).into_owned();
   node.tail.publish(name, Some(request_id), || match error {
     LoadError::Terminated(reason) => EventKind::Limit { limit: reason.to_string() },
     _ => EventKind::Exception { message, stack: String::new() },

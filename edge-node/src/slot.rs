@@ -309,6 +309,7 @@ mod tests {
       min_warm: 0,
       rate_limit: None,
       budget: None,
+      secrets: Default::default(),
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

@@ -85,10 +85,13 @@ impl Tail {
     let _ = self.sender.send(Arc::new(event));
   }
 
-  /// `console`, which also publishes each line.
+  /// `console`, which also publishes each line; secret values are redacted from both.
   pub fn console(&self, console: ConsoleFn) -> ConsoleFn {
     let tail = self.clone();
     Arc::new(move |line: &ConsoleLine| {
+      // A worker's secret values never reach the log or a follower.
+      let text = crate::secrets::redact(line.worker, line.text);
+      let line = &ConsoleLine { text: &text, ..*line };
       console(line);
       tail.publish(line.worker, line.request_id, || EventKind::Console {
         level: ["debug", "log", "warn"].get(line.level as usize).unwrap_or(&"error").to_string(),

@@ -77,8 +77,8 @@ const response = load("ext:deno_fetch/23_response.js");
 const fetch = load("ext:deno_fetch/26_fetch.js");
 const crypto = load("ext:deno_crypto/00_crypto.js");
 
-// Every outbound fetch counts against the open requests' subrequest limit; a denied address
-// (see permissions.rs) surfaces as a TypeError that says what was refused.
+// Every outbound fetch counts against the open requests' subrequest limit; an undeclared host
+// or a denied address (see permissions.rs) surfaces as a TypeError that says what was refused.
 function limitedFetch(input, init = undefined) {
   if (!op_edge_subrequest()) {
     return PromiseReject(new TypeError("too many subrequests: the worker exceeded its subrequest limit"));
@@ -87,7 +87,7 @@ function limitedFetch(input, init = undefined) {
     const address = refusedAddress(e);
     if (address !== null) {
       throw new TypeError(
-        `fetch refused: ${address} is a private or denied address (a worker's edge.toml may allow it under [outbound])`,
+        `fetch refused: ${address} is not a host this worker may reach: declare it in its edge.toml under [outbound] hosts (a private address under [outbound] allow)`,
       );
     }
     throw e;

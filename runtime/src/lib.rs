@@ -36,7 +36,7 @@ pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
 pub use ops::{BindingFuture, BindingResult};
-pub use permissions::Outbound;
+pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
 pub use pool::{IsolatePool, PoolStats};
 pub use stats::{stats, RuntimeStats};
 pub use worker::{

@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use deno_permissions::PermissionDescriptorParser as _;
 use deno_permissions::Permissions;
 use deno_permissions::PermissionsContainer;
 use deno_permissions::PermissionsOptions;
@@ -89,6 +90,10 @@ impl deno_fetch::dns::Resolve for PublicResolver {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Outbound {
+  /// The hosts the worker may `fetch`: `api.example.com`, `api.example.com:8443` (that port
+  /// only), `*.example.com` (the domain and its subdomains), or `*` (any public host). `None`
+  /// is any public host; an empty list is none. The `allow` entries are reachable too.
+  pub hosts: Option<Vec<String>>,
   /// Private addresses the worker may reach after all: IP addresses, CIDR networks, or
   /// `localhost` (127.0.0.1 and ::1). Any port of an allowed address is allowed.
   pub allow: Vec<String>,
@@ -114,9 +119,35 @@ impl Outbound {
     }
     deny.extend(self.deny.iter().cloned());
     let parser = Arc::new(RuntimePermissionDescriptorParser::new(sys_traits::impls::RealSys));
-    let options = PermissionsOptions {
+    let allow_net = match &self.hosts {
       // An empty list grants every host (Deno's `--allow-net`); the deny list wins over it.
-      allow_net: Some(vec![]),
+      None => Some(vec![]),
+      Some(hosts) if hosts.iter().any(|h| h == "*") => Some(vec![]),
+      Some(hosts) => {
+        let mut listed = Vec::new();
+        for host in hosts {
+          if host.contains("://") || host.contains('/') {
+            return Err(format!("hosts: {host:?} is not a host: write the host name alone, such as api.example.com"));
+          }
+          parser.parse_net_descriptor(host).map_err(|e| format!("hosts: {host:?}: {e}"))?;
+          listed.push(host.to_ascii_lowercase());
+        }
+        for network in &allowed {
+          listed.push(match network {
+            IpNet::V4(v4) if v4.prefix_len() == 32 => v4.addr().to_string(),
+            IpNet::V6(v6) if v6.prefix_len() == 128 => format!("[{}]", v6.addr()),
+            network => network.to_string(),
+          });
+        }
+        if self.allow.iter().any(|a| a == "localhost") {
+          listed.push("localhost".into());
+        }
+        // No list at all is no host (an empty one would be every host).
+        (!listed.is_empty()).then_some(listed)
+      }
+    };
+    let options = PermissionsOptions {
+      allow_net,
       deny_net: Some(deny),
       prompt: false,
       ..Default::default()
@@ -136,7 +167,7 @@ impl Outbound {
         text => match (text.parse::<IpNet>(), text.parse::<IpAddr>()) {
           (Ok(net), _) => networks.push(net.trunc()),
           (_, Ok(ip)) => networks.push(IpNet::from(ip)),
-          _ => return Err(format!("{entry:?} is not an IP address, a CIDR network or \"localhost\"")),
+          _ => return Err(format!("allow: {entry:?} is not an IP address, a CIDR network or \"localhost\"")),
         },
       }
     }
@@ -185,10 +216,37 @@ mod tests {
 
   #[test]
   fn allow_entries_are_validated() {
-    let bad = Outbound { allow: vec!["example.com".into()], deny: vec![] };
+    let bad = Outbound { allow: vec!["example.com".into()], ..Outbound::default() };
     assert!(bad.permissions().unwrap_err().contains("example.com"));
-    let good =
-      Outbound { allow: vec!["localhost".into(), "10.1.0.0/16".into(), "192.168.0.7".into()], deny: vec![] };
+    let good = Outbound {
+      allow: vec!["localhost".into(), "10.1.0.0/16".into(), "192.168.0.7".into()],
+      ..Outbound::default()
+    };
     assert!(good.permissions().is_ok());
+  }
+
+  #[test]
+  fn only_declared_hosts_are_reachable() {
+    let check = |outbound: &Outbound, host: &str, port: Option<u16>| {
+      outbound.permissions().unwrap().check_net(&(host, port), "fetch()").is_ok()
+    };
+    let declared = Outbound {
+      hosts: Some(vec!["api.example.com".into(), "*.cdn.example.net".into(), "pay.example.org:8443".into()]),
+      allow: vec!["10.0.0.7".into()],
+      deny: vec![],
+    };
+    assert!(check(&declared, "api.example.com", Some(443)));
+    assert!(check(&declared, "img.cdn.example.net", Some(443)));
+    assert!(check(&declared, "pay.example.org", Some(8443)));
+    assert!(!check(&declared, "pay.example.org", Some(443)), "another port");
+    assert!(!check(&declared, "evil.example.com", Some(443)));
+    assert!(check(&declared, "10.0.0.7", Some(80)), "an allowed private address is declared");
+    let nothing = Outbound { hosts: Some(vec![]), ..Outbound::default() };
+    assert!(!check(&nothing, "api.example.com", Some(443)));
+    let anything = Outbound { hosts: Some(vec!["*".into()]), ..Outbound::default() };
+    assert!(check(&anything, "api.example.com", Some(443)));
+    assert!(check(&Outbound::default(), "api.example.com", Some(443)));
+    let url = Outbound { hosts: Some(vec!["https://api.example.com".into()]), ..Outbound::default() };
+    assert!(url.permissions().unwrap_err().contains("is not a host"));
   }
 }

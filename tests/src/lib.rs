@@ -402,13 +402,26 @@ pub async fn post_on(server: &DevServer, host: &str, path: &str, body: impl Into
 /// Runs `edge <args>` without the `EDGE_NODE`, `EDGE_TOKEN` and `EDGE_CLUSTER` of the
 /// environment; (exit code, stdout, stderr).
 pub fn run_edge(args: &[&str]) -> (i32, String, String) {
-  let output = Command::new(edge_bin())
+  run_edge_with_input(args, "")
+}
+
+/// [`run_edge`] with `input` on its stdin.
+pub fn run_edge_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+  use std::io::Write as _;
+  let mut child = Command::new(edge_bin())
     .args(args)
     .env_remove("EDGE_NODE")
     .env_remove("EDGE_TOKEN")
     .env_remove("EDGE_CLUSTER")
-    .output()
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
     .expect("run edge");
+  let mut stdin = child.stdin.take().expect("piped stdin");
+  stdin.write_all(input.as_bytes()).expect("write stdin");
+  drop(stdin);
+  let output = child.wait_with_output().expect("run edge");
   let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
   (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
 }
@@ -573,6 +586,11 @@ impl Nats {
       panic!("nats-server did not start:\n{}", log.text())
     });
     Nats { child, url: format!("nats://{address}"), log, _storage: storage }
+  }
+
+  /// Where the server keeps its JetStream data.
+  pub fn dir(&self) -> PathBuf {
+    self._storage.path().to_owned()
   }
 }
 

@@ -28,12 +28,14 @@ use crate::metrics::Metrics;
 pub const BASELINE_WINDOWS: usize = 6;
 
 type Https = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+/// An HTTP client for `http://` and `https://` URLs (webhooks, the OTLP collector).
+pub type HttpsClient = Client<Https, Full<Bytes>>;
 
 /// Where the node's alerts go.
 pub struct Alerts {
   node: String,
   metrics: Arc<Metrics>,
-  webhook: Option<(http::Uri, Client<Https, Full<Bytes>>)>,
+  webhook: Option<(http::Uri, HttpsClient)>,
   spikes: Spikes,
 }
 
@@ -65,7 +67,9 @@ impl Alerts {
       for attempt in 1..=3u32 {
         match post(&client, &url, body.clone()).await {
           Ok(()) => return,
-          Err(e) if attempt == 3 => tracing::warn!(target: "edge::alert", "webhook {url}: {e}; alert {kind} not delivered"),
+          Err(e) if attempt == 3 => {
+            tracing::warn!(target: "edge::alert", "webhook {url}: {e}; alert {kind} not delivered")
+          }
           Err(_) => tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await,
         }
       }
@@ -98,18 +102,16 @@ impl Alerts {
   }
 }
 
-fn https_client() -> Client<Https, Full<Bytes>> {
+/// A client that checks servers against the Mozilla roots (webpki-roots).
+pub fn https_client() -> HttpsClient {
   let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
   let tls = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
-  let connector = hyper_rustls::HttpsConnectorBuilder::new()
-    .with_tls_config(tls)
-    .https_or_http()
-    .enable_http1()
-    .build();
+  let connector =
+    hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
   Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector)
 }
 
-async fn post(client: &Client<Https, Full<Bytes>>, url: &http::Uri, body: Bytes) -> Result<(), String> {
+async fn post(client: &HttpsClient, url: &http::Uri, body: Bytes) -> Result<(), String> {
   let request = http::Request::post(url.clone())
     .header(http::header::CONTENT_TYPE, "application/json")
     .header(http::header::USER_AGENT, edge_runtime::USER_AGENT)

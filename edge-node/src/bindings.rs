@@ -172,6 +172,35 @@ async fn service_call(
   headers
     .insert(SERVICE_CHAIN_HEADER, http::HeaderValue::from_str(&chain.join(",")).map_err(|e| e.to_string())?);
   let node = node.upgrade().ok_or("the node is stopping")?;
+  // The call's span: the child of the calling request's, the parent of the called worker's.
+  let span =
+    node.tracing().start(&headers, || format!("service {service}"), opentelemetry::trace::SpanKind::Server);
+  span.propagate(&mut headers);
+  let answered = call_worker(&node, service, &head, headers, bytes).await;
+  let status = answered.as_ref().map_or(0, |(status, _, _)| *status);
+  span.finish(
+    || {
+      vec![
+        crate::trace::Attribute::new("edge.worker", service.to_owned()),
+        crate::trace::Attribute::new("edge.caller", caller.to_owned()),
+        crate::trace::Attribute::new("http.request.method", head.method.clone()),
+        crate::trace::Attribute::new("http.response.status_code", i64::from(status)),
+      ]
+    },
+    !(100..500).contains(&status),
+  );
+  let (status, headers, body) = answered?;
+  Ok((serde_json::json!({ "status": status, "headers": headers }).to_string(), Some(body)))
+}
+
+/// Runs the service call's request in worker `service`: its status, headers and body.
+async fn call_worker(
+  node: &Node,
+  service: &str,
+  head: &Head,
+  headers: http::HeaderMap,
+  bytes: Bytes,
+) -> Result<(u16, Vec<(String, String)>, Bytes), String> {
   let deployment =
     node.router().get(service).cloned().ok_or_else(|| format!("no worker named {service:?} on this node"))?;
   let picked = node
@@ -190,7 +219,7 @@ async fn service_call(
     body
   });
   let method = http::Method::from_bytes(head.method.as_bytes()).map_err(|e| e.to_string())?;
-  let request = WorkerRequest { method, url: head.url, headers, body, request_id: None };
+  let request = WorkerRequest { method, url: head.url.clone(), headers, body, request_id: None };
   let response = match worker.fetch(request).await {
     Ok(response) => response,
     Err(error) => {
@@ -211,7 +240,7 @@ async fn service_call(
     .await
     .map_err(|e| format!("the service {service:?} answered with a body that failed: {e}"))?
     .to_bytes();
-  Ok((serde_json::json!({ "status": status, "headers": headers }).to_string(), Some(body)))
+  Ok((status, headers, body))
 }
 
 #[derive(Deserialize, Default)]

@@ -160,7 +160,9 @@ impl Budgets {
         day.stored_ms = report.total.cpu_ms;
         day.local_ms = (day.local_ms - taken).max(0.0);
       }
-      Err(e) => tracing::warn!("budget of {worker}: {e}; counting this node's requests only until the next read"),
+      Err(e) => {
+        tracing::warn!("budget of {worker}: {e}; counting this node's requests only until the next read")
+      }
     }
   }
 

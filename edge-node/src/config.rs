@@ -18,6 +18,8 @@
 //! [limits]                         # defaults of every worker; edge.toml may override
 //! cpu_ms = 50
 //! secrets_keys_file = "secrets.keys"  # seals workers' secrets; SIGHUP re-reads it
+//! [tracing]                        # OpenTelemetry spans over OTLP/HTTP
+//! otlp_endpoint = "http://otel-collector:4318"
 //! [alerts]                         # budget alerts and traffic spikes
 //! webhook = "https://hooks.example.com/edge"
 //! spike_factor = 10
@@ -104,8 +106,36 @@ pub struct NodeConfig {
   /// everything is sealed under the new first key while the node serves. Relative to this
   /// file. Default: none.
   pub secrets_keys_file: Option<PathBuf>,
+  /// Where request spans are exported.
+  pub tracing: TracingConfig,
   /// Where budget alerts and traffic spikes are reported besides the log and `/metrics`.
   pub alerts: AlertsConfig,
+}
+
+/// `[tracing]`: OpenTelemetry spans of requests, exported over OTLP/HTTP.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingConfig {
+  /// The collector's OTLP/HTTP base URL, such as `http://otel-collector:4318` (spans go to
+  /// `/v1/traces`, protobuf). Default: none (trace context is passed on, nothing exported).
+  pub otlp_endpoint: Option<String>,
+  /// The spans' `service.name`. Default `edge-node`.
+  pub service_name: String,
+}
+
+impl Default for TracingConfig {
+  fn default() -> Self {
+    TracingConfig { otlp_endpoint: None, service_name: "edge-node".into() }
+  }
+}
+
+/// Checks an OTLP endpoint: an `http://` or `https://` base URL.
+pub fn check_otlp_endpoint(url: &str) -> Result<(), String> {
+  if (url.starts_with("http://") || url.starts_with("https://")) && url.parse::<http::Uri>().is_ok() {
+    Ok(())
+  } else {
+    Err(format!("otlp_endpoint {url:?}: give the collector's http:// or https:// base URL"))
+  }
 }
 
 /// `[alerts]`: budget alerts (each worker's `[budget]`) and spike detection.
@@ -187,6 +217,7 @@ impl Default for NodeConfig {
       geo_key: None,
       cache_api_mb: 128,
       alerts: AlertsConfig::default(),
+      tracing: TracingConfig::default(),
       secrets_key: None,
       secrets_keys_file: None,
     }
@@ -280,6 +311,9 @@ impl NodeConfig {
       return Err("secrets_key and secrets_keys_file: give one of them".into());
     }
     self.keyring()?;
+    if let Some(url) = &self.tracing.otlp_endpoint {
+      check_otlp_endpoint(url).map_err(|e| format!("tracing.{e}"))?;
+    }
     if let Some(url) = &self.alerts.webhook {
       if !(url.starts_with("http://") || url.starts_with("https://")) || url.parse::<http::Uri>().is_err() {
         return Err(format!("alerts.webhook {url:?}: give an http:// or https:// URL"));
@@ -306,8 +340,9 @@ impl NodeConfig {
   pub fn keyring(&self) -> Result<Option<crate::secrets::Keyring>, String> {
     let text = match (&self.secrets_key, &self.secrets_keys_file) {
       (Some(keys), _) => keys.clone(),
-      (None, Some(file)) => std::fs::read_to_string(file)
-        .map_err(|e| format!("secrets_keys_file {}: {e}", file.display()))?,
+      (None, Some(file)) => {
+        std::fs::read_to_string(file).map_err(|e| format!("secrets_keys_file {}: {e}", file.display()))?
+      }
       (None, None) => return Ok(None),
     };
     crate::secrets::Keyring::parse(&text).map(Some).map_err(|e| format!("secrets key: {e}"))

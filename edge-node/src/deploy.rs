@@ -206,9 +206,13 @@ impl DeployApi {
       (Method::POST, ["workers", name, "trigger"]) => trigger(node, name, request).await,
       (Method::GET, ["workers", name, "tail"]) => Ok(tail(node, name)),
       (Method::GET, ["workers", name, "usage"]) => usage(node, name, request.uri().query()).await,
-      (Method::GET, ["workers", name, "versions", version, "permissions"]) => self.permissions(name, version).await,
+      (Method::GET, ["workers", name, "versions", version, "permissions"]) => {
+        self.permissions(name, version).await
+      }
       (Method::GET, ["workers", name, "secrets"]) => self.list_secrets(name).await,
-      (Method::PUT, ["workers", name, "secrets", secret]) => self.put_secret(node, name, secret, request).await,
+      (Method::PUT, ["workers", name, "secrets", secret]) => {
+        self.put_secret(node, name, secret, request).await
+      }
       (Method::DELETE, ["workers", name, "secrets", secret]) => self.delete_secret(node, name, secret).await,
       (_, ["kv", namespace, rest @ ..]) => kv_api(node, namespace, rest, request).await,
       (_, ["queues", rest @ ..]) => queues_api(node, rest, request).await,
@@ -281,9 +285,10 @@ impl DeployApi {
   async fn permissions(&self, name: &str, version: &str) -> Result<Response<Body>, ApiError> {
     let info = self.info(name).await?;
     let version = match version {
-      "active" => info.active.clone().ok_or_else(|| {
-        ApiError(StatusCode::NOT_FOUND, format!("{name} has no active version"))
-      })?,
+      "active" => info
+        .active
+        .clone()
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("{name} has no active version")))?,
       version => version.to_owned(),
     };
     if !info.versions.contains(&version) {
@@ -298,8 +303,10 @@ impl DeployApi {
     if let Some(cluster) = self.cluster()? {
       self.fetch_version(cluster, name, &id).await.map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e))?;
     }
-    let deployment =
-      self.deployment(name, &id).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+    let deployment = self
+      .deployment(name, &id)
+      .await
+      .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
     Ok(json(StatusCode::OK, &crate::permissions::Permissions::of(&deployment.worker, version)))
   }
 
@@ -358,7 +365,10 @@ impl DeployApi {
     let _one_at_a_time = self.lock.lock().await;
     let Some(id) = self.store.active(name).map_err(ApiError::store)? else { return Ok(()) };
     let deployment = Arc::new(
-      self.deployment(name, &id).await.map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?,
+      self
+        .deployment(name, &id)
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?,
     );
     start(node, &deployment).await?;
     node.swap_in(deployment).await;

@@ -45,6 +45,7 @@ pub mod store;
 pub mod tail;
 pub mod tail_cluster;
 pub mod tls;
+pub mod trace;
 pub mod typescript;
 pub mod usage;
 pub mod warm;

@@ -81,6 +81,9 @@ enum Command {
     /// Overrides `mode`.
     #[arg(long, env = "EDGE_ROUTER_MODE")]
     mode: Option<edge_node::router::config::Mode>,
+    /// Overrides `otlp_endpoint`.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
   },
   /// Upload a worker folder (with its edge.toml) to a node, which starts it, stores it as a
   /// new version and serves it (in a cluster: every node serves it).
@@ -480,6 +483,9 @@ struct NodeFlags {
   /// Overrides `secrets_keys_file`.
   #[arg(long, env = "EDGE_SECRETS_KEYS_FILE")]
   secrets_keys_file: Option<PathBuf>,
+  /// Overrides `tracing.otlp_endpoint`.
+  #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+  otlp_endpoint: Option<String>,
   /// Overrides `alerts.webhook`.
   #[arg(long, env = "EDGE_ALERTS_WEBHOOK")]
   alerts_webhook: Option<String>,
@@ -539,6 +545,7 @@ impl NodeFlags {
     c.geo_key = self.geo_key.or(c.geo_key);
     set(&mut c.cache_api_mb, self.cache_api_mb);
     c.alerts.webhook = self.alerts_webhook.or(c.alerts.webhook);
+    c.tracing.otlp_endpoint = self.otlp_endpoint.or(c.tracing.otlp_endpoint);
     if self.secrets_key.is_some() || self.secrets_keys_file.is_some() {
       c.secrets_key = self.secrets_key;
       c.secrets_keys_file = self.secrets_keys_file;
@@ -721,10 +728,11 @@ fn main() -> ExitCode {
         dev::run(&paths, listen, &options, &dev::DevSettings { watch, persist_to }).await
       }
       Command::Node(_) => unreachable!("resolved above"),
-      Command::Router { config, listen, mode } => {
+      Command::Router { config, listen, mode, otlp_endpoint } => {
         let mut config = edge_node::router::config::RouterConfig::load(&config)?;
         config.listen = listen.unwrap_or(config.listen);
         config.mode = mode.unwrap_or(config.mode);
+        config.otlp_endpoint = otlp_endpoint.or(config.otlp_endpoint);
         edge_node::router::run(config).await
       }
       Command::Deploy { dir, target, wait } => {

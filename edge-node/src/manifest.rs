@@ -408,9 +408,7 @@ fn build(
     allow: manifest.outbound.allow,
     deny: Vec::new(),
   };
-  outbound
-    .permissions()
-    .map_err(|m| ManifestError::invalid(&manifest_path, format!("outbound.{m}")))?;
+  outbound.permissions().map_err(|m| ManifestError::invalid(&manifest_path, format!("outbound.{m}")))?;
 
   let routes = manifest
     .routes

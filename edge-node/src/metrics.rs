@@ -222,11 +222,7 @@ impl Metrics {
       queue_in_flight.clone(),
     );
     let alerts = Family::<AlertLabels, Counter>::default();
-    registry.register(
-      "alerts",
-      "Alerts raised: budget_alert, budget_exhausted, spike",
-      alerts.clone(),
-    );
+    registry.register("alerts", "Alerts raised: budget_alert, budget_exhausted, spike", alerts.clone());
     let budget_used = Family::<WorkerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
     registry.register(
       "cpu_budget_used_ratio",

@@ -73,7 +73,13 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   });
   let _ = node.meter.set(meter.clone());
   tokio::spawn(meter.clone().run());
-  let alerts = Arc::new(crate::alerts::Alerts::new(&config.node_id(), &config.alerts, node.metrics().clone()));
+  node.set_tracing(crate::trace::Tracing::new(
+    config.tracing.otlp_endpoint.as_deref(),
+    &config.tracing.service_name,
+    &config.node_id(),
+  )?);
+  let alerts =
+    Arc::new(crate::alerts::Alerts::new(&config.node_id(), &config.alerts, node.metrics().clone()));
   let budgets = Arc::new(crate::budget::Budgets::new(meter.clone(), alerts.clone()));
   let _ = node.alerts.set(alerts);
   let _ = node.budgets.set(budgets.clone());
@@ -172,6 +178,9 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   if let Some(api) = node.deploy() {
     api.leave().await;
   }
+  // The exporter's batch thread sends what is left through this runtime: wait off it.
+  let tracing = node.tracing().clone();
+  let _ = tokio::task::spawn_blocking(move || tracing.shutdown()).await;
   node.cache().retire_all().await;
   Ok(())
 }

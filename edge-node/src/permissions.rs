@@ -59,7 +59,8 @@ impl Permissions {
       .filter(|network| !outbound.allow.iter().any(|a| a == *network))
       .map(|network| network.to_string())
       .collect();
-    let vars = worker.options.env.keys().filter(|name| !worker.secrets.names.contains(*name)).cloned().collect();
+    let vars =
+      worker.options.env.keys().filter(|name| !worker.secrets.names.contains(*name)).cloned().collect();
     Permissions {
       worker: worker.bundle.name.clone(),
       version,

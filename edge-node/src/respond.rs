@@ -110,7 +110,11 @@ pub fn rate_limited(
 }
 
 /// `503` for a worker whose daily CPU budget is used up.
-pub fn budget_exhausted(request_id: &str, worker: &str, stop: &crate::budget::Exhausted) -> Response<ResponseBody> {
+pub fn budget_exhausted(
+  request_id: &str,
+  worker: &str,
+  stop: &crate::budget::Exhausted,
+) -> Response<ResponseBody> {
   let seconds = stop.resets_in.as_secs().max(1);
   let mut response = plain(
     StatusCode::SERVICE_UNAVAILABLE,

@@ -35,6 +35,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::server::graceful::Watcher;
+use opentelemetry::trace::SpanKind;
 use tokio::io::AsyncRead;
 use tokio::io::AsyncWrite;
 use tokio::net::TcpListener;
@@ -50,6 +51,7 @@ use crate::routing::Router;
 use crate::slot::Instance;
 use crate::tail::EventKind;
 use crate::tail::Tail;
+use crate::trace::Attribute;
 
 /// A response body: a worker's own, a host process's, or one the node made.
 pub type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -86,6 +88,8 @@ pub struct Node {
   pub alerts: std::sync::OnceLock<Arc<crate::alerts::Alerts>>,
   /// The workers' daily CPU budgets, when the node keeps usage.
   pub budgets: std::sync::OnceLock<Arc<crate::budget::Budgets>>,
+  /// Where request spans go (ids only, until set).
+  tracing: std::sync::OnceLock<crate::trace::Tracing>,
 }
 
 impl Node {
@@ -103,7 +107,18 @@ impl Node {
       meter: std::sync::OnceLock::new(),
       alerts: std::sync::OnceLock::new(),
       budgets: std::sync::OnceLock::new(),
+      tracing: std::sync::OnceLock::new(),
     })
+  }
+
+  /// Where request spans go.
+  pub fn tracing(&self) -> &crate::trace::Tracing {
+    self.tracing.get_or_init(crate::trace::Tracing::default)
+  }
+
+  /// Sends request spans to `tracing` from now on (once, at start).
+  pub fn set_tracing(&self, tracing: crate::trace::Tracing) {
+    let _ = self.tracing.set(tracing);
   }
 
   /// The routing table now.
@@ -342,6 +357,13 @@ async fn handle(
   let router = node.router();
   let deployment = router.route(&host, &path).cloned();
   drop(router);
+  // A request to a worker has a span: the child of the client's (or the router's) trace
+  // context, and the parent of the worker's subrequests. Health checks have none.
+  let span = deployment.as_ref().map(|_| {
+    let span = node.tracing().start(request.headers(), || method.to_string(), SpanKind::Server);
+    span.propagate(request.headers_mut());
+    span
+  });
   let (worker, mut response, ran) = match deployment {
     Some(deployment) => {
       if let Some(alerts) = node.alerts.get() {
@@ -390,7 +412,8 @@ async fn handle(
       error: status >= 500,
     };
     meter.record(deployment, sample);
-    if let (Some(budget), Some(budgets), Some(cpu)) = (&deployment.worker.budget, node.budgets.get(), ran.cpu) {
+    if let (Some(budget), Some(budgets), Some(cpu)) = (&deployment.worker.budget, node.budgets.get(), ran.cpu)
+    {
       budgets.charge(deployment.name(), budget, cpu);
     }
     response = response.map(|body| meter.count_body(body, deployment));
@@ -405,6 +428,27 @@ async fn handle(
       cpu_ms: ran.cpu.map_or(0.0, millis),
       wall_ms: millis(total),
     });
+  }
+  if let Some(span) = span {
+    span.finish(
+      || {
+        vec![
+          Attribute::new("http.request.method", method.to_string()),
+          Attribute::new("url.path", path.clone()),
+          Attribute::new("server.address", host.clone()),
+          Attribute::new("http.response.status_code", i64::from(status)),
+          Attribute::new("edge.worker", worker.clone()),
+          Attribute::new(
+            "edge.version",
+            ran.deployment.as_ref().map_or_else(|| "-".to_owned(), |d| d.version()),
+          ),
+          Attribute::new("edge.request_id", request_id.clone()),
+          Attribute::new("edge.start", ran.start.map_or("-", StartKind::as_str)),
+          Attribute::new("edge.cpu_ms", ran.cpu.map_or(0.0, millis)),
+        ]
+      },
+      status >= 500,
+    );
   }
   tracing::info!(
     target: "edge::request",

@@ -32,6 +32,7 @@ const {
   SetPrototypeDelete,
   String,
   StringPrototypeSlice,
+  StringPrototypeSplit,
   TypeError,
   Uint8Array,
 } = primordials;
@@ -51,6 +52,7 @@ const {
   op_edge_bindings,
   op_edge_binding,
   op_edge_subrequest,
+  op_edge_trace,
   op_edge_print,
 } = core.ops;
 
@@ -83,6 +85,11 @@ function limitedFetch(input, init = undefined) {
   if (!op_edge_subrequest()) {
     return PromiseReject(new TypeError("too many subrequests: the worker exceeded its subrequest limit"));
   }
+  const trace = op_edge_trace();
+  if (trace !== "") {
+    input = traced(new Request(input, init), trace);
+    init = undefined;
+  }
   return PromisePrototypeCatch(fetch.fetch(input, init), (e) => {
     const address = refusedAddress(e);
     if (address !== null) {
@@ -92,6 +99,17 @@ function limitedFetch(input, init = undefined) {
     }
     throw e;
   });
+}
+
+// A subrequest carries on the W3C trace context of the request it is made for (the node's
+// span is its parent), unless the worker set its own `traceparent`.
+function traced(req, trace) {
+  if (!req.headers.has("traceparent")) {
+    const lines = StringPrototypeSplit(trace, "\n");
+    req.headers.set("traceparent", lines[0]);
+    if (lines[1]) req.headers.set("tracestate", lines[1]);
+  }
+  return req;
 }
 
 // deno_fetch reports a permission denial (before connecting, or for an address a host name
@@ -643,7 +661,9 @@ class Fetcher {
     if (!op_edge_subrequest()) {
       throw new TypeError("too many subrequests: the worker exceeded its subrequest limit");
     }
+    const trace = op_edge_trace();
     const req = new Request(input, init);
+    if (trace !== "") traced(req, trace);
     const body = req.body === null ? null : new Uint8Array(await req.arrayBuffer());
     const head = { method: req.method, url: req.url, headers: ArrayFrom(req.headers), hasBody: body !== null };
     const { 0: answer, 1: bytes } = await bindingCall(this.#name, "fetch", head, body);

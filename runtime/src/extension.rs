@@ -33,6 +33,7 @@ deno_core::extension!(
     op_edge_bindings,
     op_edge_binding,
     op_edge_subrequest,
+    op_edge_trace,
     op_edge_print,
   ],
   esm_entry_point = "ext:edge_runtime/bootstrap.js",

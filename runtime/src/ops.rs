@@ -120,6 +120,9 @@ struct Exchange {
   /// turn of the event loop.
   active: bool,
   request_id: Option<Arc<str>>,
+  /// The request's W3C trace context, `traceparent` and `tracestate` on two lines, which its
+  /// subrequests carry on.
+  trace: Option<Arc<str>>,
 }
 
 impl Exchanges {
@@ -154,13 +157,22 @@ impl Exchanges {
   /// one active in the turn (requests of one isolate interleave; when several are active
   /// the output is not attributed).
   pub fn current_request_id(&self) -> Option<Arc<str>> {
+    self.current()?.request_id.clone()
+  }
+
+  /// The trace context of the request this turn runs for (as [`Exchanges::current_request_id`]).
+  pub fn current_trace(&self) -> Option<Arc<str>> {
+    self.current()?.trace.clone()
+  }
+
+  fn current(&self) -> Option<&Exchange> {
     let mut open = self.open.values();
     if let (Some(only), None) = (open.next(), open.next()) {
-      return only.request_id.clone();
+      return Some(only);
     }
     let mut active = self.open.values().filter(|e| e.active);
     match (active.next(), active.next()) {
-      (Some(only), None) => only.request_id.clone(),
+      (Some(only), None) => Some(only),
       _ => None,
     }
   }
@@ -282,6 +294,7 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
   exchanges.next_id = exchanges.next_id.wrapping_add(1);
   let id = exchanges.next_id;
   let has_body = incoming.body.is_some();
+  let trace = trace_context(&incoming.headers);
   exchanges.open.insert(
     id,
     Exchange {
@@ -292,6 +305,7 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
       subrequests: 0,
       active: true,
       request_id: incoming.request_id,
+      trace,
     },
   );
   if !std::mem::take(&mut exchanges.admission_covered) {
@@ -300,6 +314,30 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
     }
   }
   Some(RequestHead(id, incoming.method, incoming.url, incoming.headers, has_body))
+}
+
+/// A request's `traceparent` and `tracestate` (two lines), when it has a `traceparent`.
+fn trace_context(headers: &[(ByteString, ByteString)]) -> Option<Arc<str>> {
+  let find = |name: &[u8]| {
+    headers
+      .iter()
+      .find(|(key, _)| key.eq_ignore_ascii_case(name))
+      .and_then(|(_, v)| std::str::from_utf8(v).ok())
+  };
+  let parent = find(b"traceparent")?;
+  Some(format!("{parent}\n{}", find(b"tracestate").unwrap_or("")).into())
+}
+
+/// The trace context of the request the calling code runs for: `traceparent` and
+/// `tracestate` on two lines, or nothing.
+#[op2]
+#[string]
+pub fn op_edge_trace(state: &mut OpState) -> String {
+  state
+    .try_borrow::<Exchanges>()
+    .and_then(Exchanges::current_trace)
+    .map(|t| t.to_string())
+    .unwrap_or_default()
 }
 
 /// Reads the next chunk of a request body; `null` at its end.

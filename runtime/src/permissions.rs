@@ -127,7 +127,9 @@ impl Outbound {
         let mut listed = Vec::new();
         for host in hosts {
           if host.contains("://") || host.contains('/') {
-            return Err(format!("hosts: {host:?} is not a host: write the host name alone, such as api.example.com"));
+            return Err(format!(
+              "hosts: {host:?} is not a host: write the host name alone, such as api.example.com"
+            ));
           }
           parser.parse_net_descriptor(host).map_err(|e| format!("hosts: {host:?}: {e}"))?;
           listed.push(host.to_ascii_lowercase());
@@ -146,12 +148,7 @@ impl Outbound {
         (!listed.is_empty()).then_some(listed)
       }
     };
-    let options = PermissionsOptions {
-      allow_net,
-      deny_net: Some(deny),
-      prompt: false,
-      ..Default::default()
-    };
+    let options = PermissionsOptions { allow_net, deny_net: Some(deny), prompt: false, ..Default::default() };
     let permissions = Permissions::from_options(parser.as_ref(), &options).map_err(|e| e.to_string())?;
     Ok(PermissionsContainer::new(parser, permissions))
   }

@@ -664,7 +664,8 @@ impl Recorder {
             let sender = sender.clone();
             async move {
               let (parts, body) = request.into_parts();
-              let body = http_body_util::BodyExt::collect(body).await.map(|b| b.to_bytes()).unwrap_or_default();
+              let body =
+                http_body_util::BodyExt::collect(body).await.map(|b| b.to_bytes()).unwrap_or_default();
               let _ = sender.send(Recorded {
                 method: parts.method.to_string(),
                 path: parts.uri.path().to_owned(),

@@ -99,7 +99,11 @@ async fn a_budget_alerts_at_its_threshold_and_stops_the_worker_once_used() {
   kinds.sort();
   assert_eq!(kinds, ["budget_alert", "budget_exhausted"]);
   let metrics = server.metrics().await;
-  assert_eq!(metric(&metrics, "edge_alerts_total{worker=\"burner\",kind=\"budget_alert\"}"), 1.0, "{metrics}");
+  assert_eq!(
+    metric(&metrics, "edge_alerts_total{worker=\"burner\",kind=\"budget_alert\"}"),
+    1.0,
+    "{metrics}"
+  );
   assert_eq!(metric(&metrics, "edge_alerts_total{worker=\"burner\",kind=\"budget_exhausted\"}"), 1.0);
   assert_eq!(metric(&metrics, "edge_requests_total{worker=\"burner\",status=\"503\"}"), 1.0);
   // The used share is read back from the store every few seconds.
@@ -120,15 +124,19 @@ async fn a_budget_alerts_at_its_threshold_and_stops_the_worker_once_used() {
 #[tokio::test]
 async fn a_jump_over_the_recent_rate_raises_a_spike_alert() {
   let root = tempfile::tempdir().unwrap();
-  write(root.path(), "popular", "name = \"popular\"\n", "export default { fetch: () => new Response('hi') };");
+  write(
+    root.path(),
+    "popular",
+    "name = \"popular\"\n",
+    "export default { fetch: () => new Response('hi') };",
+  );
   let config = root.path().join("node.toml");
-  std::fs::write(&config, "[alerts]\nspike_factor = 5\nspike_window_secs = 1\nspike_min_requests = 30\n").unwrap();
+  std::fs::write(&config, "[alerts]\nspike_factor = 5\nspike_window_secs = 1\nspike_min_requests = 30\n")
+    .unwrap();
   let workers = root.path().to_owned();
   let mut webhook = Recorder::start().await;
-  let server = DevServer::node(
-    &workers,
-    &["--config", config.to_str().unwrap(), "--alerts-webhook", &webhook.url],
-  );
+  let server =
+    DevServer::node(&workers, &["--config", config.to_str().unwrap(), "--alerts-webhook", &webhook.url]);
   // One request, then the quiet spell the baseline is made of: six one-second windows.
   assert_eq!(get_on(&server, "popular.edge.localhost", "/").await.status, 200);
   tokio::time::sleep(std::time::Duration::from_secs(7)).await;
@@ -152,7 +160,12 @@ fn bad_budgets_and_webhooks_are_refused() {
   let (code, _, stderr) = run_edge(&["dev", root.path().join("broke").to_str().unwrap()]);
   assert_ne!(code, 0);
   assert!(stderr.contains("budget: cpu_ms_per_day = 0: use at least 1"), "{stderr}");
-  write(root.path(), "shy", "name = \"shy\"\n[budget]\ncpu_ms_per_day = 10\nalert_at = 2\n", "export default {};");
+  write(
+    root.path(),
+    "shy",
+    "name = \"shy\"\n[budget]\ncpu_ms_per_day = 10\nalert_at = 2\n",
+    "export default {};",
+  );
   let (_, _, stderr) = run_edge(&["dev", root.path().join("shy").to_str().unwrap()]);
   assert!(stderr.contains("alert_at = 2: use a share above 0 and at most 1"), "{stderr}");
   let (code, _, stderr) = run_edge(&[
@@ -163,5 +176,8 @@ fn bad_budgets_and_webhooks_are_refused() {
     "ftp://example.com/hook",
   ]);
   assert_ne!(code, 0);
-  assert!(stderr.contains("alerts.webhook \"ftp://example.com/hook\": give an http:// or https:// URL"), "{stderr}");
+  assert!(
+    stderr.contains("alerts.webhook \"ftp://example.com/hook\": give an http:// or https:// URL"),
+    "{stderr}"
+  );
 }

@@ -56,7 +56,10 @@ async fn a_worker_reaches_only_the_hosts_it_declares() {
   assert_eq!((reached["ok"].as_bool(), reached["status"].as_u64()), (Some(true), Some(200)), "{reached}");
   let wildcard = fetch_from(&server, "https://api.example.com/v1").await;
   assert_eq!(wildcard["ok"], false, "{wildcard}");
-  assert!(!wildcard["message"].as_str().unwrap().contains("is not a host this worker may reach"), "{wildcard}");
+  assert!(
+    !wildcard["message"].as_str().unwrap().contains("is not a host this worker may reach"),
+    "{wildcard}"
+  );
   for (url, address) in [
     ("https://api.example.org/".to_owned(), "api.example.org:443".to_owned()),
     (format!("http://127.0.0.2:{port}/"), format!("127.0.0.2:{port}")),
@@ -66,7 +69,8 @@ async fn a_worker_reaches_only_the_hosts_it_declares() {
   }
   // A port named in the declaration is the only port.
   drop(server);
-  let dir = outbound_worker("name = \"ported\"\n[outbound]\nhosts = [\"localhost:1\"]\nallow = [\"127.0.0.1\"]\n");
+  let dir =
+    outbound_worker("name = \"ported\"\n[outbound]\nhosts = [\"localhost:1\"]\nallow = [\"127.0.0.1\"]\n");
   let server = DevServer::start(dir.path());
   let result = fetch_from(&server, &format!("http://localhost:{port}/")).await;
   assert!(refused(&result, &format!("localhost:{port}")), "{result}");
@@ -76,7 +80,8 @@ async fn a_worker_reaches_only_the_hosts_it_declares() {
 async fn the_admin_api_shows_each_versions_effective_permissions() {
   let data = tempfile::tempdir().unwrap();
   let workers = tempfile::tempdir().unwrap();
-  let server = DevServer::node(workers.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
+  let server =
+    DevServer::node(workers.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
   let admin = server.admin_url();
   let dir = outbound_worker(
     r#"name = "shop"
@@ -95,7 +100,8 @@ binding = "ORDERS"
 queue = "orders"
 "#,
   );
-  let (code, _, err) = run_edge(&["deploy", dir.path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let (code, _, err) =
+    run_edge(&["deploy", dir.path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
   assert_eq!(code, 0, "{err}");
 
   let api = |path: &str| {
@@ -135,7 +141,8 @@ queue = "orders"
 
   // A URL where a host belongs is refused at deploy, naming the entry.
   let bad = outbound_worker("name = \"shop\"\n[outbound]\nhosts = [\"https://api.stripe.com\"]\n");
-  let (code, _, err) = run_edge(&["deploy", bad.path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let (code, _, err) =
+    run_edge(&["deploy", bad.path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
   assert_ne!(code, 0);
   assert!(err.contains("outbound.hosts: \"https://api.stripe.com\" is not a host"), "{err}");
 }

@@ -53,8 +53,13 @@ fn secret(server: &DevServer, args: &[&str], input: &str) -> (i32, String, Strin
 
 async fn api(server: &DevServer, path: &str) -> Reply {
   let url = format!("{}{path}", server.admin_url());
-  send(http::Request::get(url).header("authorization", format!("Bearer {TOKEN}")).body(Default::default()).unwrap())
-    .await
+  send(
+    http::Request::get(url)
+      .header("authorization", format!("Bearer {TOKEN}"))
+      .body(Default::default())
+      .unwrap(),
+  )
+  .await
 }
 
 async fn vault_says(server: &DevServer) -> String {
@@ -86,7 +91,8 @@ async fn a_secret_reaches_env_sealed_at_rest_and_never_shown() {
   std::fs::write(&keys, format!("{KEY_A}\n")).unwrap();
   let mut server = node(root.path(), &keys);
   let admin = server.admin_url();
-  let (code, _, err) = run_edge(&["deploy", vault().path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let (code, _, err) =
+    run_edge(&["deploy", vault().path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
   assert_eq!(code, 0, "{err}");
   assert_eq!(vault_says(&server).await, "unset");
 
@@ -104,7 +110,9 @@ async fn a_secret_reaches_env_sealed_at_rest_and_never_shown() {
   let permissions = api(&server, "/v1/workers/vault/versions/active/permissions").await;
   assert_eq!(permissions.json()["secrets"], serde_json::json!(["API_KEY"]));
   assert_eq!(permissions.json()["vars"], serde_json::json!([]));
-  for path in ["/v1/workers", "/v1/workers/vault/versions", "/v1/workers/vault/status", "/v1/workers/vault/secrets"] {
+  for path in
+    ["/v1/workers", "/v1/workers/vault/versions", "/v1/workers/vault/status", "/v1/workers/vault/secrets"]
+  {
     let reply = api(&server, path).await;
     assert_eq!(reply.status, 200, "{path}: {}", reply.body);
     assert!(!reply.body.contains(VALUE), "{path} shows the secret: {}", reply.body);
@@ -152,11 +160,15 @@ async fn bad_secrets_and_missing_keys_get_clear_errors() {
   std::fs::write(&keys, format!("{KEY_A}\n")).unwrap();
   let server = node(root.path(), &keys);
   let admin = server.admin_url();
-  let (code, _, err) = run_edge(&["deploy", vault().path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let (code, _, err) =
+    run_edge(&["deploy", vault().path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
   assert_eq!(code, 0, "{err}");
   let (code, _, err) = secret(&server, &["put", "vault", "1BAD"], "x");
   assert_ne!(code, 0);
-  assert!(err.contains("name \"1BAD\": use 1 to 64 letters, digits and `_`, not starting with a digit"), "{err}");
+  assert!(
+    err.contains("name \"1BAD\": use 1 to 64 letters, digits and `_`, not starting with a digit"),
+    "{err}"
+  );
   let (code, _, err) = secret(&server, &["put", "nobody", "API_KEY"], "x");
   assert_ne!(code, 0);
   assert!(err.contains("no worker named \"nobody\""), "{err}");
@@ -174,7 +186,8 @@ async fn bad_secrets_and_missing_keys_get_clear_errors() {
   let data = plain.path().join("data");
   let keyless = DevServer::node(&workers, &["--data-dir", data.to_str().unwrap(), "--admin-token", TOKEN]);
   let admin = keyless.admin_url();
-  let (code, _, err) = run_edge(&["deploy", vault().path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let (code, _, err) =
+    run_edge(&["deploy", vault().path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
   assert_eq!(code, 0, "{err}");
   let (code, _, err) = secret(&keyless, &["put", "vault", "API_KEY"], VALUE);
   assert_ne!(code, 0);

@@ -48,6 +48,9 @@ pub struct RouterConfig {
   pub geo_key: Option<String>,
   /// How long requests in flight may take to finish on shutdown, in seconds. Default 10.
   pub drain_timeout_secs: u64,
+  /// The OTLP/HTTP collector the router's request spans go to (`/v1/traces`). Default: none
+  /// (trace context is passed on to the nodes, nothing exported).
+  pub otlp_endpoint: Option<String>,
 }
 
 /// One edge node.
@@ -150,6 +153,7 @@ impl Default for RouterConfig {
       region_header: "x-region".into(),
       geo_key: None,
       drain_timeout_secs: 10,
+      otlp_endpoint: None,
     }
   }
 }
@@ -170,6 +174,9 @@ impl RouterConfig {
 
   /// Checks what depends on what.
   pub fn validate(&self) -> Result<(), String> {
+    if let Some(url) = &self.otlp_endpoint {
+      crate::config::check_otlp_endpoint(url)?;
+    }
     if self.nodes.is_empty() && self.cluster.is_none() {
       return Err("no nodes: list them under [[nodes]], or set `cluster` to follow the cluster's".into());
     }

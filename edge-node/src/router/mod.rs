@@ -36,6 +36,8 @@ pub struct State {
   /// Pooled HTTP/2 (cleartext) connections, for nodes marked `http2`.
   pub h2: Client<HttpConnector, Body>,
   pub geo_key: Option<Vec<u8>>,
+  /// Where request spans go.
+  pub tracing: crate::trace::Tracing,
 }
 
 /// Runs the router until Ctrl-C or SIGTERM.
@@ -48,7 +50,10 @@ pub async fn run(config: RouterConfig) -> anyhow::Result<()> {
   let h1 =
     Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector.clone());
   let h2 = Client::builder(TokioExecutor::new()).http2_only(true).build(connector);
+  let tracing =
+    crate::trace::Tracing::new(config.otlp_endpoint.as_deref(), "edge-router", &config.listen.to_string())?;
   let state = Arc::new(State {
+    tracing,
     geo_key: config.geo_key.as_ref().map(|k| k.as_bytes().to_vec()),
     table: table::Table::default(),
     locator,

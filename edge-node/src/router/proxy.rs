@@ -133,8 +133,35 @@ impl Outgoing {
   }
 }
 
-/// Answers one client request.
-pub async fn handle(state: Arc<State>, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
+/// Answers one client request, in a span whose trace context the node gets.
+pub async fn handle(state: Arc<State>, peer: SocketAddr, mut request: Request<Incoming>) -> Response<Body> {
+  let span = state.tracing.start(
+    request.headers(),
+    || format!("{} router", request.method()),
+    opentelemetry::trace::SpanKind::Server,
+  );
+  span.propagate(request.headers_mut());
+  let method = request.method().clone();
+  let path = request.uri().path().to_owned();
+  let response = route(&state, peer, request).await;
+  let status = response.status().as_u16();
+  span.finish(
+    || {
+      let node = response.headers().get(NODE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
+      vec![
+        crate::trace::Attribute::new("http.request.method", method.to_string()),
+        crate::trace::Attribute::new("url.path", path),
+        crate::trace::Attribute::new("http.response.status_code", i64::from(status)),
+        crate::trace::Attribute::new("edge.node", node.to_owned()),
+      ]
+    },
+    status >= 500,
+  );
+  response
+}
+
+/// Sends the request to the nearest healthy node (the next one if it cannot be reached).
+async fn route(state: &State, peer: SocketAddr, request: Request<Incoming>) -> Response<Body> {
   let placed = state.locator.locate(peer.ip(), request.headers());
   let pinned = pinned_region(&request, &state.config.region_header).map(str::to_owned);
   let candidates = state.table.choose(placed.point, pinned.as_deref(), state.config.tie_radius_km);

@@ -35,7 +35,8 @@ pub async fn run(target: &Target, call: SecretCall) -> anyhow::Result<()> {
         anyhow::bail!("no value on stdin: `echo -n value | edge secret put {worker} {name}`");
       }
       let path = format!("/v1/workers/{worker}/secrets/{name}");
-      crate::client::call(url, token, http::Method::PUT, &path, "text/plain", Bytes::from(value.to_owned())).await?;
+      crate::client::call(url, token, http::Method::PUT, &path, "text/plain", Bytes::from(value.to_owned()))
+        .await?;
       eprintln!("edge secret: {name} of {worker} set; the worker uses it from its next request");
     }
     SecretCall::List { worker } => {

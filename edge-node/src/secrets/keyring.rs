@@ -50,7 +50,9 @@ impl Keyring {
         .decode(entry.trim())
         .ok()
         .filter(|bytes| bytes.len() == 32)
-        .ok_or_else(|| format!("key {} is not base64 of 32 bytes (make one with `openssl rand -base64 32`)", n + 1))?;
+        .ok_or_else(|| {
+          format!("key {} is not base64 of 32 bytes (make one with `openssl rand -base64 32`)", n + 1)
+        })?;
       let id = hex(&sha2::Sha256::digest(&bytes)[..8]);
       let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|e| e.to_string())?;
       keys.push(Key { id, cipher });

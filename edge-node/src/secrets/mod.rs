@@ -92,7 +92,9 @@ pub fn check_name(name: &str) -> Result<(), SecretError> {
   if valid {
     Ok(())
   } else {
-    Err(SecretError::Invalid(format!("name {name:?}: use 1 to 64 letters, digits and `_`, not starting with a digit")))
+    Err(SecretError::Invalid(format!(
+      "name {name:?}: use 1 to 64 letters, digits and `_`, not starting with a digit"
+    )))
   }
 }
 
@@ -140,7 +142,12 @@ impl Secrets {
     match &self.backend {
       Backend::Local(db) => {
         let transaction = db.begin_write().map_err(storage)?;
-        let removed = transaction.open_table(SECRETS).map_err(storage)?.remove((worker, name)).map_err(storage)?.is_some();
+        let removed = transaction
+          .open_table(SECRETS)
+          .map_err(storage)?
+          .remove((worker, name))
+          .map_err(storage)?
+          .is_some();
         transaction.commit().map_err(storage)?;
         Ok(removed)
       }
@@ -177,10 +184,13 @@ impl Secrets {
     let keys = self.keys()?;
     let mut values = BTreeMap::new();
     for (worker, name, stored) in entries {
-      let opened = keys
-        .open(&worker, &name, &stored.sealed)
-        .map_err(|reason| SecretError::Unopenable { worker: worker.clone(), name: name.clone(), reason })?;
-      let value = String::from_utf8(opened).map_err(|_| SecretError::Invalid(format!("{name} is not UTF-8")))?;
+      let opened = keys.open(&worker, &name, &stored.sealed).map_err(|reason| SecretError::Unopenable {
+        worker: worker.clone(),
+        name: name.clone(),
+        reason,
+      })?;
+      let value =
+        String::from_utf8(opened).map_err(|_| SecretError::Invalid(format!("{name} is not UTF-8")))?;
       values.insert(name, value);
     }
     Ok(values)
@@ -194,9 +204,11 @@ impl Secrets {
       if keys.is_current(&stored.sealed) {
         continue;
       }
-      let opened = keys
-        .open(&worker, &name, &stored.sealed)
-        .map_err(|reason| SecretError::Unopenable { worker: worker.clone(), name: name.clone(), reason })?;
+      let opened = keys.open(&worker, &name, &stored.sealed).map_err(|reason| SecretError::Unopenable {
+        worker: worker.clone(),
+        name: name.clone(),
+        reason,
+      })?;
       let resealed = Stored { updated: stored.updated, sealed: keys.seal(&worker, &name, &opened) };
       self.write(&worker, &name, &resealed).await?;
       count += 1;
@@ -209,7 +221,11 @@ impl Secrets {
     match &self.backend {
       Backend::Local(db) => {
         let transaction = db.begin_write().map_err(storage)?;
-        transaction.open_table(SECRETS).map_err(storage)?.insert((worker, name), bytes.as_slice()).map_err(storage)?;
+        transaction
+          .open_table(SECRETS)
+          .map_err(storage)?
+          .insert((worker, name), bytes.as_slice())
+          .map_err(storage)?;
         transaction.commit().map_err(storage)
       }
       Backend::Cluster(cell) => {
@@ -256,13 +272,18 @@ impl Secrets {
   }
 }
 
-async fn bucket(cell: &tokio::sync::OnceCell<Cluster>) -> Result<async_nats::jetstream::kv::Store, SecretError> {
+async fn bucket(
+  cell: &tokio::sync::OnceCell<Cluster>,
+) -> Result<async_nats::jetstream::kv::Store, SecretError> {
   let cluster = cell.get().ok_or_else(|| SecretError::Storage("not connected to the cluster yet".into()))?;
   cluster.secrets_bucket(BUCKET).await.map_err(storage)
 }
 
 /// The values each worker's secrets hold now, to redact them.
-static REDACTIONS: RwLock<Option<HashMap<String, Vec<(String, String)>>>> = RwLock::new(None);
+/// Worker → its secrets' (name, value), the longest value first.
+type Redactions = HashMap<String, Vec<(String, String)>>;
+
+static REDACTIONS: RwLock<Option<Redactions>> = RwLock::new(None);
 
 /// Remembers `worker`'s secret values (name, value) for [`redact`].
 pub fn remember(worker: &str, values: &BTreeMap<String, String>) {
@@ -326,7 +347,8 @@ mod tests {
 
   #[test]
   fn values_are_redacted_by_name() {
-    let values = BTreeMap::from([("API_KEY".to_owned(), "sk_live_123".to_owned()), ("PIN".to_owned(), "42".to_owned())]);
+    let values =
+      BTreeMap::from([("API_KEY".to_owned(), "sk_live_123".to_owned()), ("PIN".to_owned(), "42".to_owned())]);
     remember("redacting", &values);
     assert_eq!(redact("redacting", "key sk_live_123 and 42"), "key [secret API_KEY] and 42");
     assert_eq!(redact("someone-else", "key sk_live_123"), "key sk_live_123");

@@ -230,57 +230,40 @@ impl Cluster {
 
   /// The bucket where nodes claim scheduled ticks; a claim lives a day.
   pub async fn ticks_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
-    self
-      .context
-      .create_or_update_key_value(kv::Config {
-        bucket: name.into(),
-        description: "edge: which node runs each scheduled tick".into(),
-        history: 1,
-        max_age: Duration::from_secs(24 * 3600),
-        ..Default::default()
-      })
-      .await
-      .map_err(js("key-value bucket"))
+    let config = kv::Config { max_age: Duration::from_secs(24 * 3600), ..Default::default() };
+    self.bucket(name, "edge: which node runs each scheduled tick", config).await
   }
 
   /// The bucket of usage counters (`usage.rs`), created on first use.
   pub async fn usage_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
-    self
-      .context
-      .create_or_update_key_value(kv::Config {
-        bucket: name.into(),
-        description: "edge: usage per worker, version, hour and node".into(),
-        history: 1,
-        ..Default::default()
-      })
-      .await
-      .map_err(js("key-value bucket"))
+    self.bucket(name, "edge: usage per worker, version, hour and node", kv::Config::default()).await
   }
 
   /// The bucket of sealed secrets (`secrets/`), created on first use.
   pub async fn secrets_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
-    self
-      .context
-      .create_or_update_key_value(kv::Config {
-        bucket: name.into(),
-        description: "edge: workers' secrets, sealed".into(),
-        history: 1,
-        ..Default::default()
-      })
-      .await
-      .map_err(js("key-value bucket"))
+    self.bucket(name, "edge: workers' secrets, sealed", kv::Config::default()).await
   }
 
   /// The key-value bucket `name` (created on first use), for workers' KV namespaces.
   pub async fn kv_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    let config = kv::Config { max_value_size: 1024 * 1024, ..Default::default() };
+    self.bucket(name, "edge: a KV namespace of workers", config).await
+  }
+
+  /// Bucket `name` with the latest value of each key and `config`'s other settings.
+  async fn bucket(
+    &self,
+    name: &str,
+    description: &str,
+    config: kv::Config,
+  ) -> Result<kv::Store, ClusterError> {
     self
       .context
       .create_or_update_key_value(kv::Config {
         bucket: name.into(),
-        description: "edge: a KV namespace of workers".into(),
+        description: description.into(),
         history: 1,
-        max_value_size: 1024 * 1024,
-        ..Default::default()
+        ..config
       })
       .await
       .map_err(js("key-value bucket"))

@@ -303,10 +303,7 @@ impl DeployApi {
     if let Some(cluster) = self.cluster()? {
       self.fetch_version(cluster, name, &id).await.map_err(|e| ApiError(StatusCode::BAD_GATEWAY, e))?;
     }
-    let deployment = self
-      .deployment(name, &id)
-      .await
-      .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?;
+    let deployment = self.deployment(name, &id).await.map_err(ApiError::internal)?;
     Ok(json(StatusCode::OK, &crate::permissions::Permissions::of(&deployment.worker, version)))
   }
 
@@ -364,12 +361,7 @@ impl DeployApi {
     }
     let _one_at_a_time = self.lock.lock().await;
     let Some(id) = self.store.active(name).map_err(ApiError::store)? else { return Ok(()) };
-    let deployment = Arc::new(
-      self
-        .deployment(name, &id)
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?,
-    );
+    let deployment = Arc::new(self.deployment(name, &id).await.map_err(ApiError::internal)?);
     start(node, &deployment).await?;
     node.swap_in(deployment).await;
     Ok(())
@@ -536,12 +528,7 @@ impl DeployApi {
     let active = self.store.active(name).map_err(ApiError::store)?;
     let target = crate::store::choose_version(&versions, active.as_ref(), wanted.version.as_deref())
       .map_err(|choice| ApiError::choice(name, choice))?;
-    let deployment = Arc::new(
-      self
-        .deployment(name, &target)
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))?,
-    );
+    let deployment = Arc::new(self.deployment(name, &target).await.map_err(ApiError::internal)?);
     start(node, &deployment).await?;
     self.store.activate(name, &target).map_err(ApiError::store)?;
     node.swap_in(deployment).await;
@@ -1044,6 +1031,10 @@ fn too_large() -> ApiError {
 struct ApiError(StatusCode, String);
 
 impl ApiError {
+  fn internal(error: anyhow::Error) -> ApiError {
+    ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{error:#}"))
+  }
+
   fn secrets(error: SecretError) -> ApiError {
     let status = match &error {
       SecretError::Invalid(_) => StatusCode::BAD_REQUEST,

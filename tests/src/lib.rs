@@ -335,6 +335,17 @@ pub fn metric(text: &str, name: &str) -> f64 {
     .unwrap_or(0.0)
 }
 
+/// A `GET` of `url` with `Authorization: Bearer <token>` (a node's admin API).
+pub async fn get_authorized(url: &str, token: &str) -> Reply {
+  send(
+    http::Request::get(url)
+      .header("authorization", format!("Bearer {token}"))
+      .body(Default::default())
+      .unwrap(),
+  )
+  .await
+}
+
 /// A `GET` of `path` on `server` with the `Host` header set to `host`.
 pub async fn get_on(server: &DevServer, host: &str, path: &str) -> Reply {
   send(http::Request::get(server.at(path)).header("host", host).body(Default::default()).unwrap()).await

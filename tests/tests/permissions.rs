@@ -106,15 +106,7 @@ queue = "orders"
 
   let api = |path: &str| {
     let url = format!("{admin}/v1/workers/shop/versions/{path}");
-    async move {
-      send(
-        http::Request::get(url)
-          .header("authorization", format!("Bearer {TOKEN}"))
-          .body(Default::default())
-          .unwrap(),
-      )
-      .await
-    }
+    async move { get_authorized(&url, TOKEN).await }
   };
   let reply = api("active/permissions").await;
   assert_eq!(reply.status, 200, "{}", reply.body);

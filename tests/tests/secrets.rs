@@ -52,14 +52,7 @@ fn secret(server: &DevServer, args: &[&str], input: &str) -> (i32, String, Strin
 }
 
 async fn api(server: &DevServer, path: &str) -> Reply {
-  let url = format!("{}{path}", server.admin_url());
-  send(
-    http::Request::get(url)
-      .header("authorization", format!("Bearer {TOKEN}"))
-      .body(Default::default())
-      .unwrap(),
-  )
-  .await
+  get_authorized(&format!("{}{path}", server.admin_url()), TOKEN).await
 }
 
 async fn vault_says(server: &DevServer) -> String {

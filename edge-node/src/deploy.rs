@@ -370,29 +370,42 @@ impl DeployApi {
   /// Serves each worker again whose secrets change in the cluster, until the watch breaks.
   async fn follow_secrets(&self, node: &Node, cluster: &Cluster) -> Result<(), String> {
     let bucket = cluster.secrets_bucket(crate::secrets::BUCKET).await.map_err(|e| e.to_string())?;
-    // Changes from now on: what is stored already is on the deployments this node serves.
     let mut changes = bucket.watch_all().await.map_err(|e| e.to_string())?;
+    // Catch up (the node may have started from its copy, or missed changes while away),
+    // then follow each change.
+    let workers: Vec<String> =
+      node.router().deployments().iter().filter(|d| d.from_store).map(|d| d.name().to_owned()).collect();
+    for worker in workers {
+      self.reapply_secrets(node, &worker).await;
+    }
     while let Some(change) = futures::StreamExt::next(&mut changes).await {
       let change = change.map_err(|e| e.to_string())?;
-      let Some((worker, _)) = change.key.split_once('.') else { continue };
-      let Some(active) = node.router().get(worker).filter(|d| d.from_store).cloned() else { continue };
-      let id = VersionId { sequence: active.sequence, hash: active.hash.clone() };
-      let _one_at_a_time = self.lock.lock().await;
-      match self.deployment(worker, &id).await {
-        Ok(deployment) => {
-          let deployment = Arc::new(deployment);
-          match start(node, &deployment).await {
-            Ok(()) => {
-              node.swap_in(deployment).await;
-              tracing::info!(worker, "serving with its changed secrets");
-            }
-            Err(ApiError(_, e)) => tracing::error!(worker, "kept its running version: {e}"),
-          }
-        }
-        Err(e) => tracing::error!(worker, "kept its running version: {e:#}"),
+      if let Some((worker, _)) = change.key.split_once('.') {
+        self.reapply_secrets(node, worker).await;
       }
     }
     Err("the secrets watch ended".into())
+  }
+
+  /// Serves `worker`'s active version again if its secrets are not the ones it runs with.
+  async fn reapply_secrets(&self, node: &Node, worker: &str) {
+    let Some(active) = node.router().get(worker).filter(|d| d.from_store).cloned() else { return };
+    let id = VersionId { sequence: active.sequence, hash: active.hash.clone() };
+    let _one_at_a_time = self.lock.lock().await;
+    let deployment = match self.deployment(worker, &id).await {
+      Ok(deployment) => Arc::new(deployment),
+      Err(e) => return tracing::error!(worker, "kept its running version: {e:#}"),
+    };
+    if deployment.worker.secrets == active.worker.secrets {
+      return;
+    }
+    match start(node, &deployment).await {
+      Ok(()) => {
+        node.swap_in(deployment).await;
+        tracing::info!(worker, "serving with its changed secrets");
+      }
+      Err(ApiError(_, e)) => tracing::error!(worker, "kept its running version: {e}"),
+    }
   }
 
   /// Copies version `id` of `name` from the cluster into the data directory, unless it is there.

@@ -13,8 +13,6 @@
 //! [outbound]               # what outbound fetch may reach; nothing undeclared
 //! hosts = ["api.example.com", "*.cdn.example.net"]
 //! allow = ["10.0.0.7"]     # private addresses, reachable after all
-//! ```
-//!
 //! [budget]                 # a daily CPU budget: alert at 80 %, 503 when used up
 //! cpu_ms_per_day = 600000
 //! ```

@@ -96,7 +96,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     let keys = config.keyring().map_err(anyhow::Error::msg)?;
     let sealing = keys.is_some();
     let secrets = Arc::new(match &cluster {
-      Some(cell) => crate::secrets::Secrets::in_cluster(cell.clone(), keys),
+      Some(cell) => crate::secrets::Secrets::in_cluster(cell.clone(), config.data_dir.as_deref(), keys)?,
       None => crate::secrets::Secrets::local(config.data_dir.as_deref(), keys)?,
     });
     let api = DeployApi::new(

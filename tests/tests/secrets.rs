@@ -215,6 +215,11 @@ async fn a_secret_set_through_one_node_reaches_every_node_of_a_cluster() {
   assert_eq!(vault_says(&a).await, "set");
   let (_, out, _) = secret(&b, &["list", "vault"], "");
   assert!(out.starts_with("API_KEY\tset "), "{out}");
+  // A restarted node starts with its copy of the sealed secrets, then follows the cluster.
+  let mut b = b;
+  assert!(b.stop_with("TERM").success());
+  let b = DevServer::cluster_node(&nats, "b", data.path(), TOKEN, &key);
+  assert_eq!(vault_says(&b).await, "set");
   // Sealed in the JetStream store too.
   assert!(!holds(&all_bytes(&nats.dir()), VALUE), "NATS holds the secret in clear");
 }

@@ -1,6 +1,7 @@
 //! Secrets: per-worker values on `env` set through the deploy API (`edge secret put`), kept
 //! sealed at rest (`keyring.rs`) in `<data_dir>/secrets.redb` on one node or the JetStream
-//! bucket `edge-secrets` in a cluster (key `<worker>.<NAME>`). Lists show names and times,
+//! bucket `edge-secrets` in a cluster (key `<worker>.<NAME>`; each node keeps a sealed copy of
+//! what it read in its `secrets.redb`, to start while NATS is out of reach). Lists show names and times,
 //! never values; a worker's secrets are opened only to build its `env`, and every value is
 //! redacted (as `[secret NAME]`) from the worker's console lines and error messages before
 //! they reach the log, `edge tail` or a client.
@@ -74,7 +75,12 @@ pub struct SecretInfo {
 
 enum Backend {
   Local(redb::Database),
-  Cluster(Arc<tokio::sync::OnceCell<Cluster>>),
+  /// The cluster's bucket, and a copy of what this node last read from it (sealed, in
+  /// `<data_dir>/secrets.redb`) for starting while NATS is out of reach.
+  Cluster {
+    cell: Arc<tokio::sync::OnceCell<Cluster>>,
+    copy: redb::Database,
+  },
 }
 
 /// The node's secrets.
@@ -101,16 +107,17 @@ pub fn check_name(name: &str) -> Result<(), SecretError> {
 impl Secrets {
   /// Secrets in `<data_dir>/secrets.redb` (in memory without a data directory).
   pub fn local(data_dir: Option<&Path>, keys: Option<Keyring>) -> anyhow::Result<Secrets> {
-    let db = crate::kv::embedded(data_dir, "secrets.redb")?;
-    let transaction = db.begin_write()?;
-    transaction.open_table(SECRETS)?;
-    transaction.commit()?;
-    Ok(Secrets { backend: Backend::Local(db), keys: RwLock::new(keys.map(Arc::new)) })
+    Ok(Secrets { backend: Backend::Local(open(data_dir)?), keys: RwLock::new(keys.map(Arc::new)) })
   }
 
-  /// Secrets in the cluster's `edge-secrets` bucket.
-  pub fn in_cluster(cluster: Arc<tokio::sync::OnceCell<Cluster>>, keys: Option<Keyring>) -> Secrets {
-    Secrets { backend: Backend::Cluster(cluster), keys: RwLock::new(keys.map(Arc::new)) }
+  /// Secrets in the cluster's `edge-secrets` bucket, with this node's copy in `data_dir`.
+  pub fn in_cluster(
+    cell: Arc<tokio::sync::OnceCell<Cluster>>,
+    data_dir: Option<&Path>,
+    keys: Option<Keyring>,
+  ) -> anyhow::Result<Secrets> {
+    let copy = open(data_dir)?;
+    Ok(Secrets { backend: Backend::Cluster { cell, copy }, keys: RwLock::new(keys.map(Arc::new)) })
   }
 
   /// Uses `keys` from now on (read again after SIGHUP).
@@ -151,7 +158,7 @@ impl Secrets {
         transaction.commit().map_err(storage)?;
         Ok(removed)
       }
-      Backend::Cluster(cell) => {
+      Backend::Cluster { cell, .. } => {
         let bucket = bucket(cell).await?;
         let key = format!("{worker}.{name}");
         let existed = bucket.get(&key).await.map_err(storage)?.is_some();
@@ -228,7 +235,7 @@ impl Secrets {
           .map_err(storage)?;
         transaction.commit().map_err(storage)
       }
-      Backend::Cluster(cell) => {
+      Backend::Cluster { cell, .. } => {
         bucket(cell).await?.put(format!("{worker}.{name}"), Bytes::from(bytes)).await.map_err(storage)?;
         Ok(())
       }
@@ -239,19 +246,10 @@ impl Secrets {
   async fn entries(&self, worker: Option<&str>) -> Result<Vec<(String, String, Stored)>, SecretError> {
     let mut entries = Vec::new();
     match &self.backend {
-      Backend::Local(db) => {
-        let read = db.begin_read().map_err(storage)?;
-        let table = read.open_table(SECRETS).map_err(storage)?;
-        for entry in table.iter().map_err(storage)? {
-          let (key, value) = entry.map_err(storage)?;
-          let (owner, name) = key.value();
-          if worker.is_none_or(|w| w == owner) {
-            let stored = serde_json::from_slice(value.value()).map_err(storage)?;
-            entries.push((owner.to_owned(), name.to_owned(), stored));
-          }
-        }
-      }
-      Backend::Cluster(cell) => {
+      Backend::Local(db) => return read_table(db, worker),
+      // Not connected yet (the node is starting): what this node read last.
+      Backend::Cluster { cell, copy } if cell.get().is_none() => return read_table(copy, worker),
+      Backend::Cluster { cell, copy } => {
         let bucket = bucket(cell).await?;
         let mut keys = bucket.keys().await.map_err(storage)?;
         while let Some(key) = keys.next().await {
@@ -266,10 +264,57 @@ impl Secrets {
           }
         }
         entries.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        keep_copy(copy, worker, &entries)?;
       }
     }
     Ok(entries)
   }
+}
+
+/// `<data_dir>/secrets.redb` (in memory without a data directory).
+fn open(data_dir: Option<&Path>) -> anyhow::Result<redb::Database> {
+  let db = crate::kv::embedded(data_dir, "secrets.redb")?;
+  let transaction = db.begin_write()?;
+  transaction.open_table(SECRETS)?;
+  transaction.commit()?;
+  Ok(db)
+}
+
+/// The secrets in `db` (of `worker`, when given).
+fn read_table(
+  db: &redb::Database,
+  worker: Option<&str>,
+) -> Result<Vec<(String, String, Stored)>, SecretError> {
+  let read = db.begin_read().map_err(storage)?;
+  let table = read.open_table(SECRETS).map_err(storage)?;
+  let mut entries = Vec::new();
+  for entry in table.iter().map_err(storage)? {
+    let (key, value) = entry.map_err(storage)?;
+    let (owner, name) = key.value();
+    if worker.is_none_or(|w| w == owner) {
+      let stored = serde_json::from_slice(value.value()).map_err(storage)?;
+      entries.push((owner.to_owned(), name.to_owned(), stored));
+    }
+  }
+  Ok(entries)
+}
+
+/// Replaces the node's copy (of `worker`'s secrets, or all) with `entries` read from the cluster.
+fn keep_copy(
+  db: &redb::Database,
+  worker: Option<&str>,
+  entries: &[(String, String, Stored)],
+) -> Result<(), SecretError> {
+  let transaction = db.begin_write().map_err(storage)?;
+  {
+    let mut table = transaction.open_table(SECRETS).map_err(storage)?;
+    table.retain(|(owner, _), _| worker.is_some_and(|w| w != owner)).map_err(storage)?;
+    for (owner, name, stored) in entries {
+      let bytes = serde_json::to_vec(stored).map_err(storage)?;
+      table.insert((owner.as_str(), name.as_str()), bytes.as_slice()).map_err(storage)?;
+    }
+  }
+  transaction.commit().map_err(storage)
 }
 
 async fn bucket(

@@ -11,16 +11,11 @@
 //! cargo build --release -p edge-node && cargo bench -p edge-benches --bench router
 //! ```
 
-use std::io::BufRead;
-use std::io::BufReader;
 use std::path::Path;
-use std::process::Command;
-use std::process::Stdio;
-use std::time::Duration;
 use std::time::Instant;
 
-use edge_benches::edge_bin;
-use edge_benches::Process;
+use edge_benches::report_latencies;
+use edge_benches::start_edge;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -29,34 +24,12 @@ use http_body_util::Empty;
 const REQUESTS: usize = 20_000;
 const ROUNDS: usize = 20;
 
-/// Starts `edge <args>` and returns it with the first `http://` address it prints.
-fn start(args: &[&str]) -> (Process, String) {
-  let mut child = Command::new(edge_bin())
-    .args(args)
-    .env("EDGE_LOG", "warn")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("start edge");
-  let stdout = child.stdout.take().unwrap();
-  let mut lines = BufReader::new(stdout).lines();
-  let url = loop {
-    let line = lines.next().expect("edge printed its address").expect("read");
-    if let Some(at) = line.find("http://") {
-      break line[at..].split_whitespace().next().unwrap().to_owned();
-    }
-  };
-  // Keep draining stdout so the process never blocks on it.
-  std::thread::spawn(move || for _ in lines {});
-  (Process(child), url)
-}
-
 fn main() {
   if std::env::args().any(|a| a == "--list") {
     return;
   }
   let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-workers");
-  let (_node, node_url) = start(&[
+  let (_node, node_url) = start_edge(&[
     "node",
     "--workers-dir",
     samples.to_str().unwrap(),
@@ -75,7 +48,7 @@ fn main() {
   )
   .unwrap();
   let (_router, router_url) =
-    start(&["router", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
+    start_edge(&["router", "--config", config.to_str().unwrap(), "--listen", "127.0.0.1:0"]);
 
   let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
   runtime.block_on(async {
@@ -111,26 +84,12 @@ fn main() {
       "router overhead, `hello` on one node, {REQUESTS} sequential requests each way on loopback ({} cores):",
       std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let direct = report("direct to the node", &mut direct);
-    let routed = report("through the router", &mut routed);
+    let direct = report_latencies("direct to the node", &mut direct);
+    let routed = report_latencies("through the router", &mut routed);
     println!(
       "  added by the router: p50 {:.1} µs, p99 {:.1} µs",
       (routed.0 - direct.0) * 1e6,
       (routed.1 - direct.1) * 1e6
     );
   });
-}
-
-/// Prints the percentiles; returns (p50, p99) in seconds.
-fn report(what: &str, samples: &mut [Duration]) -> (f64, f64) {
-  samples.sort();
-  let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
-  let us = |d: Duration| d.as_secs_f64() * 1e6;
-  println!(
-    "  {what:<22} p50 {:>7.1} µs  p90 {:>7.1} µs  p99 {:>7.1} µs",
-    us(at(0.5)),
-    us(at(0.9)),
-    us(at(0.99))
-  );
-  (at(0.5).as_secs_f64(), at(0.99).as_secs_f64())
 }

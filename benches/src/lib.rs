@@ -52,3 +52,40 @@ impl Drop for Process {
     let _ = self.0.wait();
   }
 }
+
+/// Starts `edge <args>` (quiet logs) and returns it with the first `http://` address it prints.
+pub fn start_edge(args: &[&str]) -> (Process, String) {
+  use std::io::BufRead as _;
+  let mut child = std::process::Command::new(edge_bin())
+    .args(args)
+    .env("EDGE_LOG", "warn")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("start edge");
+  let stdout = child.stdout.take().unwrap();
+  let mut lines = std::io::BufReader::new(stdout).lines();
+  let url = loop {
+    let line = lines.next().expect("edge printed its address").expect("read");
+    if let Some(at) = line.find("http://") {
+      break line[at..].split_whitespace().next().unwrap().to_owned();
+    }
+  };
+  // Keep draining stdout so the process never blocks on it.
+  std::thread::spawn(move || for _ in lines {});
+  (Process(child), url)
+}
+
+/// Prints `what`'s p50, p90 and p99; returns (p50, p99) in seconds.
+pub fn report_latencies(what: &str, samples: &mut [std::time::Duration]) -> (f64, f64) {
+  samples.sort();
+  let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+  let us = |d: std::time::Duration| d.as_secs_f64() * 1e6;
+  println!(
+    "  {what:<26} p50 {:>7.1} µs  p90 {:>7.1} µs  p99 {:>7.1} µs",
+    us(at(0.5)),
+    us(at(0.9)),
+    us(at(0.99))
+  );
+  (at(0.5).as_secs_f64(), at(0.99).as_secs_f64())
+}

@@ -12,14 +12,10 @@
 //! ```
 
 use std::path::Path;
-use std::time::Instant;
 
+use edge_benches::compare_sequential;
 use edge_benches::report_latencies;
 use edge_benches::start_edge;
-
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use http_body_util::Empty;
 
 const REQUESTS: usize = 20_000;
 const ROUNDS: usize = 20;
@@ -52,34 +48,7 @@ fn main() {
 
   let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
   runtime.block_on(async {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-      .build_http::<Empty<Bytes>>();
-    let once = |url: String| {
-      let client = client.clone();
-      async move {
-        let request =
-          http::Request::get(url).header("host", "hello.edge.localhost").body(Empty::new()).unwrap();
-        let started = Instant::now();
-        let response = client.request(request).await.expect("answer");
-        assert_eq!(response.status(), 200);
-        response.into_body().collect().await.expect("body");
-        started.elapsed()
-      }
-    };
-    // Warm both paths (connections, the worker's isolate).
-    for _ in 0..500 {
-      once(format!("{node_url}/")).await;
-      once(format!("{router_url}/")).await;
-    }
-    let (mut direct, mut routed) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-      for _ in 0..REQUESTS / ROUNDS {
-        direct.push(once(format!("{node_url}/")).await);
-      }
-      for _ in 0..REQUESTS / ROUNDS {
-        routed.push(once(format!("{router_url}/")).await);
-      }
-    }
+    let (mut direct, mut routed) = compare_sequential(&node_url, &router_url, &[], REQUESTS, ROUNDS).await;
     println!(
       "router overhead, `hello` on one node, {REQUESTS} sequential requests each way on loopback ({} cores):",
       std::thread::available_parallelism().map_or(1, |n| n.get())

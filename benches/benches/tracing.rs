@@ -11,13 +11,12 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
+use edge_benches::compare_sequential;
 use edge_benches::report_latencies;
 use edge_benches::start_edge;
 use http_body_util::BodyExt;
-use http_body_util::Empty;
 use http_body_util::Full;
 
 const REQUESTS: usize = 20_000;
@@ -66,36 +65,9 @@ fn main() {
   let (_exporting, exporting_url) = node(&["--otlp-endpoint", &collector]);
 
   runtime.block_on(async {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-      .build_http::<Empty<Bytes>>();
-    let once = |url: String| {
-      let client = client.clone();
-      async move {
-        let request = http::Request::get(url)
-          .header("host", "hello.edge.localhost")
-          .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
-          .body(Empty::new())
-          .unwrap();
-        let started = Instant::now();
-        let response = client.request(request).await.expect("answer");
-        assert_eq!(response.status(), 200);
-        response.into_body().collect().await.expect("body");
-        started.elapsed()
-      }
-    };
-    for _ in 0..500 {
-      once(format!("{plain_url}/")).await;
-      once(format!("{exporting_url}/")).await;
-    }
-    let (mut plain, mut exporting) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-      for _ in 0..REQUESTS / ROUNDS {
-        plain.push(once(format!("{plain_url}/")).await);
-      }
-      for _ in 0..REQUESTS / ROUNDS {
-        exporting.push(once(format!("{exporting_url}/")).await);
-      }
-    }
+    let traceparent = [("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")];
+    let (mut plain, mut exporting) =
+      compare_sequential(&plain_url, &exporting_url, &traceparent, REQUESTS, ROUNDS).await;
     // The batch processor sends every 5 s: wait for the last batch before counting.
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     println!(

@@ -89,3 +89,49 @@ pub fn report_latencies(what: &str, samples: &mut [std::time::Duration]) -> (f64
   );
   (at(0.5).as_secs_f64(), at(0.99).as_secs_f64())
 }
+
+/// Sends `requests` GETs of `/` for `hello.edge.localhost` (with `headers`) to `a` and to `b`,
+/// one at a time on kept-alive connections, alternating in `rounds` so that both see the same
+/// machine, after 500 of each for warm-up; returns each one's latencies.
+pub async fn compare_sequential(
+  a: &str,
+  b: &str,
+  headers: &[(&str, &str)],
+  requests: usize,
+  rounds: usize,
+) -> (Vec<std::time::Duration>, Vec<std::time::Duration>) {
+  use http_body_util::BodyExt as _;
+  type Empty = http_body_util::Empty<bytes::Bytes>;
+  let client =
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Empty>();
+  let once = |url: &str| {
+    let mut request = http::Request::get(format!("{url}/")).header("host", "hello.edge.localhost");
+    for (name, value) in headers {
+      request = request.header(*name, *value);
+    }
+    let request = request.body(Empty::new()).unwrap();
+    let client = client.clone();
+    async move {
+      let started = std::time::Instant::now();
+      let response = client.request(request).await.expect("answer");
+      assert_eq!(response.status(), 200);
+      response.into_body().collect().await.expect("body");
+      started.elapsed()
+    }
+  };
+  // Warm both paths (connections, the worker's isolate).
+  for _ in 0..500 {
+    once(a).await;
+    once(b).await;
+  }
+  let (mut first, mut second) = (Vec::new(), Vec::new());
+  for _ in 0..rounds {
+    for _ in 0..requests / rounds {
+      first.push(once(a).await);
+    }
+    for _ in 0..requests / rounds {
+      second.push(once(b).await);
+    }
+  }
+  (first, second)
+}

@@ -359,12 +359,7 @@ impl DeployApi {
     if self.cluster.is_some() {
       return Ok(());
     }
-    let _one_at_a_time = self.lock.lock().await;
-    let Some(id) = self.store.active(name).map_err(ApiError::store)? else { return Ok(()) };
-    let deployment = Arc::new(self.deployment(name, &id).await.map_err(ApiError::internal)?);
-    start(node, &deployment).await?;
-    node.swap_in(deployment).await;
-    Ok(())
+    self.reapply_secrets(node, name).await
   }
 
   /// Serves each worker again whose secrets change in the cluster, until the watch breaks.
@@ -376,36 +371,37 @@ impl DeployApi {
     let workers: Vec<String> =
       node.router().deployments().iter().filter(|d| d.from_store).map(|d| d.name().to_owned()).collect();
     for worker in workers {
-      self.reapply_secrets(node, &worker).await;
+      self.reapply_logged(node, &worker).await;
     }
     while let Some(change) = futures::StreamExt::next(&mut changes).await {
       let change = change.map_err(|e| e.to_string())?;
       if let Some((worker, _)) = change.key.split_once('.') {
-        self.reapply_secrets(node, worker).await;
+        self.reapply_logged(node, worker).await;
       }
     }
     Err("the secrets watch ended".into())
   }
 
+  /// [`DeployApi::reapply_secrets`] for a change seen in the cluster: a failure is logged.
+  async fn reapply_logged(&self, node: &Node, worker: &str) {
+    if let Err(ApiError(_, e)) = self.reapply_secrets(node, worker).await {
+      tracing::error!(worker, "kept its running version: {e}");
+    }
+  }
+
   /// Serves `worker`'s active version again if its secrets are not the ones it runs with.
-  async fn reapply_secrets(&self, node: &Node, worker: &str) {
-    let Some(active) = node.router().get(worker).filter(|d| d.from_store).cloned() else { return };
+  async fn reapply_secrets(&self, node: &Node, worker: &str) -> Result<(), ApiError> {
+    let Some(active) = node.router().get(worker).filter(|d| d.from_store).cloned() else { return Ok(()) };
     let id = VersionId { sequence: active.sequence, hash: active.hash.clone() };
     let _one_at_a_time = self.lock.lock().await;
-    let deployment = match self.deployment(worker, &id).await {
-      Ok(deployment) => Arc::new(deployment),
-      Err(e) => return tracing::error!(worker, "kept its running version: {e:#}"),
-    };
+    let deployment = Arc::new(self.deployment(worker, &id).await.map_err(ApiError::internal)?);
     if deployment.worker.secrets == active.worker.secrets {
-      return;
+      return Ok(());
     }
-    match start(node, &deployment).await {
-      Ok(()) => {
-        node.swap_in(deployment).await;
-        tracing::info!(worker, "serving with its changed secrets");
-      }
-      Err(ApiError(_, e)) => tracing::error!(worker, "kept its running version: {e}"),
-    }
+    start(node, &deployment).await?;
+    node.swap_in(deployment).await;
+    tracing::info!(worker, "serving with its changed secrets");
+    Ok(())
   }
 
   /// Copies version `id` of `name` from the cluster into the data directory, unless it is there.

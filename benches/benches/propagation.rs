@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use edge_benches::edge_bin;
 use edge_benches::Process;
-use edge_node::cluster::Cluster;
+use edge_node::state::cluster::Cluster;
 
 const NODES: usize = 3;
 const WARMUP: usize = 5;

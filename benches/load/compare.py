@@ -6,6 +6,10 @@ Method (../shared/BENCHMARKING.md): every server and wrk are pinned to one core 
 req/s means "one core shared by the server and wrk"; the server's CPU time per request (utime +
 stime from /proc/<pid>/stat over the run) is the steadier figure. Each run is preceded by a
 2-second warm-up; the median of ROUNDS runs is reported.
+
+With --baseline <an earlier edge binary> (run.sh: BASELINE=<path>), it compares that build
+with this one instead, alternating the two the same way, and prints a before/after table for
+benches/RESULTS.md rather than writing the peer comparison.
 """
 import argparse
 import datetime
@@ -140,11 +144,11 @@ class Server:
             self.process.kill()
 
 
-def start_edge(args, tmp):
+def start_edge(args, tmp, binary=None, name="edge"):
     # The node serves every sample worker; each boots on its first request.
     workers = args.root / "sample-workers"
     port = free_port()
-    command = ["taskset", "-c", CORE, str(args.edge), "node", "--workers-dir", str(workers),
+    command = ["taskset", "-c", CORE, str(binary or args.edge), "node", "--workers-dir", str(workers),
                "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
                "--isolates-per-worker", "1", "--warm-isolates", "1"]
     env = dict(os.environ, EDGE_LOG="warn")
@@ -153,7 +157,7 @@ def start_edge(args, tmp):
     endpoints = {name: (url, f"{name}.edge.localhost") for name in WORKERS}
     for name in WORKERS:
         wait_http(url, f"{name}.edge.localhost")
-    return Server("edge", process, endpoints)
+    return Server(name, process, endpoints)
 
 
 def start_workerd(args, tmp):
@@ -276,13 +280,20 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser()
-    for flag in ["edge", "workerd", "deno", "root"]:
+    for flag in ["edge", "root"]:
         parser.add_argument(f"--{flag}", type=Path, required=True)
+    for flag in ["workerd", "deno", "baseline"]:
+        parser.add_argument(f"--{flag}", type=Path)
     args = parser.parse_args()
+    if not args.baseline and not (args.workerd and args.deno):
+        parser.error("give --workerd and --deno, or --baseline")
     tmp = Path(tempfile.mkdtemp(prefix="edge-compare-"))
     systems = {}
     try:
-        systems = {"edge": start_edge(args, tmp), "workerd": start_workerd(args, tmp), "deno": start_deno(args, tmp)}
+        if args.baseline:
+            systems = {"before": start_edge(args, tmp, args.baseline, "before"), "after": start_edge(args, tmp, None, "after")}
+        else:
+            systems = {"edge": start_edge(args, tmp), "workerd": start_workerd(args, tmp), "deno": start_deno(args, tmp)}
         runs = {}
         for round_ in range(ROUNDS):
             for connections in CONNECTIONS:
@@ -293,7 +304,8 @@ def main():
                         print(f"round {round_ + 1}/{ROUNDS} {name:8} {worker:6} c={connections:<4} "
                               f"{result['rps']:>10.0f} req/s p50 {result['p50']:.2f} ms p99 {result['p99']:.2f} ms "
                               f"cpu {result['cpu_us']:.1f} us/req", file=sys.stderr)
-        cold = {"edge": cold_edge(args), "workerd": cold_workerd(systems["workerd"]), "deno": cold_deno(args, tmp)}
+        if not args.baseline:
+            cold = {"edge": cold_edge(args), "workerd": cold_workerd(systems["workerd"]), "deno": cold_deno(args, tmp)}
     finally:
         for server in systems.values():
             server.stop()
@@ -301,9 +313,27 @@ def main():
     for key, results in runs.items():
         summary[key] = {field: statistics.median(r[field] for r in results) for field in ["rps", "p50", "p99", "cpu_us", "rss"]}
         summary[key]["errors"] = any(r["errors"] for r in results)
+    if args.baseline:
+        print_before_after(runs)
+        return
     write_results(args.root, summary, cold)
     write_chart(args.root / "benches" / "load" / "results.svg", summary)
     print("wrote benches/RESULTS.md and benches/load/results.svg", file=sys.stderr)
+
+
+def print_before_after(runs):
+    """The before/after table: each build's median, and the after/before ratio of CPU per
+    request with the spread of the per-round ratios (rounds alternate the builds)."""
+    print(f"| worker | connections | before: req/s, CPU µs/req | after: req/s, CPU µs/req | CPU after/before: median (range of rounds) |")
+    print("|---|---|---|---|---|")
+    for worker in WORKERS:
+        for connections in CONNECTIONS:
+            before, after = runs[("before", worker, connections)], runs[("after", worker, connections)]
+            ratios = [a["cpu_us"] / b["cpu_us"] for a, b in zip(after, before)]
+            med = lambda results, field: statistics.median(r[field] for r in results)
+            print(f"| {worker} | {connections} | {med(before, 'rps'):.0f}, {med(before, 'cpu_us'):.1f} "
+                  f"| {med(after, 'rps'):.0f}, {med(after, 'cpu_us'):.1f} "
+                  f"| {statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f}) |")
 
 
 def write_results(root, summary, cold):

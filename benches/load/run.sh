@@ -5,6 +5,7 @@
 # and benches/load/results.svg. Needs wrk, taskset, npm and python3 (see .ci/setup for wrk).
 #   bash benches/load/run.sh            # the full run (about 10 minutes on 2 cores)
 #   ROUNDS=1 SECONDS_PER_RUN=3 bash benches/load/run.sh   # a quick look
+#   BASELINE=/path/to/earlier/edge bash benches/load/run.sh  # before/after: that build and this one
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -12,6 +13,10 @@ cd "$root"
 
 cargo build --release -p edge-node
 target="${CARGO_TARGET_DIR:-$root/target}"
+
+if [[ -n "${BASELINE:-}" ]]; then
+  exec python3 "$here/compare.py" --edge "$target/release/edge" --baseline "$BASELINE" --root "$root"
+fi
 
 peers="$here/.peers"
 if [[ ! -x "$peers/node_modules/@cloudflare/workerd-linux-64/bin/workerd" || ! -x "$peers/node_modules/@deno/linux-x64-glibc/deno" ]]; then

@@ -39,10 +39,10 @@ use crate::extension;
 use crate::limits::Limits;
 use crate::limits::Termination;
 use crate::ops;
+use crate::options::ConsoleFn;
+use crate::options::ConsoleLine;
+use crate::options::WorkerOptions;
 use crate::startup;
-use crate::worker::ConsoleFn;
-use crate::worker::ConsoleLine;
-use crate::worker::WorkerOptions;
 
 /// What turns a prepared isolate into one worker's isolate.
 pub(crate) struct Assignment {

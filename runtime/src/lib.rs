@@ -9,26 +9,43 @@
 //! This crate knows nothing of sockets, caches, configuration files or deployments: the
 //! `edge-node` crate builds those on top of it.
 //!
-//! Modules, in dependency order: [`engine`] (the only engine-specific code), `ops` and
-//! `extension` (shared with the snapshot build script), `startup` (the embedded snapshot),
-//! [`bundle`] (modules in memory and their loader), `permissions`, [`body`], [`error`], and
-//! `isolate` (the isolate thread), [`pool`] (pre-warmed isolates) and [`worker`] (the
-//! handle).
+//! Modules, declared below in dependency order (each uses only those before it; the test
+//! `tests/tests/layers.rs` keeps it so): [`engine`] (the only engine-specific code),
+//! [`limits`] (the limits as data), `ops` and `extension` (shared with the snapshot build
+//! script), `startup` (the embedded snapshot), [`bundle`] (modules in memory and their
+//! loader), [`permissions`], [`body`], [`error`], [`stats`], `enforcer` (the one place limits
+//! are enforced), [`options`] (what a worker is started with and sent), `isolate` (the
+//! isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed isolates).
+
+pub mod engine;
+
+pub mod limits;
+
+mod ops;
+
+mod extension;
+
+mod startup;
+
+pub mod bundle;
+
+pub mod permissions;
 
 pub mod body;
-pub mod bundle;
-mod enforcer;
-pub mod engine;
+
 pub mod error;
-mod extension;
-mod isolate;
-pub mod limits;
-mod ops;
-pub mod permissions;
-pub mod pool;
-mod startup;
+
 pub mod stats;
+
+mod enforcer;
+
+pub mod options;
+
+mod isolate;
+
 pub mod worker;
+
+pub mod pool;
 
 pub use body::{BodyError, BodyOverrun, RequestBody, ResponseBody};
 pub use bundle::WorkerBundle;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::page::escape;
 use super::page::ms;
 use super::view::WorkerRow;
-use crate::stats::Percentiles;
+use crate::observe::stats::Percentiles;
 
 const WIDTH: f64 = 860.0;
 const LABEL: f64 = 150.0;
@@ -123,7 +123,7 @@ fn trim(value: f64) -> String {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::stats::Figures;
+  use crate::observe::stats::Figures;
 
   fn row(name: &str, cold: Percentiles, warm: Percentiles) -> WorkerRow {
     WorkerRow {

@@ -1,3 +1,6 @@
+//! Layer 10, `dashboard`: uses every layer up to `deploy` (whose records it shows); only the
+//! node's assembly uses it.
+//!
 //! The node's dashboard on the admin listener, behind the admin token: its workers, their
 //! versions and routes, which node serves which version, live request rate, cold and warm
 //! starts, latency and CPU percentiles, limit terminations, and a chart of cold against warm
@@ -20,6 +23,7 @@ mod chart;
 mod page;
 mod view;
 
+use std::sync::Arc;
 use std::time::Duration;
 use std::time::SystemTime;
 use std::time::UNIX_EPOCH;
@@ -37,9 +41,10 @@ use http::StatusCode;
 use http_body_util::BodyExt;
 use http_body_util::Full;
 
-use crate::admin::AdminToken;
-use crate::server::Body;
-use crate::server::Node;
+use crate::deploy::DeployApi;
+use crate::proto::Body;
+use crate::serve::admin::AdminToken;
+use crate::serve::Node;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "edge_dashboard";
@@ -53,6 +58,8 @@ type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 /// The dashboard of one node.
 pub struct Dashboard {
   token: AdminToken,
+  /// The deploy API whose records it shows, when the node has one.
+  deploy: Option<Arc<DeployApi>>,
   session_key: [u8; 32],
   node_id: String,
   clustered: bool,
@@ -60,10 +67,17 @@ pub struct Dashboard {
 }
 
 impl Dashboard {
-  pub fn new(token: &str, node_id: &str, clustered: bool) -> Dashboard {
+  pub fn new(token: &str, node_id: &str, clustered: bool, deploy: Option<Arc<DeployApi>>) -> Dashboard {
     let token = AdminToken::new(token);
     let session_key = token.derived_key("edge dashboard sessions");
-    Dashboard { token, session_key, node_id: node_id.to_owned(), clustered, started: SystemTime::now() }
+    Dashboard {
+      token,
+      deploy,
+      session_key,
+      node_id: node_id.to_owned(),
+      clustered,
+      started: SystemTime::now(),
+    }
   }
 
   fn mac(&self, expiry: u64) -> HmacSha256 {
@@ -106,8 +120,12 @@ fn cookies<B>(request: &Request<B>) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// Answers a request under `/dashboard`.
-pub async fn handle(node: &Node, request: Request<hyper::body::Incoming>) -> Response<Body> {
-  let Some(dashboard) = node.dashboard() else {
+pub async fn handle(
+  node: &Node,
+  dashboard: Option<&Dashboard>,
+  request: Request<hyper::body::Incoming>,
+) -> Response<Body> {
+  let Some(dashboard) = dashboard else {
     return respond(
       StatusCode::NOT_FOUND,
       "text/plain; charset=utf-8",
@@ -218,7 +236,7 @@ mod tests {
 
   #[test]
   fn sessions_are_signed_and_expire() {
-    let dashboard = Dashboard::new("dashboard-token-0123456789", "n", false);
+    let dashboard = Dashboard::new("dashboard-token-0123456789", "n", false, None);
     let session = dashboard.session();
     assert!(dashboard.valid_session(&session));
     let (expiry, signature) = session.split_once('.').unwrap();
@@ -227,7 +245,7 @@ mod tests {
     let past = unix_now() - 1;
     let expired = format!("{past}.{}", BASE64.encode(dashboard.mac(past).finalize().into_bytes()));
     assert!(!dashboard.valid_session(&expired), "an expired session");
-    let other = Dashboard::new("another-token-0123456789", "n", false);
+    let other = Dashboard::new("another-token-0123456789", "n", false, None);
     assert!(!other.valid_session(&session), "another token's session");
     assert!(!dashboard.valid_session("garbage"));
   }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::chart;
 use super::view::View;
 use super::view::WorkerRow;
-use crate::stats::Percentiles;
+use crate::observe::stats::Percentiles;
 
 /// The page's script and style sheet, served under `/dashboard/assets/`.
 pub const SCRIPT: &str = include_str!("assets/dashboard.js");
@@ -64,8 +64,8 @@ pub fn full(view: &View) -> String {
      <script src=\"/dashboard/assets/dashboard.js\"></script>",
     node = escape(&view.node),
     live = live(view),
-    window = crate::stats::WINDOW,
-    seconds = crate::stats::RATE_SECONDS,
+    window = crate::observe::stats::WINDOW,
+    seconds = crate::observe::stats::RATE_SECONDS,
   );
   document(&format!("edge · {}", view.node), &body)
 }

@@ -1,15 +1,15 @@
 //! What the dashboard shows, gathered when asked: the node's routing table, the deploy API's
 //! records (the cluster's, in a cluster), the nodes' reports, and each worker's recent
-//! figures (`stats.rs`).
+//! figures (`observe::stats`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::Dashboard;
-use crate::cluster::NodeStatus;
-use crate::server::Node;
-use crate::stats::Figures;
+use crate::observe::stats::Figures;
+use crate::serve::Node;
+use crate::state::cluster::NodeStatus;
 
 /// Everything on the page.
 #[derive(Debug, Serialize)]
@@ -73,7 +73,7 @@ impl View {
       entry.routes.extend(deployment.worker.routes.iter().map(ToString::to_string));
     }
     let mut problems = Vec::new();
-    let mut nodes = match node.deploy() {
+    let mut nodes = match &dashboard.deploy {
       Some(api) => {
         let (workers, nodes) = api.overview(node).await;
         match workers {

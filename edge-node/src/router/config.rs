@@ -175,7 +175,7 @@ impl RouterConfig {
   /// Checks what depends on what.
   pub fn validate(&self) -> Result<(), String> {
     if let Some(url) = &self.otlp_endpoint {
-      crate::config::check_otlp_endpoint(url)?;
+      crate::observe::trace::check_otlp_endpoint(url)?;
     }
     if self.nodes.is_empty() && self.cluster.is_none() {
       return Err("no nodes: list them under [[nodes]], or set `cluster` to follow the cluster's".into());

@@ -8,7 +8,7 @@ use http::HeaderMap;
 use super::config::GeoHeaders;
 use super::config::Location;
 use super::config::RouterConfig;
-use crate::geo::Cf;
+use crate::proto::geo::Cf;
 
 /// Places clients.
 pub struct Locator {

@@ -1,9 +1,13 @@
+//! Layer 8, `router`: uses `proto` (geo data), `state` (the cluster's registry), `observe`
+//! (spans) and `serve` (the shutdown signal), none of the isolates; nothing of a node uses it
+//! but the command line.
+//!
 //! `edge router`: the front door of a multi-node deployment. It knows where the edge nodes
 //! are (its config, and with a cluster the nodes' own registrations), checks their health,
 //! places each client (`locate.rs`), and forwards the request to the nearest healthy node
 //! (`table.rs` chooses, `proxy.rs` forwards), or redirects to it.
 //!
-//! Not to be confused with `routing.rs`, which picks a worker inside one node.
+//! Not to be confused with `catalog::routing`, which picks a worker inside one node.
 
 pub mod config;
 pub mod locate;
@@ -22,7 +26,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::server::Body;
+use crate::proto::Body;
 use config::NodeEntry;
 use config::RouterConfig;
 
@@ -37,7 +41,7 @@ pub struct State {
   pub h2: Client<HttpConnector, Body>,
   pub geo_key: Option<Vec<u8>>,
   /// Where request spans go.
-  pub tracing: crate::trace::Tracing,
+  pub tracing: crate::observe::trace::Tracing,
 }
 
 /// Runs the router until Ctrl-C or SIGTERM.
@@ -50,8 +54,11 @@ pub async fn run(config: RouterConfig) -> anyhow::Result<()> {
   let h1 =
     Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(connector.clone());
   let h2 = Client::builder(TokioExecutor::new()).http2_only(true).build(connector);
-  let tracing =
-    crate::trace::Tracing::new(config.otlp_endpoint.as_deref(), "edge-router", &config.listen.to_string())?;
+  let tracing = crate::observe::trace::Tracing::new(
+    config.otlp_endpoint.as_deref(),
+    "edge-router",
+    &config.listen.to_string(),
+  )?;
   let state = Arc::new(State {
     tracing,
     geo_key: config.geo_key.as_ref().map(|k| k.as_bytes().to_vec()),
@@ -70,7 +77,7 @@ pub async fn run(config: RouterConfig) -> anyhow::Result<()> {
   let listener = TcpListener::bind(state.config.listen)
     .await
     .with_context(|| format!("cannot listen on {}", state.config.listen))?;
-  let shutdown = crate::dev::shutdown_signal();
+  let shutdown = crate::serve::listen::shutdown_signal();
   println!(
     "edge router: routing to {} nodes on http://{}",
     state.table.nodes().len(),
@@ -120,7 +127,7 @@ async fn serve(state: Arc<State>, listener: TcpListener, shutdown: impl std::fut
 /// every live registered node that says where it is.
 async fn follow_registry(state: Arc<State>, url: String) {
   let cluster = loop {
-    match crate::cluster::Cluster::connect(&url, "edge router").await {
+    match crate::state::cluster::Cluster::connect(&url, "edge router").await {
       Ok(cluster) => break cluster,
       Err(e) => {
         tracing::warn!("{e}; routing to the configured nodes, trying again");

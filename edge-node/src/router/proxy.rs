@@ -3,7 +3,7 @@
 //!
 //! Hop-by-hop headers are dropped both ways; `x-forwarded-for`, `x-forwarded-proto` and
 //! `forwarded` are set (a trusted upstream's are extended, anyone else's replaced); geo data
-//! for the worker goes as signed headers (`geo.rs`); every answer names its node in
+//! for the worker goes as signed headers (`proto::geo`); every answer names its node in
 //! `x-edge-node`. A request goes to the next node when the first cannot be reached and its
 //! body (if any) was kept (idempotent and at most `REPLAY_LIMIT`); when the exchange broke
 //! after it was sent, only an idempotent one does. A streamed body is never replayed.
@@ -27,7 +27,7 @@ use hyper::body::Incoming;
 use super::locate::Placed;
 use super::table::Upstream;
 use super::State;
-use crate::server::Body;
+use crate::proto::Body;
 
 /// The largest body of an idempotent request kept so that it can be sent to a second node.
 pub const REPLAY_LIMIT: u64 = 64 * 1024;
@@ -149,10 +149,10 @@ pub async fn handle(state: Arc<State>, peer: SocketAddr, mut request: Request<In
     || {
       let node = response.headers().get(NODE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-");
       vec![
-        crate::trace::Attribute::new("http.request.method", method.to_string()),
-        crate::trace::Attribute::new("url.path", path),
-        crate::trace::Attribute::new("http.response.status_code", i64::from(status)),
-        crate::trace::Attribute::new("edge.node", node.to_owned()),
+        crate::observe::trace::Attribute::new("http.request.method", method.to_string()),
+        crate::observe::trace::Attribute::new("url.path", path),
+        crate::observe::trace::Attribute::new("http.response.status_code", i64::from(status)),
+        crate::observe::trace::Attribute::new("edge.node", node.to_owned()),
       ]
     },
     status >= 500,
@@ -180,7 +180,9 @@ async fn route(state: &State, peer: SocketAddr, request: Request<Incoming>) -> R
 
   let (mut parts, body) = request.into_parts();
   strip_hop_by_hop(&mut parts.headers);
-  for name in [crate::geo::GEO_HEADER, crate::geo::SIGNATURE_HEADER, crate::geo::CF_HEADER] {
+  for name in
+    [crate::proto::geo::GEO_HEADER, crate::proto::geo::SIGNATURE_HEADER, crate::proto::geo::CF_HEADER]
+  {
     parts.headers.remove(name);
   }
   set_forwarding(&mut parts.headers, peer, &placed);
@@ -213,10 +215,10 @@ async fn route(state: &State, peer: SocketAddr, request: Request<Incoming>) -> R
     *forward.uri_mut() = uri;
     *forward.headers_mut() = parts.headers.clone();
     if let Some(key) = &state.geo_key {
-      let cf = crate::geo::Cf { colo: Some(upstream.entry.region.clone()), ..placed.cf.clone() };
-      let (payload, signature) = crate::geo::sign(key, &cf, crate::geo::now());
-      forward.headers_mut().insert(crate::geo::GEO_HEADER, payload);
-      forward.headers_mut().insert(crate::geo::SIGNATURE_HEADER, signature);
+      let cf = crate::proto::geo::Cf { colo: Some(upstream.entry.region.clone()), ..placed.cf.clone() };
+      let (payload, signature) = crate::proto::geo::sign(key, &cf, crate::proto::geo::now());
+      forward.headers_mut().insert(crate::proto::geo::GEO_HEADER, payload);
+      forward.headers_mut().insert(crate::proto::geo::SIGNATURE_HEADER, signature);
     }
     let busy = upstream.busy();
     let client = if upstream.entry.http2 { &state.h2 } else { &state.h1 };

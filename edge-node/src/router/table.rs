@@ -21,7 +21,7 @@ use http_body_util::Empty;
 
 use super::config::HealthConfig;
 use super::config::NodeEntry;
-use crate::geo::distance_km;
+use crate::proto::geo::distance_km;
 
 /// One edge node as the router sees it.
 #[derive(Debug)]

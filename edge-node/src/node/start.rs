@@ -1,0 +1,152 @@
+//! The start `edge dev` and `edge node` share: a node's parts made once, in the order they
+//! need each other, configured by [`ServeOptions`]. The isolates' runner (a pool here, or host
+//! processes), the metrics, the `edge tail` broadcast, the routing table and the warm-worker
+//! cache with the bindings its workers call (made together: service bindings call the same
+//! workers), then the [`Node`], then the loops that run beside it (crons, queue consumers,
+//! warm minimums).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use edge_runtime::IsolatePool;
+use edge_runtime::Limits;
+
+use crate::catalog::routing::Router;
+use crate::catalog::Deployment;
+use crate::isolates::cache::CacheSettings;
+use crate::isolates::cache::WarmCache;
+use crate::isolates::fleet::Fleet;
+use crate::isolates::slot::Runner;
+use crate::isolates::workers::Workers;
+use crate::isolates::BindingHosts;
+use crate::manifest::LoadedWorker;
+use crate::node::admin::Admin;
+use crate::observe::alerts::Alerts;
+use crate::observe::budget::Budgets;
+use crate::observe::metrics::Metrics;
+use crate::observe::trace::Tracing;
+use crate::observe::usage::Meter;
+use crate::platform::bindings::NodeBindings;
+use crate::platform::kv::KvStore;
+use crate::platform::queues::QueueStore;
+use crate::serve::listen::Listeners;
+use crate::serve::Node;
+use crate::serve::NodeParts;
+
+/// How `edge dev` and `edge node` run workers.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+  /// Default limits; a worker's `edge.toml` may override them.
+  pub limits: Limits,
+  /// Pre-warmed isolates kept ready for cold starts.
+  pub warm_isolates: usize,
+  /// The most isolates one worker may use when all are busy.
+  pub isolates_per_worker: usize,
+  /// Capacity of the warm-worker cache, in MiB of measured isolate memory.
+  pub cache_mb: u64,
+  /// A worker idle this long is evicted.
+  pub idle_timeout: Duration,
+  /// Run isolates in host processes retired after creating this many isolates (bounds the
+  /// quickjs engine's per-isolate leak); `None` runs them in this process.
+  pub recycle_hosts_after: Option<u64>,
+  /// How long requests in flight may take to finish on shutdown.
+  pub drain_timeout: Duration,
+}
+
+/// Where a node keeps what its workers' bindings store.
+pub struct Stores {
+  pub kv: KvStore,
+  pub queues: QueueStore,
+  /// The most bytes the Cache API keeps.
+  pub cache_api_bytes: u64,
+}
+
+/// What a node reports to, beyond its metrics: all off by default (`edge dev`).
+#[derive(Default)]
+pub struct Observers {
+  /// The registry every part reports into.
+  pub metrics: Arc<Metrics>,
+  /// Where request spans go (ids only, by default).
+  pub tracing: Tracing,
+  /// The key the router signs geo data with.
+  pub geo_key: Option<Vec<u8>>,
+  pub meter: Option<Arc<Meter>>,
+  pub alerts: Option<Arc<Alerts>>,
+  pub budgets: Option<Arc<Budgets>>,
+}
+
+/// Builds a node for `workers`. With `boot`, each is booted now (and stays in the cache), so
+/// that a broken one fails the start with its error; otherwise a worker boots on its first
+/// request. `domain` as in [`Router::new`].
+pub async fn start_node(
+  options: &ServeOptions,
+  workers: Vec<LoadedWorker>,
+  domain: Option<String>,
+  boot: bool,
+  stores: Stores,
+  observers: Observers,
+) -> anyhow::Result<Arc<Node>> {
+  let limits = &options.limits;
+  limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
+  let runner = match options.recycle_hosts_after {
+    None => Runner::Pool(IsolatePool::new(options.warm_isolates, limits.memory_mb)),
+    Some(after) => {
+      let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
+      Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?)
+    }
+  };
+  let Observers { metrics, tracing, geo_key, meter, alerts, budgets } = observers;
+  let settings = CacheSettings {
+    capacity_bytes: options.cache_mb.saturating_mul(1024 * 1024),
+    idle_timeout: options.idle_timeout,
+    isolates_per_worker: options.isolates_per_worker,
+  };
+  let tail = crate::observe::tail::Tail::default();
+  let console = tail.console(edge_runtime::log_console());
+  let deployments: Vec<Arc<Deployment>> =
+    workers.into_iter().map(|worker| Arc::new(Deployment::new(worker, 1))).collect();
+  let router = Router::new(deployments.clone(), domain);
+  let (kv, queues) = (Arc::new(stores.kv), Arc::new(stores.queues));
+  // The bindings call the workers whose cache holds the bindings: both are made at once.
+  let mut made = None;
+  let workers = Arc::new_cyclic(|me: &std::sync::Weak<Workers>| {
+    let bindings =
+      Arc::new(NodeBindings::new(kv, queues, stores.cache_api_bytes, tracing.clone(), me.clone()));
+    made = Some(bindings.clone());
+    let hosts: Arc<dyn BindingHosts> = bindings;
+    Workers::new(router, WarmCache::new(settings, runner, console, metrics.clone(), Some(hosts)), metrics)
+  });
+  let bindings = made.expect("made with the workers");
+  for deployment in deployments.iter().filter(|_| boot) {
+    workers
+      .cache()
+      .pick(deployment)
+      .await
+      .with_context(|| format!("cannot load worker {:?}", deployment.name()))?;
+  }
+  tokio::spawn(crate::platform::crons::schedule(workers.clone(), bindings.kv.cluster()));
+  tokio::spawn(crate::platform::queues::consumer::run(workers.clone(), bindings.queues.clone()));
+  tokio::spawn(crate::isolates::warm::keep(workers.clone()));
+  let node = Node::new(NodeParts { workers, bindings, tail, tracing, geo_key, meter, alerts, budgets });
+  node.set_ready(true);
+  Ok(node)
+}
+
+/// Serves `listeners` (worker traffic through the node's request pipeline, the admin
+/// listener through `admin`) until `shutdown` resolves: the node then says it is not ready,
+/// stops accepting and drains for up to `drain`.
+pub async fn serve(
+  node: &Arc<Node>,
+  listeners: Listeners,
+  admin: Admin,
+  drain: Duration,
+  shutdown: impl Future<Output = ()>,
+) {
+  let stopping = async {
+    shutdown.await;
+    node.set_ready(false);
+  };
+  crate::serve::listen::serve(listeners, node.clone(), Arc::new(admin), drain, stopping).await;
+}

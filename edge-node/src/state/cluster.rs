@@ -1,0 +1,539 @@
+//! Many nodes, one deployment state: NATS JetStream holds it, no replication of our own.
+//!
+//! | JetStream | holds |
+//! |---|---|
+//! | object store `edge-bundles` | every version's bundle (a tar of its files), named `<worker>/<version>` |
+//! | key-value `edge-workers` | per worker, a [`WorkerRecord`]: its versions and the active one, changed only by compare-and-set on the key's revision |
+//! | key-value `edge-nodes` | per live node, a [`NodeStatus`]: what it serves; refreshed every few seconds, gone [`NODE_TTL`] after a node stops refreshing it |
+//!
+//! A deploy (through any node's API, or `edge deploy --cluster` straight to NATS) puts the
+//! bundle first, then sets the worker's record; a concurrent deploy that won the record makes
+//! it take the next sequence number. Every node watches `edge-workers` from the last value of
+//! each key (so a node that was down catches up when it starts), fetches the bundles it does
+//! not hold into its data directory, starts them, swaps them in and reports in `edge-nodes`
+//! (`follow`, in the `deploy` layer's terms of applying a version).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_nats::jetstream::kv;
+use async_nats::jetstream::object_store::ObjectStore;
+use bytes::Bytes;
+use futures::StreamExt as _;
+use serde::Deserialize;
+use serde::Serialize;
+use tokio::io::AsyncReadExt as _;
+
+use crate::manifest;
+use crate::state::store;
+use crate::state::store::VersionId;
+
+/// A node's place.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodePlace {
+  /// A region code such as `fra`, `iad` or `sin` (the worker's `request.cf.colo`).
+  pub region: String,
+  pub latitude: f64,
+  pub longitude: f64,
+}
+
+/// The object store of bundles.
+pub const BUNDLES: &str = "edge-bundles";
+/// The key-value bucket of workers and their active versions.
+pub const WORKERS: &str = "edge-workers";
+/// The key-value bucket of live nodes and what they serve.
+pub const NODES: &str = "edge-nodes";
+/// How often a node refreshes its entry in `edge-nodes`.
+pub const HEARTBEAT: Duration = Duration::from_secs(3);
+/// How long an entry in `edge-nodes` lives without a refresh: a node silent this long is
+/// not counted as live any more.
+pub const NODE_TTL: Duration = Duration::from_secs(10);
+
+/// What the cluster knows of one worker: every version, oldest first, and the active one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct WorkerRecord {
+  pub active: String,
+  pub versions: Vec<String>,
+}
+
+impl WorkerRecord {
+  pub fn version_ids(&self) -> Vec<VersionId> {
+    self.versions.iter().filter_map(|v| v.parse().ok()).collect()
+  }
+}
+
+/// One live node, as it reports itself.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct NodeStatus {
+  /// The node's id (`node_id` in its configuration).
+  pub node: String,
+  /// Its worker listener, `http://<address>`.
+  pub url: String,
+  /// The domain its workers answer under: `<worker>.<domain>`.
+  pub domain: String,
+  /// Worker name → the version it serves.
+  pub workers: BTreeMap<String, String>,
+  /// Worker name → the version it could not activate, and why.
+  pub failed: BTreeMap<String, Failure>,
+  /// Where the node is (`location` in its config), for the router.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub region: Option<String>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub latitude: Option<f64>,
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub longitude: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Failure {
+  pub version: String,
+  pub error: String,
+}
+
+/// Which nodes serve which version of a worker, right now.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeploymentStatus {
+  pub name: String,
+  /// The version every node should serve.
+  pub active: Option<String>,
+  pub nodes: Vec<NodeVersion>,
+  /// Every live node serves `active` (and there is at least one).
+  pub converged: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeVersion {
+  pub node: String,
+  /// The version this node serves, if any.
+  pub version: Option<String>,
+  /// Where to call the worker on this node.
+  pub url: Option<String>,
+  /// Why this node does not serve the active version, if it tried and failed.
+  pub error: Option<String>,
+}
+
+impl DeploymentStatus {
+  /// Builds the status of `name` from the nodes' reports.
+  pub fn new(name: &str, active: Option<String>, nodes: &[NodeStatus]) -> DeploymentStatus {
+    let nodes: Vec<NodeVersion> = nodes
+      .iter()
+      .map(|status| {
+        let version = status.workers.get(name).cloned();
+        NodeVersion {
+          node: status.node.clone(),
+          url: version.as_ref().map(|_| worker_url(&status.url, name, &status.domain)),
+          error: status
+            .failed
+            .get(name)
+            .filter(|failure| Some(&failure.version) == active.as_ref())
+            .map(|failure| failure.error.clone()),
+          version,
+        }
+      })
+      .collect();
+    let converged =
+      active.is_some() && !nodes.is_empty() && nodes.iter().all(|n| n.version.as_ref() == active.as_ref());
+    DeploymentStatus { name: name.to_owned(), active, nodes, converged }
+  }
+
+  /// The first node that failed to activate the active version, with its error.
+  pub fn failure(&self) -> Option<(&str, &str)> {
+    self.nodes.iter().find_map(|n| Some((n.node.as_str(), n.error.as_deref()?)))
+  }
+}
+
+/// `http://<worker>.<domain>:<port>/` for a node listening at `listen_url`.
+pub fn worker_url(listen_url: &str, name: &str, domain: &str) -> String {
+  let port = listen_url.rsplit(':').next().unwrap_or("80");
+  format!("http://{name}.{domain}:{port}/")
+}
+
+/// What went wrong talking to the cluster, or with a request to it.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+  #[error("cannot reach NATS at {0}: {1}")]
+  Connect(String, String),
+  #[error("NATS JetStream {0}: {1}")]
+  JetStream(&'static str, String),
+  #[error("no worker named {0:?}")]
+  NoWorker(String),
+  #[error("worker {0:?} has no version {1}")]
+  NoVersion(String, String),
+  #[error("there is no earlier version to roll back to")]
+  NoEarlier,
+  #[error("the bundle {0} in the cluster is damaged: {1}")]
+  Bundle(String, String),
+}
+
+fn js<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> ClusterError {
+  move |e| ClusterError::JetStream(what, e.to_string())
+}
+
+/// A connection to the cluster's JetStream buckets.
+#[derive(Clone)]
+pub struct Cluster {
+  context: jetstream::Context,
+  bundles: ObjectStore,
+  workers: kv::Store,
+  nodes: kv::Store,
+}
+
+impl std::fmt::Debug for Cluster {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.write_str("Cluster")
+  }
+}
+
+impl Cluster {
+  /// Connects to NATS at `url` (`nats://[user:password@]host:port`) and opens the buckets,
+  /// creating them when this is the cluster's first start.
+  pub async fn connect(url: &str, client_name: &str) -> Result<Cluster, ClusterError> {
+    let client = async_nats::ConnectOptions::new()
+      .name(client_name)
+      .connection_timeout(Duration::from_secs(5))
+      .connect(url)
+      .await
+      .map_err(|e| ClusterError::Connect(url.to_owned(), e.to_string()))?;
+    let context = jetstream::new(client);
+    let bundles = match context.get_object_store(BUNDLES).await {
+      Ok(store) => store,
+      Err(_) => context
+        .create_object_store(jetstream::object_store::Config {
+          bucket: BUNDLES.into(),
+          description: Some("edge: every version of every worker".into()),
+          compression: true,
+          ..Default::default()
+        })
+        .await
+        .map_err(js("object store"))?,
+    };
+    let workers = context
+      .create_or_update_key_value(kv::Config {
+        bucket: WORKERS.into(),
+        description: "edge: each worker's versions and active version".into(),
+        history: 8,
+        ..Default::default()
+      })
+      .await
+      .map_err(js("key-value bucket"))?;
+    let nodes = context
+      .create_or_update_key_value(kv::Config {
+        bucket: NODES.into(),
+        description: "edge: live nodes and what they serve".into(),
+        // More than one: listing keys takes the last value of each key as of its start, and
+        // with one kept a report rewritten at that moment would drop out of the list.
+        history: 5,
+        max_age: NODE_TTL,
+        ..Default::default()
+      })
+      .await
+      .map_err(js("key-value bucket"))?;
+    Ok(Cluster { context, bundles, workers, nodes })
+  }
+
+  /// The NATS connection itself, for what is not kept in JetStream (`observe::tail_cluster`).
+  pub fn client(&self) -> async_nats::Client {
+    self.context.client()
+  }
+
+  /// The bucket where nodes claim scheduled ticks; a claim lives a day.
+  pub async fn ticks_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    let config = kv::Config { max_age: Duration::from_secs(24 * 3600), ..Default::default() };
+    self.bucket(name, "edge: which node runs each scheduled tick", config).await
+  }
+
+  /// The bucket of usage counters (`observe::usage`), created on first use.
+  pub async fn usage_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    self.bucket(name, "edge: usage per worker, version, hour and node", kv::Config::default()).await
+  }
+
+  /// The bucket of sealed secrets (`platform::secrets`), created on first use.
+  pub async fn secrets_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    self.bucket(name, "edge: workers' secrets, sealed", kv::Config::default()).await
+  }
+
+  /// The key-value bucket `name` (created on first use), for workers' KV namespaces.
+  pub async fn kv_bucket(&self, name: &str) -> Result<kv::Store, ClusterError> {
+    let config = kv::Config { max_value_size: 1024 * 1024, ..Default::default() };
+    self.bucket(name, "edge: a KV namespace of workers", config).await
+  }
+
+  /// Bucket `name` with the latest value of each key and `config`'s other settings.
+  async fn bucket(
+    &self,
+    name: &str,
+    description: &str,
+    config: kv::Config,
+  ) -> Result<kv::Store, ClusterError> {
+    self
+      .context
+      .create_or_update_key_value(kv::Config {
+        bucket: name.into(),
+        description: description.into(),
+        history: 1,
+        ..config
+      })
+      .await
+      .map_err(js("key-value bucket"))
+  }
+
+  /// The record of `name` and its revision; `None` for a worker never deployed or deleted.
+  async fn record(&self, name: &str) -> Result<(Option<WorkerRecord>, u64), ClusterError> {
+    match self.workers.entry(name).await.map_err(js("read"))? {
+      Some(entry) if entry.operation == kv::Operation::Put => {
+        let record = serde_json::from_slice(&entry.value)
+          .map_err(|e| ClusterError::JetStream("record", format!("{name}: {e}")))?;
+        Ok((Some(record), entry.revision))
+      }
+      Some(entry) => Ok((None, entry.revision)),
+      None => Ok((None, 0)),
+    }
+  }
+
+  /// The record of `name`, which must exist.
+  pub async fn worker(&self, name: &str) -> Result<WorkerRecord, ClusterError> {
+    self.record(name).await?.0.ok_or_else(|| ClusterError::NoWorker(name.to_owned()))
+  }
+
+  /// Every deployed worker's name, sorted.
+  pub async fn worker_names(&self) -> Result<Vec<String>, ClusterError> {
+    let mut names: Vec<String> = match self.workers.keys().await {
+      Ok(keys) => keys.filter_map(|key| async move { key.ok() }).collect().await,
+      // An empty bucket has no keys to list.
+      Err(e) if e.to_string().contains("no keys") => Vec::new(),
+      Err(e) => return Err(js("list")(e)),
+    };
+    // A key can be listed once per value the bucket keeps of it.
+    names.sort();
+    names.dedup();
+    Ok(names)
+  }
+
+  /// Stores `files` as the next version of `name` and makes it active; returns its id.
+  pub async fn publish(
+    &self,
+    name: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+  ) -> Result<VersionId, ClusterError> {
+    let hash = store::content_hash(files);
+    let archive = pack(files)?;
+    loop {
+      let (record, revision) = self.record(name).await?;
+      let mut record = record.unwrap_or_default();
+      let sequence = record.version_ids().iter().map(|v| v.sequence).max().unwrap_or(0) + 1;
+      let id = VersionId { sequence, hash: hash.clone() };
+      let object = object_name(name, &id);
+      self.bundles.put(object.as_str(), &mut archive.as_slice()).await.map_err(js("upload"))?;
+      record.versions.push(id.to_string());
+      record.active = id.to_string();
+      match self.workers.update(name, encode(&record), revision).await {
+        Ok(_) => return Ok(id),
+        Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+          // Another deploy of this worker won the sequence number: take the next one.
+          let _ = self.bundles.delete(object.as_str()).await;
+        }
+        Err(e) => return Err(js("update")(e)),
+      }
+    }
+  }
+
+  /// Makes `wanted` the active version of `name` (`None`: the one before the active one).
+  pub async fn activate(&self, name: &str, wanted: Option<&str>) -> Result<VersionId, ClusterError> {
+    loop {
+      let (record, revision) = self.record(name).await?;
+      let mut record = record.ok_or_else(|| ClusterError::NoWorker(name.to_owned()))?;
+      let target = store::choose_version(&record.version_ids(), record.active.parse().ok().as_ref(), wanted)
+        .map_err(|choice| match choice {
+          store::Choice::NoSuch(text) => ClusterError::NoVersion(name.to_owned(), text),
+          store::Choice::NoEarlier => ClusterError::NoEarlier,
+        })?;
+      record.active = target.to_string();
+      match self.workers.update(name, encode(&record), revision).await {
+        Ok(_) => return Ok(target),
+        Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => continue,
+        Err(e) => return Err(js("update")(e)),
+      }
+    }
+  }
+
+  /// Stops every node serving `name` and deletes its bundles.
+  pub async fn delete(&self, name: &str) -> Result<(), ClusterError> {
+    let record = self.worker(name).await?;
+    self.workers.delete(name).await.map_err(js("delete"))?;
+    for id in record.version_ids() {
+      if let Err(e) = self.bundles.delete(object_name(name, &id).as_str()).await {
+        tracing::warn!(worker = name, version = %id, "could not delete the bundle: {e}");
+      }
+    }
+    Ok(())
+  }
+
+  /// The files of version `id` of `name`, checked against the version's content hash.
+  pub async fn fetch(&self, name: &str, id: &VersionId) -> Result<BTreeMap<String, Vec<u8>>, ClusterError> {
+    let object = object_name(name, id);
+    let mut reader = self.bundles.get(object.as_str()).await.map_err(js("download"))?;
+    let mut archive = Vec::new();
+    (&mut reader)
+      .take(manifest::MAX_BUNDLE_BYTES * 2)
+      .read_to_end(&mut archive)
+      .await
+      .map_err(js("download"))?;
+    let files = unpack(&archive).map_err(|e| ClusterError::Bundle(object.clone(), e))?;
+    if store::content_hash(&files) != id.hash {
+      return Err(ClusterError::Bundle(object, "its content does not match its version's hash".into()));
+    }
+    Ok(files)
+  }
+
+  /// Every live node's report.
+  pub async fn nodes(&self) -> Result<Vec<NodeStatus>, ClusterError> {
+    let mut keys: Vec<String> = match self.nodes.keys().await {
+      Ok(keys) => keys.filter_map(|key| async move { key.ok() }).collect().await,
+      Err(e) if e.to_string().contains("no keys") => Vec::new(),
+      Err(e) => return Err(js("list")(e)),
+    };
+    keys.sort();
+    keys.dedup();
+    let mut nodes = Vec::new();
+    for key in keys {
+      if let Some(value) = self.nodes.get(&key).await.map_err(js("read"))? {
+        match serde_json::from_slice::<NodeStatus>(&value) {
+          Ok(status) => nodes.push(status),
+          Err(e) => tracing::warn!(node = key, "unreadable node status: {e}"),
+        }
+      }
+    }
+    nodes.sort_by(|a, b| a.node.cmp(&b.node));
+    Ok(nodes)
+  }
+
+  /// Which node serves which version of `name`.
+  pub async fn status(&self, name: &str) -> Result<DeploymentStatus, ClusterError> {
+    let record = self.worker(name).await?;
+    Ok(DeploymentStatus::new(name, Some(record.active), &self.nodes().await?))
+  }
+
+  /// Waits until every live node serves `version` of `name`, a node reports that it could
+  /// not activate it, or `timeout` passes; returns the status at that moment.
+  pub async fn wait(
+    &self,
+    name: &str,
+    version: &str,
+    timeout: Duration,
+  ) -> Result<DeploymentStatus, ClusterError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    // Reports arrive through the watch; the timer notices nodes whose entry expired.
+    let mut changes = self.nodes.watch_all().await.map_err(js("watch"))?;
+    loop {
+      let status = self.status(name).await?;
+      let settled =
+        status.active.as_deref() != Some(version) || status.converged || status.failure().is_some();
+      if settled || tokio::time::Instant::now() >= deadline {
+        return Ok(status);
+      }
+      tokio::select! {
+        _ = changes.next() => {}
+        _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        _ = tokio::time::sleep_until(deadline) => {}
+      }
+    }
+  }
+
+  /// Writes this node's report.
+  pub async fn report(&self, status: &NodeStatus) -> Result<(), ClusterError> {
+    self.nodes.put(&status.node, encode(status)).await.map_err(js("report")).map(|_| ())
+  }
+
+  /// Removes this node's report (it is stopping).
+  pub async fn leave(&self, node: &str) -> Result<(), ClusterError> {
+    self.nodes.purge(node).await.map_err(js("report"))
+  }
+
+  /// Every change of every worker's record, starting with the current one of each.
+  pub async fn watch_workers(&self) -> Result<kv::Watch, ClusterError> {
+    self.workers.watch_with_history(">").await.map_err(js("watch"))
+  }
+}
+
+fn object_name(name: &str, id: &VersionId) -> String {
+  format!("{name}/{id}")
+}
+
+fn encode(value: &impl Serialize) -> Bytes {
+  Bytes::from(serde_json::to_vec(value).expect("plain data serialises"))
+}
+
+/// A bundle as a tar archive (paths were checked when the bundle was read).
+fn pack(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, ClusterError> {
+  let mut builder = tar::Builder::new(Vec::new());
+  for (path, bytes) in files {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    builder
+      .append_data(&mut header, path, bytes.as_slice())
+      .map_err(|e| ClusterError::Bundle(path.clone(), e.to_string()))?;
+  }
+  builder.into_inner().map_err(|e| ClusterError::Bundle("archive".into(), e.to_string()))
+}
+
+/// The files of a tar archive; every path checked as an upload's would be.
+fn unpack(archive: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+  let mut files = BTreeMap::new();
+  let mut total = 0u64;
+  let mut reader = tar::Archive::new(archive);
+  for entry in reader.entries().map_err(|e| e.to_string())? {
+    let mut entry = entry.map_err(|e| e.to_string())?;
+    if !entry.header().entry_type().is_file() {
+      continue;
+    }
+    let path = entry.path().map_err(|e| e.to_string())?.to_string_lossy().into_owned();
+    store::check_file_path(&path).map_err(|e| e.to_string())?;
+    total += entry.size();
+    if total > manifest::MAX_BUNDLE_BYTES || files.len() >= manifest::MAX_BUNDLE_FILES {
+      return Err("larger than a bundle may be".into());
+    }
+    let mut bytes = Vec::with_capacity(entry.size() as usize);
+    std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| e.to_string())?;
+    files.insert(path, bytes);
+  }
+  Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn a_bundle_survives_packing() {
+    let files = BTreeMap::from([
+      ("edge.toml".to_owned(), b"name = \"x\"\n".to_vec()),
+      (
+        "src/a-rather-long-folder-name/that-goes-on/and-on-and-on/beyond-a-hundred-bytes/index.js".to_owned(),
+        b"export default {}".to_vec(),
+      ),
+    ]);
+    assert_eq!(unpack(&pack(&files).unwrap()).unwrap(), files);
+  }
+
+  #[test]
+  fn status_converges_only_when_every_node_serves_the_active_version() {
+    let node = |id: &str, version: Option<&str>| NodeStatus {
+      node: id.into(),
+      url: "http://127.0.0.1:8080".into(),
+      domain: "localhost".into(),
+      workers: version.map(|v| BTreeMap::from([("w".to_owned(), v.to_owned())])).unwrap_or_default(),
+      ..NodeStatus::default()
+    };
+    let active = Some("2-aaaaaaaaaaaa".to_owned());
+    let both = [node("a", Some("2-aaaaaaaaaaaa")), node("b", Some("2-aaaaaaaaaaaa"))];
+    assert!(DeploymentStatus::new("w", active.clone(), &both).converged);
+    let behind = [node("a", Some("2-aaaaaaaaaaaa")), node("b", Some("1-bbbbbbbbbbbb"))];
+    assert!(!DeploymentStatus::new("w", active.clone(), &behind).converged);
+    assert!(!DeploymentStatus::new("w", active.clone(), &[]).converged);
+    let status = DeploymentStatus::new("w", active, &both[..1]);
+    assert_eq!(status.nodes[0].url.as_deref(), Some("http://w.localhost:8080/"));
+  }
+}

@@ -55,6 +55,10 @@ pub enum Command {
     /// exit).
     #[arg(long, value_name = "DIR")]
     persist_to: Option<PathBuf>,
+    /// The environment of a wrangler configuration to serve ([env.<NAME>] in wrangler.toml,
+    /// wrangler.json or wrangler.jsonc), as `wrangler dev --env`.
+    #[arg(long = "env", value_name = "NAME")]
+    environment: Option<String>,
     #[command(flatten)]
     limits: LimitFlags,
   },
@@ -83,6 +87,10 @@ pub enum Command {
   Deploy {
     /// The worker's folder.
     dir: PathBuf,
+    /// The environment of a wrangler configuration to deploy ([env.<NAME>]), as
+    /// `wrangler deploy --env`.
+    #[arg(long = "env", value_name = "NAME")]
+    environment: Option<String>,
     #[command(flatten)]
     target: TargetFlags,
     #[command(flatten)]

@@ -282,18 +282,51 @@ pub(crate) async fn answer(
   Ok(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
 }
 
-/// The files of a worker folder as a bundle: every file but hidden ones and `node_modules`.
-pub fn read_bundle(dir: &Path) -> anyhow::Result<(String, BTreeMap<String, Vec<u8>>)> {
-  if !dir.join(manifest::MANIFEST_FILE).is_file() {
-    anyhow::bail!(
-      "{} has no edge.toml: a deployed worker needs one (at least `name = \"...\"`)",
-      dir.display()
-    );
+/// The files of a worker folder as a bundle: every file but hidden ones and `node_modules`;
+/// a wrangler project's configuration (in `environment`, if one is chosen) goes as its
+/// `edge.toml`, and one that needs bindings this platform does not offer is refused here.
+pub fn read_bundle(
+  dir: &Path,
+  environment: Option<&str>,
+) -> anyhow::Result<(String, BTreeMap<String, Vec<u8>>)> {
+  let mut files = manifest::read_files(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+  if files.contains_key(manifest::MANIFEST_FILE) {
+    if let Some(environment) = environment {
+      anyhow::bail!(
+        "--env {environment}: environments are a wrangler configuration's, and {} has an edge.toml",
+        dir.display()
+      );
+    }
+  } else {
+    // A wrangler project: its configuration, translated, goes up as the bundle's edge.toml.
+    let Some((path, translated)) =
+      manifest::wrangler_config(dir, environment).map_err(|e| anyhow::anyhow!("{e}"))?
+    else {
+      anyhow::bail!(
+        "{} has no edge.toml (or wrangler configuration): a deployed worker needs one (at least `name = \"...\"`)",
+        dir.display()
+      );
+    };
+    for warning in &translated.warnings {
+      eprintln!("warning: {}: {warning}", path.display());
+    }
+    if !translated.missing.is_empty() {
+      anyhow::bail!(
+        "{}: the worker declares {}, which this platform does not offer yet; it would not work without them, so nothing was deployed",
+        path.display(),
+        translated.missing.join(", ")
+      );
+    }
+    let text = toml::to_string(&translated.manifest).context("cannot write the worker's edge.toml")?;
+    for file in manifest::wrangler::FILES {
+      files.remove(file);
+    }
+    files.insert(manifest::MANIFEST_FILE.to_owned(), text.into_bytes());
   }
-  let files = manifest::read_files(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-  // The name the node will check against: edge.toml's, else the folder's.
+  // The name the node will check against: the manifest's, else the folder's.
   let worker =
-    manifest::load_worker(dir, &edge_runtime::Limits::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    manifest::load_bundle(dir, &manifest::folder_name(dir), &files, &edge_runtime::Limits::default())
+      .map_err(|e| anyhow::anyhow!("{e}"))?;
   Ok((worker.bundle.name, files))
 }
 
@@ -326,8 +359,13 @@ fn rand_u64() -> u64 {
 pub struct Wait(pub Option<Duration>);
 
 /// `edge deploy <dir> [--wait]`.
-pub async fn deploy(target: &Target, dir: &Path, wait: Wait) -> anyhow::Result<()> {
-  let (name, files) = read_bundle(dir)?;
+pub async fn deploy(
+  target: &Target,
+  dir: &Path,
+  environment: Option<&str>,
+  wait: Wait,
+) -> anyhow::Result<()> {
+  let (name, files) = read_bundle(dir, environment)?;
   let admin = Admin::open(target).await?;
   let bar = indicatif::ProgressBar::new(0).with_style(
     indicatif::ProgressStyle::with_template("{spinner} {msg} {bytes}/{total_bytes} {wide_bar}")

@@ -73,6 +73,7 @@ pub fn main() -> ExitCode {
         recycle_hosts_after,
         watch,
         persist_to,
+        environment,
         limits,
       } => {
         let limits: Limits = limits.into();
@@ -95,7 +96,7 @@ pub fn main() -> ExitCode {
           recycle_hosts_after,
           drain_timeout: check.drain_timeout(),
         };
-        dev::run(&paths, listen, &options, &dev::DevSettings { watch, persist_to }).await
+        dev::run(&paths, listen, &options, &dev::DevSettings { watch, persist_to, environment }).await
       }
       Command::Node(_) => unreachable!("resolved above"),
       Command::Router { config, listen, mode, otlp_endpoint } => {
@@ -105,8 +106,8 @@ pub fn main() -> ExitCode {
         config.otlp_endpoint = otlp_endpoint.or(config.otlp_endpoint);
         crate::router::run(config).await
       }
-      Command::Deploy { dir, target, wait } => {
-        crate::cli::client::deploy(&target.try_into()?, &dir, wait.wait()?).await
+      Command::Deploy { dir, environment, target, wait } => {
+        crate::cli::client::deploy(&target.try_into()?, &dir, environment.as_deref(), wait.wait()?).await
       }
       Command::List { target } => crate::cli::client::list(&target.try_into()?).await,
       Command::Versions { name, target } => crate::cli::client::versions(&target.try_into()?, &name).await,

@@ -28,6 +28,7 @@ pub mod pattern;
 pub mod queues;
 pub mod settings;
 pub mod typescript;
+pub mod wrangler;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +40,7 @@ use edge_runtime::Outbound;
 use edge_runtime::WorkerBundle;
 use edge_runtime::WorkerOptions;
 use serde::Deserialize;
+use serde::Serialize;
 
 use crate::manifest::pattern::Pattern;
 pub use crate::manifest::settings::{Budget, LimitOverrides, RateLimit};
@@ -51,7 +53,7 @@ pub const MAX_BUNDLE_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_BUNDLE_FILES: usize = 1000;
 
 /// The contents of `edge.toml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Manifest {
   /// The worker's name (lowercase letters, digits and `-`). Default: the folder's name.
@@ -59,6 +61,12 @@ pub struct Manifest {
   /// The entry module, relative to the folder. Default: `worker.js`, else `worker.ts`, else
   /// `index.js`, else `index.ts`, else `worker.wasm` (a pure WebAssembly worker).
   pub main: Option<String>,
+  /// The date of the Workers runtime behaviour the worker was written for (`YYYY-MM-DD`), as
+  /// wrangler records it. Checked and kept; this runtime has one behaviour so far.
+  pub compatibility_date: Option<String>,
+  /// Workers compatibility flags (`nodejs_compat`, ...): checked and named in a warning, since
+  /// none changes this runtime's behaviour yet.
+  pub compatibility_flags: Vec<String>,
   /// Variables on `env`, by name. Strings stay strings; tables and arrays arrive as objects.
   pub vars: BTreeMap<String, toml::Value>,
   /// Limits that differ from the node's defaults.
@@ -94,7 +102,7 @@ pub struct Manifest {
 }
 
 /// `[queues]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueuesManifest {
   pub producers: Vec<QueueProducer>,
@@ -102,7 +110,7 @@ pub struct QueuesManifest {
 }
 
 /// One entry of `queues.producers`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueProducer {
   pub binding: String,
@@ -110,7 +118,7 @@ pub struct QueueProducer {
 }
 
 /// One entry of `services`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceBinding {
   pub binding: String,
@@ -118,7 +126,7 @@ pub struct ServiceBinding {
 }
 
 /// One entry of `kv_namespaces`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KvNamespace {
   pub binding: String,
@@ -126,7 +134,7 @@ pub struct KvNamespace {
 }
 
 /// `[outbound]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboundManifest {
   /// The hosts outbound `fetch` may reach: `api.example.com`, `api.example.com:8443`,
@@ -205,9 +213,20 @@ impl AppliedSecrets {
   }
 }
 
-/// Reads a worker from a folder (with or without `edge.toml`) or from a single module file
-/// (whose folder then is the worker's root). `limits` are the node's defaults.
+/// Reads a worker from a folder (with `edge.toml`, a wrangler configuration, or neither) or
+/// from a single module file (whose folder then is the worker's root). `limits` are the
+/// node's defaults.
 pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, ManifestError> {
+  load_worker_in(path, limits, None)
+}
+
+/// Like [`load_worker`], in wrangler's environment `environment` (`--env`), which the
+/// folder's wrangler configuration must declare.
+pub fn load_worker_in(
+  path: &Path,
+  limits: &Limits,
+  environment: Option<&str>,
+) -> Result<LoadedWorker, ManifestError> {
   let meta = std::fs::metadata(path).map_err(|source| ManifestError::Io { path: path.into(), source })?;
   let (root, main_file) = if meta.is_dir() {
     (path.to_path_buf(), None)
@@ -222,12 +241,54 @@ pub fn load_worker(path: &Path, limits: &Limits) -> Result<LoadedWorker, Manifes
 
   let manifest_path = root.join(MANIFEST_FILE);
   let manifest = match std::fs::read_to_string(&manifest_path) {
-    Ok(text) => Some(text),
-    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+    Ok(text) => Source::Toml(text),
+    Err(e) if e.kind() == std::io::ErrorKind::NotFound => match wrangler_config(&root, environment)? {
+      Some((path, translated)) => {
+        for warning in &translated.warnings {
+          tracing::warn!(target: "edge::config", "{}: {warning}", path.display());
+        }
+        Source::Parsed { path, manifest: Box::new(translated.manifest) }
+      }
+      None => Source::None,
+    },
     Err(source) => return Err(ManifestError::Io { path: manifest_path, source }),
   };
+  if let (Some(environment), false) = (environment, matches!(manifest, Source::Parsed { .. })) {
+    return Err(ManifestError::invalid(
+      &root,
+      format!(
+        "--env {environment}: environments are a wrangler configuration's ([env.{environment}] in wrangler.toml), and this worker has none"
+      ),
+    ));
+  }
   let modules = read_modules(&root)?;
-  build(&root, manifest.as_deref(), modules, main_file, &folder_name(&root), limits)
+  build(&root, manifest, modules, main_file, &folder_name(&root), limits)
+}
+
+/// The wrangler configuration of the folder `root` (`wrangler::FILES`), translated for
+/// `environment`: `None` when the folder has no wrangler file. (An `edge.toml` beside it
+/// wins; the caller looks for that first.)
+pub fn wrangler_config(
+  root: &Path,
+  environment: Option<&str>,
+) -> Result<Option<(PathBuf, wrangler::Translated)>, ManifestError> {
+  let Some(file) = wrangler::find(|file| root.join(file).is_file()) else { return Ok(None) };
+  let path = root.join(file);
+  let text =
+    std::fs::read_to_string(&path).map_err(|source| ManifestError::Io { path: path.clone(), source })?;
+  let translated =
+    wrangler::translate(file, &text, environment).map_err(|m| ManifestError::invalid(&path, m))?;
+  Ok(Some((path, translated)))
+}
+
+/// Where a worker's manifest comes from.
+enum Source {
+  /// None: every setting has its default.
+  None,
+  /// `edge.toml`'s text.
+  Toml(String),
+  /// A wrangler configuration at `path`, translated.
+  Parsed { path: PathBuf, manifest: Box<Manifest> },
 }
 
 /// Reads a worker from its files in memory (relative paths, `edge.toml` among them, which is
@@ -263,14 +324,14 @@ pub fn load_bundle(
     }
     modules.insert(path.clone(), Arc::from(bytes.as_slice()));
   }
-  build(origin, Some(manifest), modules, None, name, limits)
+  build(origin, Source::Toml(manifest.to_owned()), modules, None, name, limits)
 }
 
 /// A worker from its manifest text (if any) and modules; `default_name` when the manifest
 /// names none.
 fn build(
   root: &Path,
-  manifest: Option<&str>,
+  manifest: Source,
   mut modules: BTreeMap<String, Arc<[u8]>>,
   main_file: Option<String>,
   default_name: &str,
@@ -285,13 +346,28 @@ fn build(
       .map_err(|e| ManifestError::invalid(&root.join(path), e))?;
     *source = js.into_bytes().into();
   }
-  let manifest_path = root.join(MANIFEST_FILE);
-  let manifest = match manifest {
-    Some(text) => {
-      toml::from_str::<Manifest>(text).map_err(|e| ManifestError::invalid(&manifest_path, e.to_string()))?
+  let (manifest_path, manifest) = match manifest {
+    Source::Toml(text) => {
+      let path = root.join(MANIFEST_FILE);
+      let manifest =
+        toml::from_str::<Manifest>(&text).map_err(|e| ManifestError::invalid(&path, e.to_string()))?;
+      (path, manifest)
     }
-    None => Manifest::default(),
+    Source::Parsed { path, manifest } => (path, *manifest),
+    Source::None => (root.join(MANIFEST_FILE), Manifest::default()),
   };
+  if let Some(date) = &manifest.compatibility_date {
+    crate::manifest::names::check_date(date)
+      .map_err(|m| ManifestError::invalid(&manifest_path, format!("compatibility_date: {m}")))?;
+  }
+  if !manifest.compatibility_flags.is_empty() {
+    tracing::warn!(
+      target: "edge::config",
+      "{}: compatibility flags with no effect here yet: {}",
+      manifest_path.display(),
+      manifest.compatibility_flags.join(", ")
+    );
+  }
 
   let main = match main_file.or_else(|| manifest.main.clone()) {
     Some(main) => {
@@ -454,7 +530,8 @@ pub fn validate_name(name: &str) -> Result<(), String> {
   }
 }
 
-fn folder_name(root: &Path) -> String {
+/// The worker name a folder gives: its own name, lowercased, other characters as `-`.
+pub fn folder_name(root: &Path) -> String {
   let absolute = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
   absolute
     .file_name()
@@ -469,6 +546,9 @@ fn folder_name(root: &Path) -> String {
 fn read_modules(root: &Path) -> Result<BTreeMap<String, Arc<[u8]>>, ManifestError> {
   let mut files = read_files(root)?;
   files.remove(MANIFEST_FILE);
+  for file in wrangler::FILES {
+    files.remove(file);
+  }
   Ok(files.into_iter().map(|(path, bytes)| (path, Arc::from(bytes))).collect())
 }
 

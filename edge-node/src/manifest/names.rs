@@ -33,3 +33,20 @@ pub fn parse_cron(expression: &str) -> Result<croner::Cron, String> {
     .parse()
     .map_err(|e| format!("cron {expression:?}: {e}"))
 }
+
+/// A date as `YYYY-MM-DD` (a compatibility date).
+pub fn check_date(date: &str) -> Result<(), String> {
+  let parts: Vec<&str> = date.split('-').collect();
+  let number = |text: &str, digits: usize| {
+    (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
+      .then(|| text.parse::<u32>().ok())
+      .flatten()
+  };
+  match parts.as_slice() {
+    [year, month, day] => match (number(year, 4), number(month, 2), number(day, 2)) {
+      (Some(_), Some(1..=12), Some(1..=31)) => Ok(()),
+      _ => Err(format!("{date:?} is not a date: write YYYY-MM-DD")),
+    },
+    _ => Err(format!("{date:?} is not a date: write YYYY-MM-DD")),
+  }
+}

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::manifest::names::check_queue as check_name;
 
 /// One `[[queues.consumers]]` entry as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsumerManifest {
   /// The queue to consume.

@@ -66,7 +66,7 @@ impl RateLimit {
 
 /// `[limits]`: each field, when present, replaces the node's default (see
 /// [`edge_runtime::Limits`] for their meaning and units).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitOverrides {
   pub cpu_ms: Option<u64>,

@@ -28,10 +28,15 @@ pub struct DevSettings {
   /// Where KV namespaces are kept across runs; `None` keeps them in a temporary directory
   /// removed on exit.
   pub persist_to: Option<PathBuf>,
+  /// The wrangler environment to serve (`--env`): `[env.<name>]` of the workers' wrangler
+  /// configuration.
+  pub environment: Option<String>,
 }
 
 /// The file beside a worker's `edge.toml` whose `KEY=value` lines are added to its `vars`
-/// under `edge dev` (secrets for local development; never deployed, like every dotfile).
+/// under `edge dev` (secrets for local development; never deployed, like every dotfile). In
+/// a wrangler environment, `.dev.vars.<environment>` is read instead when it exists, as
+/// wrangler does.
 pub const DEV_VARS_FILE: &str = ".dev.vars";
 
 /// The folder a worker is read from: `path` itself, or the folder of a module file.
@@ -45,10 +50,16 @@ pub fn worker_root(path: &Path) -> PathBuf {
   }
 }
 
-/// Reads the worker at `path` as `edge dev` serves it: with its `.dev.vars`.
-pub fn load_worker(path: &Path, limits: &Limits) -> anyhow::Result<LoadedWorker> {
-  let mut worker = catalog::load_one(path, limits)?;
-  let vars = worker_root(path).join(DEV_VARS_FILE);
+/// Reads the worker at `path` as `edge dev` serves it (in wrangler's `environment`, if one is
+/// chosen): with its `.dev.vars`.
+pub fn load_worker(path: &Path, limits: &Limits, environment: Option<&str>) -> anyhow::Result<LoadedWorker> {
+  let mut worker = crate::manifest::load_worker_in(path, limits, environment)
+    .map_err(|e| anyhow::anyhow!("cannot read the worker: {e}"))?;
+  let root = worker_root(path);
+  let vars = match environment.map(|name| root.join(format!("{DEV_VARS_FILE}.{name}"))) {
+    Some(own) if own.exists() => own,
+    _ => root.join(DEV_VARS_FILE),
+  };
   if vars.exists() {
     let lines = dotenvy::from_path_iter(&vars).with_context(|| format!("cannot read {}", vars.display()))?;
     for line in lines {
@@ -66,7 +77,8 @@ pub async fn run(
   options: &ServeOptions,
   dev: &DevSettings,
 ) -> anyhow::Result<()> {
-  let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits))?;
+  let environment = dev.environment.as_deref();
+  let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits, environment))?;
   let names: Vec<String> = workers.iter().map(|w| w.bundle.name.clone()).collect();
   // KV namespaces and queues live on disk, like a node's, in a folder of their own for this
   // run unless --persist-to names one.
@@ -91,7 +103,13 @@ pub async fn run(
   };
   let node = start_node(options, workers, None, true, stores, Observers::default()).await?;
   let _watching = match dev.watch {
-    true => Some(crate::node::watch::spawn(node.clone(), paths, names.clone(), options.limits.clone())?),
+    true => Some(crate::node::watch::spawn(
+      node.clone(),
+      paths,
+      names.clone(),
+      options.limits.clone(),
+      dev.environment.clone(),
+    )?),
     false => None,
   };
   let shutdown = shutdown_signal();

@@ -37,6 +37,7 @@ pub fn spawn(
   paths: &[PathBuf],
   names: Vec<String>,
   limits: Limits,
+  environment: Option<String>,
 ) -> anyhow::Result<Watching> {
   let (changed, mut changes) = mpsc::unbounded_channel::<PathBuf>();
   let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
@@ -67,7 +68,7 @@ pub fn spawn(
       }
       for worker in workers.iter_mut() {
         if touched.iter().any(|path| worker.owns(path)) {
-          worker.reload(&node, &limits).await;
+          worker.reload(&node, &limits, environment.as_deref()).await;
         }
       }
     }
@@ -99,8 +100,8 @@ impl Watched {
     })
   }
 
-  async fn reload(&mut self, node: &Node, limits: &Limits) {
-    let worker = match dev::load_worker(&self.path, limits) {
+  async fn reload(&mut self, node: &Node, limits: &Limits, environment: Option<&str>) {
+    let worker = match dev::load_worker(&self.path, limits, environment) {
       Ok(worker) => worker,
       Err(e) => {
         tracing::error!("{e:#}");

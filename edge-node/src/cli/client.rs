@@ -290,34 +290,55 @@ pub fn read_bundle(
   environment: Option<&str>,
 ) -> anyhow::Result<(String, BTreeMap<String, Vec<u8>>)> {
   let mut files = manifest::read_files(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-  if files.contains_key(manifest::MANIFEST_FILE) {
-    if let Some(environment) = environment {
-      anyhow::bail!(
-        "--env {environment}: environments are a wrangler configuration's, and {} has an edge.toml",
-        dir.display()
-      );
+  let (mut config, translated) = match files.get(manifest::MANIFEST_FILE) {
+    Some(text) => {
+      if let Some(environment) = environment {
+        anyhow::bail!(
+          "--env {environment}: environments are a wrangler configuration's, and {} has an edge.toml",
+          dir.display()
+        );
+      }
+      let path = dir.join(manifest::MANIFEST_FILE);
+      let text = std::str::from_utf8(text).with_context(|| format!("{}: not UTF-8 text", path.display()))?;
+      let config: manifest::Manifest =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+      (config, false)
     }
-  } else {
-    // A wrangler project: its configuration, translated, goes up as the bundle's edge.toml.
-    let Some((path, translated)) =
-      manifest::wrangler_config(dir, environment).map_err(|e| anyhow::anyhow!("{e}"))?
-    else {
-      anyhow::bail!(
-        "{} has no edge.toml (or wrangler configuration): a deployed worker needs one (at least `name = \"...\"`)",
-        dir.display()
-      );
-    };
-    for warning in &translated.warnings {
-      eprintln!("warning: {}: {warning}", path.display());
+    None => {
+      // A wrangler project: its configuration, translated, goes up as the bundle's edge.toml.
+      let Some((path, translated)) =
+        manifest::wrangler_config(dir, environment).map_err(|e| anyhow::anyhow!("{e}"))?
+      else {
+        anyhow::bail!(
+          "{} has no edge.toml (or wrangler configuration): a deployed worker needs one (at least `name = \"...\"`)",
+          dir.display()
+        );
+      };
+      for warning in &translated.warnings {
+        eprintln!("warning: {}: {warning}", path.display());
+      }
+      if !translated.missing.is_empty() {
+        anyhow::bail!(
+          "{}: the worker declares {}, which this platform does not offer yet; it would not work without them, so nothing was deployed",
+          path.display(),
+          translated.missing.join(", ")
+        );
+      }
+      (translated.manifest, true)
     }
-    if !translated.missing.is_empty() {
-      anyhow::bail!(
-        "{}: the worker declares {}, which this platform does not offer yet; it would not work without them, so nothing was deployed",
-        path.display(),
-        translated.missing.join(", ")
-      );
-    }
-    let text = toml::to_string(&translated.manifest).context("cannot write the worker's edge.toml")?;
+  };
+  let bundled = manifest::bundle::wanted(dir);
+  if bundled {
+    // Bundled here, as wrangler does: the upload is the bundle, its source map and the files
+    // the bundle leaves out (WebAssembly modules, ...), never the sources or node_modules.
+    let bundle =
+      manifest::bundle_project(dir, &mut config, None, &files).map_err(|e| anyhow::anyhow!("{e}"))?;
+    files.retain(|path, _| !manifest::bundle::bundled_away(path));
+    files.insert(format!("{}.map", bundle.main), bundle.map);
+    files.insert(bundle.main, bundle.code);
+  }
+  if translated || bundled {
+    let text = toml::to_string(&config).context("cannot write the worker's edge.toml")?;
     for file in manifest::wrangler::FILES {
       files.remove(file);
     }

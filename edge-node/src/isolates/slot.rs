@@ -229,7 +229,18 @@ impl WorkerSlot {
       Runner::Pool(pool) => {
         let mut options = options.clone();
         options.bindings.host = self.bindings.as_ref().and_then(|b| b.host_for(&self.deployment.worker));
-        Instance::Local(pool.start(bundle.clone(), options, self.console.clone()).await?)
+        // A bundled worker's console lines (a logged error's trace) name its sources.
+        let console = match &self.deployment.worker.source_map {
+          None => self.console.clone(),
+          Some(map) => {
+            let (map, console) = (map.clone(), self.console.clone());
+            Arc::new(move |line: &edge_runtime::ConsoleLine| {
+              let text = map.remap(line.text);
+              console(&edge_runtime::ConsoleLine { text: &text, ..*line })
+            }) as ConsoleFn
+          }
+        };
+        Instance::Local(pool.start(bundle.clone(), options, console).await?)
       }
       Runner::Fleet(_) if !kv.is_empty() || !services.is_empty() || !queue_producers.is_empty() => {
         return Err(LoadError::Env(
@@ -310,6 +321,7 @@ mod tests {
       rate_limit: None,
       budget: None,
       secrets: Default::default(),
+      source_map: None,
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

@@ -23,10 +23,12 @@
 //!
 //! A top-level `routes = ["example.com/*"]` adds route patterns on a node.
 
+pub mod bundle;
 pub mod names;
 pub mod pattern;
 pub mod queues;
 pub mod settings;
+pub mod sourcemap;
 pub mod typescript;
 pub mod wrangler;
 
@@ -99,6 +101,19 @@ pub struct Manifest {
   /// A daily CPU-time budget: an alert when `alert_at` of it is used, a `503` naming it once
   /// it is exhausted, until 00:00 UTC.
   pub budget: Option<Budget>,
+  /// How the worker was built, when it was bundled (`manifest::bundle`): written by `edge
+  /// deploy` into the version it uploads, so that the version records it.
+  pub build: Option<BuildInfo>,
+}
+
+/// `[build]`: what bundled a version.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BuildInfo {
+  /// The bundler and its version: `esbuild 0.25.12`.
+  pub bundler: String,
+  /// The SHA-256 of the project's lockfile, when it has one.
+  pub lockfile_sha256: Option<String>,
 }
 
 /// `[queues]`.
@@ -185,6 +200,19 @@ pub struct LoadedWorker {
   pub budget: Option<Budget>,
   /// The secrets on its `env` (deployed workers only).
   pub secrets: AppliedSecrets,
+  /// The source map of a bundled worker (`<main>.map` beside its entry), for its traces.
+  pub source_map: Option<Arc<crate::manifest::sourcemap::SourceMapping>>,
+}
+
+impl LoadedWorker {
+  /// `text` (a stack trace, an error message) in terms of the worker's sources, when it was
+  /// bundled.
+  pub fn remap<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+    match &self.source_map {
+      Some(map) => std::borrow::Cow::Owned(map.remap(text)),
+      None => std::borrow::Cow::Borrowed(text),
+    }
+  }
 }
 
 /// Which secrets a deployment's `env` holds: their names, and a digest of names and values
@@ -261,8 +289,85 @@ pub fn load_worker_in(
       ),
     ));
   }
-  let modules = read_modules(&root)?;
+  let mut modules = read_modules(&root)?;
+  let mut main_file = main_file;
+  let mut manifest = manifest;
+  if bundle::wanted(&root) {
+    let (path, mut parsed) = parse(&root, manifest)?;
+    let bundled = bundle_project(&root, &mut parsed, main_file.take(), &modules)?;
+    modules.retain(|path, _| !bundle::bundled_away(path));
+    modules.insert(format!("{}.map", bundled.main), Arc::from(bundled.map));
+    modules.insert(bundled.main, Arc::from(bundled.code));
+    manifest = Source::Parsed { path, manifest: Box::new(parsed) };
+  }
   build(&root, manifest, modules, main_file, &folder_name(&root), limits)
+}
+
+/// Bundles the project at `root` (`bundle::wanted`) from `main_file`, else the manifest's
+/// `main`, else the default entry among `modules`; the manifest then names the bundle as its
+/// `main` and records the build.
+pub fn bundle_project<T>(
+  root: &Path,
+  manifest: &mut Manifest,
+  main_file: Option<String>,
+  modules: &BTreeMap<String, T>,
+) -> Result<bundle::Bundled, ManifestError> {
+  let entry = match main_file.or_else(|| manifest.main.clone()) {
+    Some(entry) => entry.trim_start_matches("./").to_owned(),
+    None => default_entry(modules).ok_or_else(|| no_entry(root))?,
+  };
+  let bundled = bundle::bundle(root, &entry).map_err(|m| ManifestError::invalid(&root.join(&entry), m))?;
+  tracing::debug!(
+    target: "edge::bundle",
+    worker = %root.display(),
+    bundler = bundled.bundler,
+    ms = bundled.took.as_millis() as u64,
+    "bundled {entry} into {}",
+    bundled.main
+  );
+  manifest.main = Some(bundled.main.clone());
+  manifest.build =
+    Some(BuildInfo { bundler: bundled.bundler.clone(), lockfile_sha256: lockfile_digest(root) });
+  Ok(bundled)
+}
+
+/// The entry module when the manifest names none.
+fn default_entry<T>(modules: &BTreeMap<String, T>) -> Option<String> {
+  ["worker.js", "worker.ts", "index.js", "index.ts", "worker.wasm"]
+    .into_iter()
+    .find(|m| modules.contains_key(*m))
+    .map(str::to_string)
+}
+
+fn no_entry(root: &Path) -> ManifestError {
+  ManifestError::invalid(
+    root,
+    "no entry module: add worker.js, worker.ts, index.js, index.ts or worker.wasm, or set `main` in edge.toml",
+  )
+}
+
+/// The SHA-256 of the project's lockfile (`package-lock.json`, `pnpm-lock.yaml`, `yarn.lock`
+/// or `bun.lock`), in hex: what the bundle was built from.
+fn lockfile_digest(root: &Path) -> Option<String> {
+  use sha2::Digest as _;
+  let lock = ["package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock"]
+    .iter()
+    .find_map(|name| std::fs::read(root.join(name)).ok())?;
+  Some(sha2::Sha256::digest(&lock).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The manifest `source` gives, and the path its errors name.
+fn parse(root: &Path, source: Source) -> Result<(PathBuf, Manifest), ManifestError> {
+  Ok(match source {
+    Source::Toml(text) => {
+      let path = root.join(MANIFEST_FILE);
+      let manifest =
+        toml::from_str::<Manifest>(&text).map_err(|e| ManifestError::invalid(&path, e.to_string()))?;
+      (path, manifest)
+    }
+    Source::Parsed { path, manifest } => (path, *manifest),
+    Source::None => (root.join(MANIFEST_FILE), Manifest::default()),
+  })
 }
 
 /// The wrangler configuration of the folder `root` (`wrangler::FILES`), translated for
@@ -346,16 +451,7 @@ fn build(
       .map_err(|e| ManifestError::invalid(&root.join(path), e))?;
     *source = js.into_bytes().into();
   }
-  let (manifest_path, manifest) = match manifest {
-    Source::Toml(text) => {
-      let path = root.join(MANIFEST_FILE);
-      let manifest =
-        toml::from_str::<Manifest>(&text).map_err(|e| ManifestError::invalid(&path, e.to_string()))?;
-      (path, manifest)
-    }
-    Source::Parsed { path, manifest } => (path, *manifest),
-    Source::None => (root.join(MANIFEST_FILE), Manifest::default()),
-  };
+  let (manifest_path, manifest) = parse(root, manifest)?;
   if let Some(date) = &manifest.compatibility_date {
     crate::manifest::names::check_date(date)
       .map_err(|m| ManifestError::invalid(&manifest_path, format!("compatibility_date: {m}")))?;
@@ -377,16 +473,7 @@ fn build(
       }
       main
     }
-    None => ["worker.js", "worker.ts", "index.js", "index.ts", "worker.wasm"]
-      .into_iter()
-      .find(|m| modules.contains_key(*m))
-      .map(str::to_string)
-      .ok_or_else(|| {
-        ManifestError::invalid(
-          root,
-          "no entry module: add worker.js, worker.ts, index.js, index.ts or worker.wasm, or set `main` in edge.toml",
-        )
-      })?,
+    None => default_entry(&modules).ok_or_else(|| no_entry(root))?,
   };
 
   let name = match manifest.name {
@@ -500,7 +587,15 @@ fn build(
     host: None,
   };
 
+  let source_map = match modules.get(&format!("{main}.map")) {
+    Some(json) => Some(Arc::new(
+      crate::manifest::sourcemap::SourceMapping::parse(&main, json)
+        .map_err(|m| ManifestError::invalid(&root.join(&main), m))?,
+    )),
+    None => None,
+  };
   Ok(LoadedWorker {
+    source_map,
     bundle: WorkerBundle { name, main, modules: Arc::new(modules) },
     options: WorkerOptions { env, limits, outbound, bindings },
     routes,

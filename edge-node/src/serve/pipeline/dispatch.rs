@@ -67,7 +67,7 @@ async fn run(
   let url = format!("{}://{}{}", if exchange.tls { "https" } else { "http" }, exchange.host, exchange.path);
   let picked = match node.cache().pick(deployment).await {
     Ok(picked) => picked,
-    Err(error) => return boxed(load_failed(node, name, request_id, &error)),
+    Err(error) => return boxed(load_failed(node, deployment, request_id, &error)),
   };
   ran.start = Some(picked.start);
   ran.memory = picked.instance.memory_bytes() as u64;
@@ -86,7 +86,7 @@ async fn run(
           if matches!(error, WorkerError::Terminated(_)) {
             picked.slot.reap_retired().await;
           }
-          boxed(failed(node, name, request_id, &error))
+          boxed(failed(node, deployment, request_id, &error))
         }
       };
     }
@@ -119,7 +119,7 @@ async fn run(
         result = worker.fetch(request).await;
       }
       Ok(_) => {}
-      Err(error) => return boxed(load_failed(node, name, request_id, &error)),
+      Err(error) => return boxed(load_failed(node, deployment, request_id, &error)),
     }
   }
   // A body without a declared length that streamed past the limit: the worker saw a body
@@ -137,21 +137,28 @@ async fn run(
       if matches!(error, WorkerError::Terminated(_)) {
         picked.slot.reap_retired().await;
       }
-      failed(node, name, request_id, &error)
+      failed(node, deployment, request_id, &error)
     }
   };
   boxed(response)
 }
 
-/// The answer to a request the worker failed, told to `edge tail` too.
-fn failed(node: &Node, name: &str, request_id: &str, error: &WorkerError) -> Response<ResponseBody> {
+/// The answer to a request the worker failed, told to `edge tail` too: its trace in terms of
+/// the worker's sources when it was bundled.
+fn failed(
+  node: &Node,
+  deployment: &Deployment,
+  request_id: &str,
+  error: &WorkerError,
+) -> Response<ResponseBody> {
+  let name = deployment.name();
   // A worker's secret values never reach the log or a follower.
   let redacted;
   let error = match error {
     WorkerError::Exception { message, stack } => {
       redacted = WorkerError::Exception {
-        message: redact(name, message).into_owned(),
-        stack: redact(name, stack).into_owned(),
+        message: redact(name, &deployment.worker.remap(message)).into_owned(),
+        stack: redact(name, &deployment.worker.remap(stack)).into_owned(),
       };
       &redacted
     }
@@ -170,8 +177,14 @@ fn failed(node: &Node, name: &str, request_id: &str, error: &WorkerError) -> Res
 }
 
 /// The answer to a request whose worker could not start, told to `edge tail` too.
-fn load_failed(node: &Node, name: &str, request_id: &str, error: &LoadError) -> Response<ResponseBody> {
-  let message = redact(name, &error.to_string()).into_owned();
+fn load_failed(
+  node: &Node,
+  deployment: &Deployment,
+  request_id: &str,
+  error: &LoadError,
+) -> Response<ResponseBody> {
+  let name = deployment.name();
+  let message = redact(name, &deployment.worker.remap(&error.to_string())).into_owned();
   node.tail.publish(name, Some(request_id), || match error {
     LoadError::Terminated(reason) => EventKind::Limit { limit: reason.to_string() },
     _ => EventKind::Exception { message, stack: String::new() },

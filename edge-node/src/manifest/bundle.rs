@@ -1,0 +1,153 @@
+//! A worker with npm dependencies, bundled as wrangler bundles it: with the project's own
+//! esbuild (`node_modules/.bin/esbuild`, which every wrangler project has through wrangler), on
+//! every load of a folder that has a `package.json`.
+//!
+//! wrangler's options: one ES module for `es2022`, imports resolved from `node_modules` by
+//! Node's algorithm with the `package.json` `exports`/`imports` conditions `workerd`, `worker`,
+//! `browser` (then esbuild's `import`/`require` and `default`), CommonJS packages wrapped for
+//! ESM, JSON imported, TypeScript and JSX compiled, `node:*` and `cloudflare:*` left external,
+//! and wrangler's module rules: `.txt` and `.html` as text, `.bin` as bytes, `.wasm` kept as a
+//! module of its own beside the bundle (imported as a `WebAssembly.Module`). The bundle takes
+//! the entry's path (`src/index.ts` → `src/index.js`), its source map (`src/index.js.map`,
+//! sources relative to the worker's folder) beside it; the sources themselves leave the
+//! worker. The same inputs give the same bundle.
+
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+use std::time::Instant;
+
+/// The file whose presence makes a worker folder a project to bundle.
+pub const PACKAGE_FILE: &str = "package.json";
+
+/// A bundled worker.
+#[derive(Debug)]
+pub struct Bundled {
+  /// The bundle's path in the worker: the entry's, as `.js`.
+  pub main: String,
+  pub code: Vec<u8>,
+  /// Its source map (JSON), the sources relative to the worker's folder.
+  pub map: Vec<u8>,
+  /// What made it: `esbuild 0.25.12`.
+  pub bundler: String,
+  pub took: Duration,
+}
+
+/// Whether the worker folder `root` is bundled before it runs.
+pub fn wanted(root: &Path) -> bool {
+  root.join(PACKAGE_FILE).is_file()
+}
+
+/// Whether `path` is code or data the bundle takes in (and the worker then no longer needs).
+pub fn bundled_away(path: &str) -> bool {
+  let code = [".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".json", ".txt", ".html", ".bin"];
+  code.iter().any(|extension| path.ends_with(extension))
+}
+
+/// The project's esbuild: in `root`'s `node_modules/.bin`, or a folder's above it (a
+/// workspace whose packages share one `node_modules`).
+fn esbuild(root: &Path) -> Option<PathBuf> {
+  let root = root.canonicalize().ok()?;
+  root.ancestors().map(|dir| dir.join("node_modules/.bin/esbuild")).find(|exe| exe.is_file())
+}
+
+/// Bundles the worker at `root` from its entry module `entry` (a path in the folder).
+pub fn bundle(root: &Path, entry: &str) -> Result<Bundled, String> {
+  let started = Instant::now();
+  let exe = esbuild(root).ok_or_else(|| {
+    format!(
+      "the worker has a {PACKAGE_FILE}, so it is bundled with the project's esbuild, and there is no node_modules/.bin/esbuild: run `npm install` (a wrangler project has esbuild through wrangler) or `npm install --save-dev esbuild`"
+    )
+  })?;
+  let version =
+    Command::new(&exe).arg("--version").output().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+  let bundler = format!("esbuild {}", String::from_utf8_lossy(&version.stdout).trim());
+  let out = tempfile::Builder::new()
+    .prefix("edge-bundle-")
+    .tempdir()
+    .map_err(|e| format!("cannot make a folder for the bundle: {e}"))?;
+  let outfile = out.path().join("bundle.js");
+  let output = Command::new(&exe)
+    .current_dir(root)
+    .arg(entry)
+    .args([
+      "--bundle",
+      "--format=esm",
+      "--target=es2022",
+      "--platform=neutral",
+      "--conditions=workerd,worker,browser",
+      "--main-fields=workerd,worker,browser,module,main",
+      "--resolve-extensions=.tsx,.ts,.jsx,.mjs,.js,.cjs,.json",
+      "--external:node:*",
+      "--external:cloudflare:*",
+      "--external:*.wasm",
+      "--loader:.txt=text",
+      "--loader:.html=text",
+      "--loader:.bin=binary",
+      "--sourcemap=external",
+      "--keep-names",
+      "--charset=utf8",
+      "--log-level=error",
+      "--color=false",
+    ])
+    .arg(format!("--outfile={}", outfile.display()))
+    .output()
+    .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+  if !output.status.success() {
+    let message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    return Err(format!("{bundler} could not bundle it:\n{message}"));
+  }
+  let code = std::fs::read(&outfile).map_err(|e| format!("esbuild wrote no bundle: {e}"))?;
+  let map = std::fs::read(out.path().join("bundle.js.map"))
+    .map_err(|e| format!("esbuild wrote no source map: {e}"))?;
+  let main = match entry.rsplit_once('.') {
+    Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => format!("{stem}.js"),
+    _ => format!("{entry}.js"),
+  };
+  let code = relink(&code, &main);
+  let map = rebase(&map, out.path(), root, &main)?;
+  Ok(Bundled { main, code, map, bundler, took: started.elapsed() })
+}
+
+/// The bundle, naming its source map by the bundle's own name.
+fn relink(code: &[u8], main: &str) -> Vec<u8> {
+  let text = String::from_utf8_lossy(code);
+  let file = main.rsplit('/').next().unwrap_or(main);
+  text.replace("//# sourceMappingURL=bundle.js.map", &format!("//# sourceMappingURL={file}.map")).into_bytes()
+}
+
+/// The source map with its sources relative to the worker's folder (esbuild writes them
+/// relative to where it put the bundle).
+fn rebase(map: &[u8], out: &Path, root: &Path, main: &str) -> Result<Vec<u8>, String> {
+  let mut json: serde_json::Value =
+    serde_json::from_slice(map).map_err(|e| format!("esbuild's source map: {e}"))?;
+  let root = root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))?;
+  let out = out.canonicalize().map_err(|e| format!("{}: {e}", out.display()))?;
+  if let Some(sources) = json.get_mut("sources").and_then(|s| s.as_array_mut()) {
+    for source in sources.iter_mut() {
+      if let Some(text) = source.as_str() {
+        let absolute = normalize(&out.join(text));
+        let relative = absolute.strip_prefix(&root).map(Path::to_path_buf).unwrap_or(absolute);
+        *source = serde_json::Value::String(relative.to_string_lossy().replace('\\', "/"));
+      }
+    }
+  }
+  json["file"] = serde_json::Value::String(main.rsplit('/').next().unwrap_or(main).to_owned());
+  serde_json::to_vec(&json).map_err(|e| e.to_string())
+}
+
+/// `path` without `.` and `..` parts.
+fn normalize(path: &Path) -> PathBuf {
+  let mut normal = PathBuf::new();
+  for part in path.components() {
+    match part {
+      std::path::Component::ParentDir => {
+        normal.pop();
+      }
+      std::path::Component::CurDir => {}
+      other => normal.push(other),
+    }
+  }
+  normal
+}

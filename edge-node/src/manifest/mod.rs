@@ -209,7 +209,7 @@ impl LoadedWorker {
   /// bundled.
   pub fn remap<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
     match &self.source_map {
-      Some(map) => std::borrow::Cow::Owned(map.remap(text)),
+      Some(map) => map.remap(text),
       None => std::borrow::Cow::Borrowed(text),
     }
   }

@@ -2,18 +2,19 @@
 //! a trace or message becomes `worker:///<source>:L:C` through the bundle's source map, so that
 //! the log, `edge tail` and a 500's details name the file and line the author wrote.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A bundle's source map.
 pub struct SourceMapping {
-  /// The bundle's path in the worker (`src/index.js`).
-  bundle: String,
+  /// How a position in the bundle starts in a trace: `worker:///src/index.js:`.
+  needle: String,
   map: sourcemap::SourceMap,
 }
 
 impl fmt::Debug for SourceMapping {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.debug_struct("SourceMapping").field("bundle", &self.bundle).finish()
+    f.debug_struct("SourceMapping").field("needle", &self.needle).finish()
   }
 }
 
@@ -21,15 +22,19 @@ impl SourceMapping {
   /// The map `json` of the bundle at `bundle`.
   pub fn parse(bundle: &str, json: &[u8]) -> Result<SourceMapping, String> {
     let map = sourcemap::SourceMap::from_slice(json).map_err(|e| format!("{bundle}.map: {e}"))?;
-    Ok(SourceMapping { bundle: bundle.to_owned(), map })
+    Ok(SourceMapping { needle: format!("worker:///{bundle}:"), map })
   }
 
-  /// `text` with every position in the bundle replaced by the position in its source.
-  pub fn remap(&self, text: &str) -> String {
-    let needle = format!("worker:///{}:", self.bundle);
+  /// `text` with every position in the bundle replaced by the position in its source (`text`
+  /// itself, without a copy, when it names none: most console lines).
+  pub fn remap<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    let needle = self.needle.as_str();
+    if !text.contains(needle) {
+      return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(&needle) {
+    while let Some(at) = rest.find(needle) {
       out.push_str(&rest[..at]);
       let after = &rest[at + needle.len()..];
       match self.position(after) {
@@ -38,13 +43,13 @@ impl SourceMapping {
           rest = &after[consumed..];
         }
         None => {
-          out.push_str(&needle);
+          out.push_str(needle);
           rest = after;
         }
       }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
   }
 
   /// From `L:C...` (1-based line and column, as traces give them): how many bytes that took,

@@ -23,7 +23,12 @@ fn rss_bytes() -> u64 {
 fn worker(i: usize) -> WorkerBundle {
   let source = format!("export default {{ fetch() {{ return new Response('hello from worker {i}'); }} }};");
   let modules = [("worker.js".to_string(), Arc::from(source.as_bytes()))].into_iter().collect();
-  WorkerBundle { name: format!("w{i}"), main: "worker.js".into(), modules: Arc::new(modules) }
+  WorkerBundle {
+    name: format!("w{i}"),
+    main: "worker.js".into(),
+    modules: Arc::new(modules),
+    rules: Default::default(),
+  }
 }
 
 async fn resident(pool: &IsolatePool, count: usize) -> (f64, f64) {

@@ -5,9 +5,11 @@
 //! import time: the node reads (or receives) the bundle before the isolate starts.
 //!
 //! Like Cloudflare's Workers, a non-JavaScript sibling module is importable by its
-//! extension: `.json` gives the parsed value, `.txt`/`.html` a string, `.wasm` a compiled
-//! `WebAssembly.Module`, `.bin` an `ArrayBuffer`. A `.ts`/`.mts` module is JavaScript whose
-//! types the caller has already stripped (edge-node does, keeping every line where it was).
+//! extension, as the bundle's [`ModuleRules`] say (wrangler's module rules): by default
+//! `.json` gives the parsed value, `.txt`/`.html`/`.sql` a string, `.wasm` (also imported as
+//! `.wasm?module`) a compiled `WebAssembly.Module`, `.bin` an `ArrayBuffer`. A `.ts`/`.mts`
+//! module is JavaScript whose types the caller has already stripped (edge-node does, keeping
+//! every line where it was).
 //!
 //! A bundle whose entry module is a `.wasm` file is a pure WebAssembly worker: its entry
 //! becomes `js/wasm_worker.js`, which adapts the WASM worker ABI to a fetch handler.
@@ -44,6 +46,74 @@ pub struct WorkerBundle {
   pub main: String,
   /// Module sources by relative path.
   pub modules: Arc<BTreeMap<String, Arc<[u8]>>>,
+  /// What each module is, by its extension.
+  pub rules: Arc<ModuleRules>,
+}
+
+/// What a module is, and so what importing it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ModuleKind {
+  /// An ES module.
+  JavaScript,
+  /// JSON: its parsed value is the default export.
+  Json,
+  /// UTF-8 text: a string is the default export.
+  Text,
+  /// Bytes: an `ArrayBuffer` is the default export.
+  Data,
+  /// WebAssembly: a compiled `WebAssembly.Module` is the default export.
+  CompiledWasm,
+}
+
+/// Module kinds by file extension (lowercase, without the dot): the defaults, with a
+/// worker's own rules over them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModuleRules(BTreeMap<String, ModuleKind>);
+
+impl Default for ModuleRules {
+  fn default() -> ModuleRules {
+    use ModuleKind::*;
+    let defaults = [
+      ("js", JavaScript),
+      ("mjs", JavaScript),
+      ("ts", JavaScript),
+      ("mts", JavaScript),
+      ("json", Json),
+      ("txt", Text),
+      ("html", Text),
+      ("sql", Text),
+      ("text", Text),
+      ("md", Text),
+      ("css", Text),
+      ("svg", Text),
+      ("wasm", CompiledWasm),
+      ("bin", Data),
+    ];
+    ModuleRules(defaults.into_iter().map(|(extension, kind)| (extension.to_owned(), kind)).collect())
+  }
+}
+
+impl ModuleRules {
+  /// The defaults with `overrides` (extension, kind) over them.
+  pub fn with(overrides: impl IntoIterator<Item = (String, ModuleKind)>) -> ModuleRules {
+    let mut rules = ModuleRules::default();
+    for (extension, kind) in overrides {
+      rules.0.insert(extension.to_ascii_lowercase(), kind);
+    }
+    rules
+  }
+
+  /// The kind of the module at `path`, if its extension has one.
+  pub fn kind(&self, path: &str) -> Option<ModuleKind> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (_, extension) = name.rsplit_once('.')?;
+    self.0.get(&extension.to_ascii_lowercase()).copied()
+  }
+
+  /// The extensions with a kind, and their kinds.
+  pub fn iter(&self) -> impl Iterator<Item = (&str, ModuleKind)> {
+    self.0.iter().map(|(extension, kind)| (extension.as_str(), *kind))
+  }
 }
 
 impl WorkerBundle {
@@ -63,7 +133,11 @@ impl WorkerBundle {
 
   /// The loader of this bundle's modules.
   pub(crate) fn loader(&self) -> BundleLoader {
-    BundleLoader { modules: self.modules.clone(), wasm_main: self.is_wasm().then(|| self.main.clone()) }
+    BundleLoader {
+      modules: self.modules.clone(),
+      rules: self.rules.clone(),
+      wasm_main: self.is_wasm().then(|| self.main.clone()),
+    }
   }
 }
 
@@ -74,6 +148,7 @@ fn module_url(path: &str) -> ModuleSpecifier {
 /// Serves imports from a [`WorkerBundle`].
 pub(crate) struct BundleLoader {
   modules: Arc<BTreeMap<String, Arc<[u8]>>>,
+  rules: Arc<ModuleRules>,
   /// The `.wasm` entry of a pure WebAssembly worker.
   wasm_main: Option<String>,
 }
@@ -93,6 +168,8 @@ impl BundleLoader {
       let code = WASM_ENTRY_SOURCE.replace("__MAIN__", main);
       return Ok(ModuleSource::new(ModuleType::JavaScript, ModuleSourceCode::String(code.into()), url, None));
     }
+    // `import m from "./m.wasm?module"` names the module `m.wasm`, as on Cloudflare.
+    let path = path.split_once('?').map_or(path, |(path, _)| path);
     let bytes = self
       .modules
       .get(path)
@@ -102,30 +179,35 @@ impl BundleLoader {
         .map(str::to_owned)
         .map_err(|_| JsErrorBox::type_error(format!("module {path} is not valid UTF-8")))
     };
-    let extension = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
-    let (module_type, code) = match (requested, extension) {
-      (RequestedModuleType::Json, _) => (ModuleType::Json, text()?),
+    let kind = match requested {
+      RequestedModuleType::Json => Some(ModuleKind::Json),
+      _ => self.rules.kind(path),
+    };
+    let (module_type, code) = match kind {
       // TypeScript arrives with its types already stripped (edge-node does it on load).
-      (_, "js" | "mjs" | "ts" | "mts") => (ModuleType::JavaScript, text()?),
-      (_, "json") => {
+      Some(ModuleKind::JavaScript) => (ModuleType::JavaScript, text()?),
+      Some(ModuleKind::Json) if matches!(requested, RequestedModuleType::Json) => (ModuleType::Json, text()?),
+      Some(ModuleKind::Json) => {
         let value: serde_json::Value = serde_json::from_str(&text()?)
           .map_err(|e| JsErrorBox::new("SyntaxError", format!("module {path} is not valid JSON: {e}")))?;
         (ModuleType::JavaScript, format!("export default {value};"))
       }
-      (_, "txt" | "html" | "text" | "md" | "css" | "svg") => {
+      Some(ModuleKind::Text) => {
         (ModuleType::JavaScript, format!("export default {};", serde_json::Value::String(text()?)))
       }
-      (_, "wasm") => (
+      Some(ModuleKind::CompiledWasm) => (
         ModuleType::JavaScript,
         format!("export default new WebAssembly.Module(new Uint8Array({:?}));", &bytes[..]),
       ),
-      (_, "bin") => {
+      Some(ModuleKind::Data) => {
         (ModuleType::JavaScript, format!("export default new Uint8Array({:?}).buffer;", &bytes[..]))
       }
-      _ => {
+      None => {
+        let known: Vec<String> = self.rules.iter().map(|(extension, _)| format!(".{extension}")).collect();
         return Err(JsErrorBox::type_error(format!(
-          "cannot import {path}: unsupported module type (use .js, .mjs, .ts, .mts, .json, .txt, .html, .wasm or .bin)"
-        )))
+          "cannot import {path}: unsupported module type (use {}, or a module rule for its extension)",
+          known.join(", ")
+        )));
       }
     };
     Ok(ModuleSource::new(module_type, ModuleSourceCode::String(code.into()), url, None))
@@ -164,7 +246,7 @@ mod tests {
 
   fn loader(files: &[(&str, &str)]) -> BundleLoader {
     let modules = files.iter().map(|(p, s)| (p.to_string(), Arc::from(s.as_bytes()))).collect();
-    BundleLoader { modules: Arc::new(modules), wasm_main: None }
+    BundleLoader { modules: Arc::new(modules), rules: Arc::default(), wasm_main: None }
   }
 
   #[test]
@@ -199,5 +281,19 @@ mod tests {
     assert_eq!(text.code.as_bytes(), br#"export default "say \"hi\"\n";"#);
     let err = l.source(&module_url("bad.json"), &RequestedModuleType::None).unwrap_err();
     assert!(err.to_string().contains("not valid JSON"), "{err}");
+  }
+
+  #[test]
+  fn rules_decide_what_an_extension_is() {
+    let mut l = loader(&[("q.sql", "select 1"), ("t.txt", "AB"), ("m.wasm", "\0asm")]);
+    let sql = l.source(&module_url("q.sql"), &RequestedModuleType::None).unwrap();
+    assert_eq!(sql.code.as_bytes(), br#"export default "select 1";"#);
+    let wasm = l.source(&module_url("m.wasm?module"), &RequestedModuleType::None).unwrap();
+    assert!(wasm.code.as_bytes().starts_with(b"export default new WebAssembly.Module("));
+    l.rules = Arc::new(ModuleRules::with([("txt".to_owned(), ModuleKind::Data)]));
+    let data = l.source(&module_url("t.txt"), &RequestedModuleType::None).unwrap();
+    assert_eq!(data.code.as_bytes(), b"export default new Uint8Array([65, 66]).buffer;");
+    assert_eq!(l.rules.kind("dir.v2/README"), None);
+    assert_eq!(l.rules.kind("a/B.TXT"), Some(ModuleKind::Data));
   }
 }

@@ -48,7 +48,7 @@ pub mod worker;
 pub mod pool;
 
 pub use body::{BodyError, BodyOverrun, RequestBody, ResponseBody};
-pub use bundle::WorkerBundle;
+pub use bundle::{ModuleKind, ModuleRules, WorkerBundle};
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};

@@ -62,6 +62,28 @@ pub fn worker_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
   dir
 }
 
+/// The npm packages `.ci/setup` installs (`tests/npm`: esbuild, hono, itty-router, ms).
+pub fn node_modules() -> PathBuf {
+  let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("npm/node_modules");
+  assert!(dir.join(".bin/esbuild").is_file(), "{} is not installed: run bash .ci/setup", dir.display());
+  dir
+}
+
+/// An npm project in `root/name`: `files`, a `package.json`, and `node_modules` (a link to
+/// the installed packages).
+pub fn npm_project(root: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
+  let dir = root.join(name);
+  std::fs::create_dir_all(&dir).unwrap();
+  std::fs::write(dir.join("package.json"), format!("{{ \"name\": \"{name}\", \"private\": true }}")).unwrap();
+  std::os::unix::fs::symlink(node_modules(), dir.join("node_modules")).unwrap();
+  for (path, text) in files {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+  }
+  dir
+}
+
 /// Everything a process wrote to stderr so far, shared with the thread that reads it.
 #[derive(Clone, Default)]
 pub struct Log(Arc<(Mutex<String>, Condvar)>);

@@ -21,7 +21,10 @@ fn worker(i: usize) -> (WorkerBundle, WorkerOptions) {
     env: [("NAME".to_string(), name.clone().into())].into_iter().collect(),
     ..Default::default()
   };
-  (WorkerBundle { name, main: "worker.js".into(), modules: Arc::new(modules) }, options)
+  (
+    WorkerBundle { name, main: "worker.js".into(), modules: Arc::new(modules), rules: Default::default() },
+    options,
+  )
 }
 
 async fn ask(handle: &WorkerHandle) -> String {

@@ -3,7 +3,8 @@
 //! (`ms`), a package resolved through conditional exports (the `workerd` condition wins over
 //! `node` and `default`), JSX through `hono/jsx`, JSON and text imports; a stack trace names
 //! the TypeScript source's line; an unresolvable import fails with esbuild's file and line;
-//! `edge deploy` uploads the bundle, and the same project bundles to the same version hash.
+//! an exception while the bundle evaluates names the source's line too; `edge deploy` uploads
+//! the bundle, and the same project bundles to the same version hash.
 //! The packages are real, from npm: `.ci/setup` installs `tests/npm` (`npm ci`).
 
 use std::path::Path;
@@ -12,28 +13,6 @@ use std::path::PathBuf;
 use edge_tests::*;
 
 const TOKEN: &str = "npm-token-0123456789";
-
-/// The packages `.ci/setup` installs.
-fn node_modules() -> PathBuf {
-  let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("npm/node_modules");
-  assert!(dir.join(".bin/esbuild").is_file(), "{} is not installed: run bash .ci/setup", dir.display());
-  dir
-}
-
-/// A project in `root/name`: `files`, a `package.json`, and `node_modules` (a link to the
-/// installed packages).
-fn project(root: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
-  let dir = root.join(name);
-  std::fs::create_dir_all(&dir).unwrap();
-  std::fs::write(dir.join("package.json"), format!("{{ \"name\": \"{name}\", \"private\": true }}")).unwrap();
-  std::os::unix::fs::symlink(node_modules(), dir.join("node_modules")).unwrap();
-  for (path, text) in files {
-    let path = dir.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-  }
-  dir
-}
 
 const HONO_APP: &str = r#"import { Hono } from "hono";
 import { cors } from "hono/cors";
@@ -50,7 +29,7 @@ export default app;
 "#;
 
 fn hono_project(root: &Path) -> PathBuf {
-  project(
+  npm_project(
     root,
     "hono-app",
     &[
@@ -87,8 +66,11 @@ export default {
   },
 };
 "#;
-  let dir =
-    project(root.path(), "throws", &[("src/index.ts", source), ("edge.toml", "main = \"src/index.ts\"\n")]);
+  let dir = npm_project(
+    root.path(),
+    "throws",
+    &[("src/index.ts", source), ("edge.toml", "main = \"src/index.ts\"\n")],
+  );
   let server = DevServer::start(&dir);
   assert_eq!(get(&server.url).await.body, "ok");
   let reply = get(&server.at("/boom")).await;
@@ -105,7 +87,7 @@ export default {
 #[tokio::test]
 async fn itty_router_commonjs_conditional_exports_and_jsx() {
   let root = tempfile::tempdir().unwrap();
-  let itty = project(
+  let itty = npm_project(
     root.path(),
     "itty",
     &[(
@@ -117,7 +99,7 @@ export default router;
 "#,
     )],
   );
-  let cjs = project(
+  let cjs = npm_project(
     root.path(),
     "cjs",
     &[(
@@ -126,7 +108,7 @@ export default router;
     )],
   );
   // A package of the project's own whose exports differ by condition.
-  let conditional = project(
+  let conditional = npm_project(
     root.path(),
     "conditional",
     &[
@@ -165,7 +147,7 @@ export default router;
     conditional.join("node_modules/which-runtime"),
   )
   .unwrap();
-  let jsx = project(
+  let jsx = npm_project(
     root.path(),
     "jsx",
     &[
@@ -193,7 +175,7 @@ export default app;
 #[tokio::test]
 async fn an_import_that_does_not_resolve_names_the_file_and_line() {
   let root = tempfile::tempdir().unwrap();
-  let dir = project(
+  let dir = npm_project(
     root.path(),
     "broken",
     &[(
@@ -238,4 +220,27 @@ async fn edge_deploy_uploads_the_bundle_and_the_same_inputs_give_the_same_versio
   let hash = |version: &str| version.split_once('-').map(|(_, hash)| hash.to_owned());
   assert_ne!(first, second, "a new version each deploy");
   assert_eq!(hash(&first), hash(&second), "the same inputs bundle to the same content");
+}
+
+#[tokio::test]
+async fn an_exception_while_the_bundle_evaluates_names_the_source_line() {
+  let root = tempfile::tempdir().unwrap();
+  let source = r#"import ms from "ms";
+type Settings = { timeout: number };
+const settings: Settings = { timeout: ms("1 minute") };
+if (settings.timeout > 1000) {
+  throw new Error("refusing a timeout of " + settings.timeout);
+}
+export default { fetch: () => new Response("never") };
+"#;
+  let dir =
+    npm_project(root.path(), "boot", &[("src/index.ts", source), ("edge.toml", "main = \"src/index.ts\"\n")]);
+  let failed = DevServer::try_start(&dir).err().expect("a worker that throws while it loads does not start");
+  assert!(failed.stderr.contains("refusing a timeout of 60000"), "{}", failed.stderr);
+  assert!(
+    failed.stderr.contains("src/index.ts:5:"),
+    "the throw is on line 5 of src/index.ts:\n{}",
+    failed.stderr
+  );
+  assert!(!failed.stderr.contains("src/index.js:"), "{}", failed.stderr);
 }

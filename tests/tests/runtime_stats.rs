@@ -8,7 +8,12 @@ use edge_runtime::*;
 fn hog(limits: Limits) -> (WorkerBundle, WorkerOptions) {
   let source = "export default { fetch() { while (true) {} } };";
   let modules = [("worker.js".to_string(), Arc::from(source.as_bytes()))].into_iter().collect();
-  let bundle = WorkerBundle { name: "hog".into(), main: "worker.js".into(), modules: Arc::new(modules) };
+  let bundle = WorkerBundle {
+    name: "hog".into(),
+    main: "worker.js".into(),
+    modules: Arc::new(modules),
+    rules: Default::default(),
+  };
   (bundle, WorkerOptions { limits, ..Default::default() })
 }
 

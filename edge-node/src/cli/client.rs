@@ -173,9 +173,10 @@ async fn check_starts(name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::
   let worker = manifest::load_bundle(Path::new(name), name, files, &edge_runtime::Limits::default())
     .map_err(|e| anyhow::anyhow!("{e}"))?;
   let quiet: edge_runtime::ConsoleFn = Arc::new(|_: &edge_runtime::ConsoleLine| {});
-  let handle = edge_runtime::WorkerHandle::start(worker.bundle, worker.options, quiet)
-    .await
-    .map_err(|e| anyhow::anyhow!("the worker does not start, nothing was deployed: {e}"))?;
+  let started = edge_runtime::WorkerHandle::start(worker.bundle.clone(), worker.options.clone(), quiet).await;
+  let handle = started.map_err(|e| {
+    anyhow::anyhow!("the worker does not start, nothing was deployed: {}", worker.remap_load_error(e))
+  })?;
   handle.shutdown(Duration::from_secs(1)).await;
   Ok(())
 }
@@ -331,11 +332,9 @@ pub fn read_bundle(
   if bundled {
     // Bundled here, as wrangler does: the upload is the bundle, its source map and the files
     // the bundle leaves out (WebAssembly modules, ...), never the sources or node_modules.
-    let bundle =
+    let (bundle, rules) =
       manifest::bundle_project(dir, &mut config, None, &files).map_err(|e| anyhow::anyhow!("{e}"))?;
-    files.retain(|path, _| !manifest::bundle::bundled_away(path));
-    files.insert(format!("{}.map", bundle.main), bundle.map);
-    files.insert(bundle.main, bundle.code);
+    bundle.replace_sources(&mut files, &rules);
   }
   if translated || bundled {
     let text = toml::to_string(&config).context("cannot write the worker's edge.toml")?;

@@ -223,7 +223,13 @@ impl WorkerSlot {
     self.memory.store(isolates.iter().map(Instance::memory_bytes).sum(), Ordering::Relaxed);
   }
 
+  /// Starts an isolate of the worker; a failure names the worker's sources when it was
+  /// bundled.
   async fn start(&self) -> Result<Instance, LoadError> {
+    self.start_instance().await.map_err(|e| self.deployment.worker.remap_load_error(e))
+  }
+
+  async fn start_instance(&self) -> Result<Instance, LoadError> {
     let LoadedWorker { bundle, options, kv, services, queue_producers, .. } = &self.deployment.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
@@ -300,7 +306,12 @@ mod tests {
   async fn concurrent_first_requests_boot_the_worker_once() {
     let source = "console.log('module evaluated'); export default { fetch() { return new Response('x'); } };";
     let modules = [("worker.js".to_string(), Arc::from(source.as_bytes()))].into_iter().collect();
-    let bundle = WorkerBundle { name: "once".into(), main: "worker.js".into(), modules: Arc::new(modules) };
+    let bundle = WorkerBundle {
+      name: "once".into(),
+      main: "worker.js".into(),
+      modules: Arc::new(modules),
+      rules: Default::default(),
+    };
     let evaluations = Arc::new(AtomicUsize::new(0));
     let counter = evaluations.clone();
     let console: ConsoleFn = Arc::new(move |line: &edge_runtime::ConsoleLine| {

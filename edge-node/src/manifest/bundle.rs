@@ -6,17 +6,22 @@
 //! Node's algorithm with the `package.json` `exports`/`imports` conditions `workerd`, `worker`,
 //! `browser` (then esbuild's `import`/`require` and `default`), CommonJS packages wrapped for
 //! ESM, JSON imported, TypeScript and JSX compiled, `node:*` and `cloudflare:*` left external,
-//! and wrangler's module rules: `.txt` and `.html` as text, `.bin` as bytes, `.wasm` kept as a
-//! module of its own beside the bundle (imported as a `WebAssembly.Module`). The bundle takes
+//! and the worker's module rules (`manifest::rules`, wrangler's defaults included): text
+//! inlined as a string, data and WebAssembly copied beside the bundle under a content-hashed
+//! name (`m-FV2RY22A.wasm`) and imported from there, whichever module imported them, so the
+//! runtime gives an `ArrayBuffer` and a `WebAssembly.Module` as workerd does. The bundle takes
 //! the entry's path (`src/index.ts` → `src/index.js`), its source map (`src/index.js.map`,
 //! sources relative to the worker's folder) beside it; the sources themselves leave the
 //! worker. The same inputs give the same bundle.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 use std::time::Instant;
+
+use crate::manifest::rules::Rules;
 
 /// The file whose presence makes a worker folder a project to bundle.
 pub const PACKAGE_FILE: &str = "package.json";
@@ -29,6 +34,9 @@ pub struct Bundled {
   pub code: Vec<u8>,
   /// Its source map (JSON), the sources relative to the worker's folder.
   pub map: Vec<u8>,
+  /// Files the bundle imports that stay modules of their own (data, WebAssembly), by their
+  /// path in the worker (beside the bundle).
+  pub assets: BTreeMap<String, Vec<u8>>,
   /// What made it: `esbuild 0.25.12`.
   pub bundler: String,
   pub took: Duration,
@@ -39,10 +47,23 @@ pub fn wanted(root: &Path) -> bool {
   root.join(PACKAGE_FILE).is_file()
 }
 
+impl Bundled {
+  /// Puts the bundle, its map and its assets into a worker's `files`, in place of the sources
+  /// and data the bundle took in.
+  pub fn replace_sources<T: From<Vec<u8>>>(self, files: &mut BTreeMap<String, T>, rules: &Rules) {
+    files.retain(|path, _| !bundled_away(path, rules));
+    files.insert(format!("{}.map", self.main), T::from(self.map));
+    files.insert(self.main, T::from(self.code));
+    for (path, bytes) in self.assets {
+      files.insert(path, T::from(bytes));
+    }
+  }
+}
+
 /// Whether `path` is code or data the bundle takes in (and the worker then no longer needs).
-pub fn bundled_away(path: &str) -> bool {
-  let code = [".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".json", ".txt", ".html", ".bin"];
-  code.iter().any(|extension| path.ends_with(extension))
+fn bundled_away(path: &str, rules: &Rules) -> bool {
+  let code = [".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx", ".json"];
+  code.iter().any(|extension| path.ends_with(extension)) || rules.bundled(path)
 }
 
 /// The project's esbuild: in `root`'s `node_modules/.bin`, or a folder's above it (a
@@ -52,17 +73,32 @@ fn esbuild(root: &Path) -> Option<PathBuf> {
   root.ancestors().map(|dir| dir.join("node_modules/.bin/esbuild")).find(|exe| exe.is_file())
 }
 
-/// Bundles the worker at `root` from its entry module `entry` (a path in the folder).
-pub fn bundle(root: &Path, entry: &str) -> Result<Bundled, String> {
+/// The version of the esbuild at `exe` (`node_modules/.bin/esbuild`): its package's, else
+/// what it says when asked.
+fn version(exe: &Path) -> Result<String, String> {
+  let package = exe.parent().and_then(Path::parent).map(|modules| modules.join("esbuild/package.json"));
+  let recorded = package
+    .and_then(|path| std::fs::read(path).ok())
+    .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+    .and_then(|package| package["version"].as_str().map(str::to_owned));
+  if let Some(version) = recorded {
+    return Ok(version);
+  }
+  let output =
+    Command::new(exe).arg("--version").output().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+  Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Bundles the worker at `root` from its entry module `entry` (a path in the folder), with
+/// its module rules.
+pub fn bundle(root: &Path, entry: &str, rules: &Rules) -> Result<Bundled, String> {
   let started = Instant::now();
   let exe = esbuild(root).ok_or_else(|| {
     format!(
       "the worker has a {PACKAGE_FILE}, so it is bundled with the project's esbuild, and there is no node_modules/.bin/esbuild: run `npm install` (a wrangler project has esbuild through wrangler) or `npm install --save-dev esbuild`"
     )
   })?;
-  let version =
-    Command::new(&exe).arg("--version").output().map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-  let bundler = format!("esbuild {}", String::from_utf8_lossy(&version.stdout).trim());
+  let bundler = format!("esbuild {}", version(&exe)?);
   let out = tempfile::Builder::new()
     .prefix("edge-bundle-")
     .tempdir()
@@ -81,16 +117,14 @@ pub fn bundle(root: &Path, entry: &str) -> Result<Bundled, String> {
       "--resolve-extensions=.tsx,.ts,.jsx,.mjs,.js,.cjs,.json",
       "--external:node:*",
       "--external:cloudflare:*",
-      "--external:*.wasm",
-      "--loader:.txt=text",
-      "--loader:.html=text",
-      "--loader:.bin=binary",
+      "--asset-names=[name]-[hash]",
       "--sourcemap=external",
       "--keep-names",
       "--charset=utf8",
       "--log-level=error",
       "--color=false",
     ])
+    .args(rules.esbuild_loaders())
     .arg(format!("--outfile={}", outfile.display()))
     .output()
     .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
@@ -105,16 +139,18 @@ pub fn bundle(root: &Path, entry: &str) -> Result<Bundled, String> {
     Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => format!("{stem}.js"),
     _ => format!("{entry}.js"),
   };
-  let code = relink(&code, &main);
   let map = rebase(&map, out.path(), root, &main)?;
-  Ok(Bundled { main, code, map, bundler, took: started.elapsed() })
-}
-
-/// The bundle, naming its source map by the bundle's own name.
-fn relink(code: &[u8], main: &str) -> Vec<u8> {
-  let text = String::from_utf8_lossy(code);
-  let file = main.rsplit('/').next().unwrap_or(main);
-  text.replace("//# sourceMappingURL=bundle.js.map", &format!("//# sourceMappingURL={file}.map")).into_bytes()
+  let folder = main.rsplit_once('/').map(|(folder, _)| format!("{folder}/")).unwrap_or_default();
+  let mut assets = BTreeMap::new();
+  for file in std::fs::read_dir(out.path()).map_err(|e| format!("cannot read the bundle's folder: {e}"))? {
+    let file = file.map_err(|e| format!("cannot read the bundle's folder: {e}"))?;
+    let name = file.file_name().to_string_lossy().into_owned();
+    if name != "bundle.js" && name != "bundle.js.map" {
+      let bytes = std::fs::read(file.path()).map_err(|e| format!("cannot read {name}: {e}"))?;
+      assets.insert(format!("{folder}{name}"), bytes);
+    }
+  }
+  Ok(Bundled { main, code, map, assets, bundler, took: started.elapsed() })
 }
 
 /// The source map with its sources relative to the worker's folder (esbuild writes them

@@ -27,6 +27,7 @@ pub mod bundle;
 pub mod names;
 pub mod pattern;
 pub mod queues;
+pub mod rules;
 pub mod settings;
 pub mod sourcemap;
 pub mod typescript;
@@ -38,6 +39,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use edge_runtime::Limits;
+use edge_runtime::LoadError;
 use edge_runtime::Outbound;
 use edge_runtime::WorkerBundle;
 use edge_runtime::WorkerOptions;
@@ -101,6 +103,11 @@ pub struct Manifest {
   /// A daily CPU-time budget: an alert when `alert_at` of it is used, a `503` naming it once
   /// it is exhausted, until 00:00 UTC.
   pub budget: Option<Budget>,
+  /// What importing a file gives, by extension (wrangler's module rules):
+  /// `rules = [{ type = "Text", globs = ["**/*.md"] }]`; types `Text`, `Data`,
+  /// `CompiledWasm`, `ESModule`, `CommonJS`, with `fallthrough = true` to keep the later
+  /// rules of that type (see [`crate::manifest::rules`]).
+  pub rules: Vec<rules::ModuleRule>,
   /// How the worker was built, when it was bundled (`manifest::bundle`): written by `edge
   /// deploy` into the version it uploads, so that the version records it.
   pub build: Option<BuildInfo>,
@@ -213,6 +220,16 @@ impl LoadedWorker {
       None => std::borrow::Cow::Borrowed(text),
     }
   }
+
+  /// A failure to start, in terms of the worker's sources when it was bundled (an exception
+  /// thrown while its modules evaluate names the source's file and line).
+  pub fn remap_load_error(&self, error: LoadError) -> LoadError {
+    match error {
+      LoadError::Module(message) => LoadError::Module(self.remap(&message).into_owned()),
+      LoadError::NoHandler(message) => LoadError::NoHandler(self.remap(&message).into_owned()),
+      other => other,
+    }
+  }
 }
 
 /// Which secrets a deployment's `env` holds: their names, and a digest of names and values
@@ -294,29 +311,30 @@ pub fn load_worker_in(
   let mut manifest = manifest;
   if bundle::wanted(&root) {
     let (path, mut parsed) = parse(&root, manifest)?;
-    let bundled = bundle_project(&root, &mut parsed, main_file.take(), &modules)?;
-    modules.retain(|path, _| !bundle::bundled_away(path));
-    modules.insert(format!("{}.map", bundled.main), Arc::from(bundled.map));
-    modules.insert(bundled.main, Arc::from(bundled.code));
+    let (bundled, rules) = bundle_project(&root, &mut parsed, main_file.take(), &modules)?;
+    bundled.replace_sources(&mut modules, &rules);
     manifest = Source::Parsed { path, manifest: Box::new(parsed) };
   }
   build(&root, manifest, modules, main_file, &folder_name(&root), limits)
 }
 
 /// Bundles the project at `root` (`bundle::wanted`) from `main_file`, else the manifest's
-/// `main`, else the default entry among `modules`; the manifest then names the bundle as its
-/// `main` and records the build.
+/// `main`, else the default entry among `modules`, with the manifest's module rules; the
+/// manifest then names the bundle as its `main` and records the build.
 pub fn bundle_project<T>(
   root: &Path,
   manifest: &mut Manifest,
   main_file: Option<String>,
   modules: &BTreeMap<String, T>,
-) -> Result<bundle::Bundled, ManifestError> {
+) -> Result<(bundle::Bundled, rules::Rules), ManifestError> {
   let entry = match main_file.or_else(|| manifest.main.clone()) {
     Some(entry) => entry.trim_start_matches("./").to_owned(),
     None => default_entry(modules).ok_or_else(|| no_entry(root))?,
   };
-  let bundled = bundle::bundle(root, &entry).map_err(|m| ManifestError::invalid(&root.join(&entry), m))?;
+  // Its warnings are told when the bundle loads (`build`).
+  let (rules, _) = rules::Rules::resolve(&manifest.rules).map_err(|m| ManifestError::invalid(root, m))?;
+  let bundled =
+    bundle::bundle(root, &entry, &rules).map_err(|m| ManifestError::invalid(&root.join(&entry), m))?;
   tracing::debug!(
     target: "edge::bundle",
     worker = %root.display(),
@@ -328,7 +346,7 @@ pub fn bundle_project<T>(
   manifest.main = Some(bundled.main.clone());
   manifest.build =
     Some(BuildInfo { bundler: bundled.bundler.clone(), lockfile_sha256: lockfile_digest(root) });
-  Ok(bundled)
+  Ok((bundled, rules))
 }
 
 /// The entry module when the manifest names none.
@@ -452,6 +470,11 @@ fn build(
     *source = js.into_bytes().into();
   }
   let (manifest_path, manifest) = parse(root, manifest)?;
+  let (rules, warnings) =
+    rules::Rules::resolve(&manifest.rules).map_err(|m| ManifestError::invalid(&manifest_path, m))?;
+  for warning in warnings {
+    tracing::warn!(target: "edge::config", "{}: {warning}", manifest_path.display());
+  }
   if let Some(date) = &manifest.compatibility_date {
     crate::manifest::names::check_date(date)
       .map_err(|m| ManifestError::invalid(&manifest_path, format!("compatibility_date: {m}")))?;
@@ -596,7 +619,7 @@ fn build(
   };
   Ok(LoadedWorker {
     source_map,
-    bundle: WorkerBundle { name, main, modules: Arc::new(modules) },
+    bundle: WorkerBundle { name, main, modules: Arc::new(modules), rules: Arc::new(rules.runtime()) },
     options: WorkerOptions { env, limits, outbound, bindings },
     routes,
     kv,

@@ -5,7 +5,8 @@
 //!
 //! What maps onto the manifest: `name`, `main`, `compatibility_date`, `compatibility_flags`,
 //! `vars`, `kv_namespaces`, `services`, `queues` (producers and consumers), `triggers.crons`,
-//! `routes` / `route` (strings or `{ pattern, custom_domain }`), `limits.cpu_ms`. An
+//! `routes` / `route` (strings or `{ pattern, custom_domain }`), `limits.cpu_ms`, `rules`
+//! (module rules, `manifest::rules`). An
 //! environment (`[env.<name>]`, chosen with `--env`) works as in wrangler: `name` becomes
 //! `<name>-<env>` unless the environment names itself, `main`, the compatibility settings,
 //! routes, triggers and limits are inherited, and `vars` and the bindings are not (a warning
@@ -74,12 +75,13 @@ const MAPPED: &[&str] = &[
   "routes",
   "route",
   "limits",
+  "rules",
   "env",
 ];
 
 /// Keys an environment inherits from the top level when it does not set them.
 const INHERITED: &[&str] =
-  &["main", "compatibility_date", "compatibility_flags", "triggers", "routes", "route", "limits"];
+  &["main", "compatibility_date", "compatibility_flags", "triggers", "routes", "route", "limits", "rules"];
 
 /// Keys an environment does not inherit: it declares them itself, or has none.
 const NOT_INHERITED: &[&str] = &["vars", "kv_namespaces", "services", "queues"];
@@ -142,6 +144,10 @@ pub fn translate(file: &str, text: &str, environment: Option<&str>) -> Result<Tr
     kv_namespaces: kv_namespaces(&settings)?,
     services: services(&settings, &mut warnings)?,
     crons: crons(&settings)?,
+    rules: match settings.get("rules") {
+      None => Vec::new(),
+      Some(rules) => serde_json::from_value(rules.clone()).map_err(|e| format!("rules: {e}"))?,
+    },
     ..Manifest::default()
   };
   if let Some(queues) = settings.get("queues") {

@@ -39,6 +39,8 @@ pub struct HostedWorker {
   pub main: String,
   /// Module bytes by path, base64.
   pub modules: BTreeMap<String, String>,
+  /// What each module is, by extension.
+  pub rules: edge_runtime::ModuleRules,
   pub env: BTreeMap<String, serde_json::Value>,
   pub limits: Limits,
   pub outbound: Outbound,
@@ -51,6 +53,7 @@ impl HostedWorker {
       name: bundle.name.clone(),
       main: bundle.main.clone(),
       modules: bundle.modules.iter().map(|(path, bytes)| (path.clone(), engine.encode(bytes))).collect(),
+      rules: bundle.rules.as_ref().clone(),
       env: options.env.clone(),
       limits: options.limits.clone(),
       outbound: options.outbound.clone(),
@@ -64,7 +67,12 @@ impl HostedWorker {
       let bytes = engine.decode(text).map_err(|e| format!("module {path}: {e}"))?;
       modules.insert(path, Arc::from(bytes));
     }
-    let bundle = WorkerBundle { name: self.name, main: self.main, modules: Arc::new(modules) };
+    let bundle = WorkerBundle {
+      name: self.name,
+      main: self.main,
+      modules: Arc::new(modules),
+      rules: Arc::new(self.rules),
+    };
     Ok((
       bundle,
       WorkerOptions { env: self.env, limits: self.limits, outbound: self.outbound, ..Default::default() },

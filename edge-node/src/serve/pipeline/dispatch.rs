@@ -184,7 +184,8 @@ fn load_failed(
   error: &LoadError,
 ) -> Response<ResponseBody> {
   let name = deployment.name();
-  let message = redact(name, &deployment.worker.remap(&error.to_string())).into_owned();
+  // The error names the worker's sources already (`isolates::slot`).
+  let message = redact(name, &error.to_string()).into_owned();
   node.tail.publish(name, Some(request_id), || match error {
     LoadError::Terminated(reason) => EventKind::Limit { limit: reason.to_string() },
     _ => EventKind::Exception { message, stack: String::new() },

@@ -1,0 +1,2 @@
+// Bench project: a package resolved through require() (the `require` condition).
+module.exports = require("cond-req");

@@ -2,7 +2,8 @@
 //! does: a Hono app with middleware (TypeScript), an itty-router app, a CommonJS-only package
 //! (`ms`), a package resolved through conditional exports (the `workerd` condition wins over
 //! `node` and `default`), JSX through `hono/jsx`, JSON and text imports; a stack trace names
-//! the TypeScript source's line; an unresolvable import fails with esbuild's file and line;
+//! the TypeScript source's line; an unresolvable import fails with esbuild's file and line and
+//! the chain of imports to it (and `edge deploy` uploads nothing);
 //! an exception while the bundle evaluates names the source's line too; `edge deploy` uploads
 //! the bundle, and the same project bundles to the same version hash.
 //! The packages are real, from npm: `.ci/setup` installs `tests/npm` (`npm ci`).
@@ -173,23 +174,39 @@ export default app;
 }
 
 #[tokio::test]
-async fn an_import_that_does_not_resolve_names_the_file_and_line() {
+async fn an_import_that_does_not_resolve_names_the_file_line_and_import_chain() {
   let root = tempfile::tempdir().unwrap();
   let dir = npm_project(
     root.path(),
     "broken",
-    &[(
-      "src/index.ts",
-      "import { nothing } from \"not-installed\";\nexport default { fetch: () => new Response(nothing) };\n",
-    )],
+    &[
+      (
+        "src/index.ts",
+        "import { query } from \"./db\";\nexport default { fetch: () => new Response(query()) };\n",
+      ),
+      ("src/db.ts", "import { nothing } from \"not-installed\";\nexport const query = () => nothing;\n"),
+      ("edge.toml", "main = \"src/index.ts\"\n"),
+    ],
   );
-  std::fs::write(dir.join("edge.toml"), "main = \"src/index.ts\"\n").unwrap();
   let failed = DevServer::try_start(&dir).err().expect("an unresolvable import fails the start");
   assert!(
-    failed.stderr.contains("not-installed") && failed.stderr.contains("src/index.ts:1:"),
+    failed.stderr.contains("not-installed") && failed.stderr.contains("src/db.ts:1:"),
     "{}",
     failed.stderr
   );
+  assert!(failed.stderr.contains("import chain: src/index.ts → src/db.ts"), "{}", failed.stderr);
+
+  // edge deploy says the same and uploads nothing.
+  let data = tempfile::tempdir().unwrap();
+  let empty = tempfile::tempdir().unwrap();
+  let node =
+    DevServer::node(empty.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
+  let admin = node.admin_url();
+  let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  assert_ne!(code, 0, "{out}");
+  assert!(err.contains("src/db.ts:1:") && err.contains("import chain: src/index.ts → src/db.ts"), "{err}");
+  let (_, listed, _) = run_edge(&["list", "--node", &admin, "--token", TOKEN]);
+  assert!(!listed.contains("broken"), "{listed}");
 }
 
 #[tokio::test]

@@ -104,33 +104,11 @@ pub fn bundle(root: &Path, entry: &str, rules: &Rules) -> Result<Bundled, String
     .tempdir()
     .map_err(|e| format!("cannot make a folder for the bundle: {e}"))?;
   let outfile = out.path().join("bundle.js");
-  let output = Command::new(&exe)
-    .current_dir(root)
-    .arg(entry)
-    .args([
-      "--bundle",
-      "--format=esm",
-      "--target=es2022",
-      "--platform=neutral",
-      "--conditions=workerd,worker,browser",
-      "--main-fields=workerd,worker,browser,module,main",
-      "--resolve-extensions=.tsx,.ts,.jsx,.mjs,.js,.cjs,.json",
-      "--external:node:*",
-      "--external:cloudflare:*",
-      "--asset-names=[name]-[hash]",
-      "--sourcemap=external",
-      "--keep-names",
-      "--charset=utf8",
-      "--log-level=error",
-      "--color=false",
-    ])
-    .args(rules.esbuild_loaders())
-    .arg(format!("--outfile={}", outfile.display()))
-    .output()
-    .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+  let output = run(&exe, root, entry, rules, &outfile, &[])?;
   if !output.status.success() {
     let message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-    return Err(format!("{bundler} could not bundle it:\n{message}"));
+    let chain = import_chains(&exe, root, entry, rules, &message);
+    return Err(format!("{bundler} could not bundle it:\n{message}{chain}"));
   }
   let code = std::fs::read(&outfile).map_err(|e| format!("esbuild wrote no bundle: {e}"))?;
   let map = std::fs::read(out.path().join("bundle.js.map"))
@@ -151,6 +129,111 @@ pub fn bundle(root: &Path, entry: &str, rules: &Rules) -> Result<Bundled, String
     }
   }
   Ok(Bundled { main, code, map, assets, bundler, took: started.elapsed() })
+}
+
+/// Runs esbuild on `entry` with wrangler's options, the loaders of `rules` and `extra`.
+fn run(
+  exe: &Path,
+  root: &Path,
+  entry: &str,
+  rules: &Rules,
+  outfile: &Path,
+  extra: &[String],
+) -> Result<std::process::Output, String> {
+  Command::new(exe)
+    .current_dir(root)
+    .arg(entry)
+    .args([
+      "--bundle",
+      "--format=esm",
+      "--target=es2022",
+      "--platform=neutral",
+      "--conditions=workerd,worker,browser",
+      "--main-fields=workerd,worker,browser,module,main",
+      "--resolve-extensions=.tsx,.ts,.jsx,.mjs,.js,.cjs,.json",
+      "--external:node:*",
+      "--external:cloudflare:*",
+      "--asset-names=[name]-[hash]",
+      "--sourcemap=external",
+      "--keep-names",
+      "--charset=utf8",
+      "--log-level=error",
+      "--color=false",
+    ])
+    .args(rules.esbuild_loaders())
+    .args(extra)
+    .arg(format!("--outfile={}", outfile.display()))
+    .output()
+    .map_err(|e| format!("cannot run {}: {e}", exe.display()))
+}
+
+/// For each import esbuild could not resolve (`message`, its errors), the chain of imports
+/// from the entry to the module that has it: `\nimport chain: src/index.ts → src/db.ts`.
+/// Found by bundling again with those imports left external and reading esbuild's metafile;
+/// empty when that fails too or when the entry itself has the import.
+fn import_chains(exe: &Path, root: &Path, entry: &str, rules: &Rules, message: &str) -> String {
+  let mut unresolved = Vec::new();
+  let mut lines = message.lines();
+  while let Some(line) = lines.next() {
+    let Some((_, rest)) = line.split_once("Could not resolve \"") else { continue };
+    let Some((specifier, _)) = rest.split_once('"') else { continue };
+    // The location follows the error: `    src/db.ts:1:24:`.
+    let location = lines.by_ref().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let file = location.split(':').next().unwrap_or("").to_owned();
+    unresolved.push((specifier.to_owned(), file));
+  }
+  if unresolved.is_empty() {
+    return String::new();
+  }
+  let Ok(out) = tempfile::Builder::new().prefix("edge-bundle-").tempdir() else { return String::new() };
+  let meta = out.path().join("meta.json");
+  let mut extra: Vec<String> =
+    unresolved.iter().map(|(specifier, _)| format!("--external:{specifier}")).collect();
+  extra.push(format!("--metafile={}", meta.display()));
+  let built = run(exe, root, entry, rules, &out.path().join("bundle.js"), &extra);
+  let Some(graph) = built
+    .ok()
+    .filter(|output| output.status.success())
+    .and_then(|_| std::fs::read(&meta).ok())
+    .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+  else {
+    return String::new();
+  };
+  let mut chains = String::new();
+  for (_, file) in &unresolved {
+    if let Some(chain) = chain(&graph, entry, file).filter(|chain| chain.len() > 1) {
+      chains.push_str(&format!("\nimport chain: {}", chain.join(" → ")));
+    }
+  }
+  chains
+}
+
+/// The shortest chain of imports from `entry` to `target` in esbuild's metafile `graph`.
+fn chain(graph: &serde_json::Value, entry: &str, target: &str) -> Option<Vec<String>> {
+  let inputs = graph["inputs"].as_object()?;
+  let mut came_from: BTreeMap<String, String> = BTreeMap::new();
+  let mut queue = std::collections::VecDeque::from([entry.to_owned()]);
+  came_from.insert(entry.to_owned(), String::new());
+  while let Some(file) = queue.pop_front() {
+    if file == target {
+      let mut chain = vec![file];
+      while let Some(before) = came_from.get(chain.last()?).filter(|before| !before.is_empty()) {
+        chain.push(before.clone());
+      }
+      chain.reverse();
+      return Some(chain);
+    }
+    let imports = inputs.get(&file).and_then(|input| input["imports"].as_array());
+    for import in imports.into_iter().flatten() {
+      if let Some(next) = import["path"].as_str().filter(|_| import["external"] != true) {
+        if !came_from.contains_key(next) {
+          came_from.insert(next.to_owned(), file.clone());
+          queue.push_back(next.to_owned());
+        }
+      }
+    }
+  }
+  None
 }
 
 /// The source map with its sources relative to the worker's folder (esbuild writes them

@@ -1,5 +1,6 @@
 //! `edge bench`: cold starts and warm requests of one worker, as a table, as JSON for scripts,
-//! and as an SVG chart; bad input is refused with a message.
+//! and as an SVG chart; through a node's listener (`--through-node`); bad input is refused with
+//! a message.
 
 use std::process::Command;
 
@@ -80,4 +81,41 @@ fn bad_input_is_refused_with_a_message() {
     "{}",
     String::from_utf8_lossy(&failing.stderr)
   );
+}
+
+#[test]
+fn through_a_node_it_measures_first_requests_as_a_client_sees_them() {
+  let output = bench(&[sample("hello").to_str().unwrap(), "--through-node", "--workers", "6", "--json"]);
+  let stdout = String::from_utf8_lossy(&output.stdout);
+  assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+  let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+  assert!(report["measured"].as_str().unwrap().contains("through a node's listener"), "{stdout}");
+  assert_eq!(report["workers"], 6);
+  assert_eq!(report["not_cold"], 0, "every first request was a cold start on the node: {stdout}");
+  for pass in ["cold", "warm"] {
+    let rows = report[pass].as_array().unwrap();
+    let phases: Vec<&str> = rows.iter().map(|row| row["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases, ["client, to the head", "node, Server-Timing"], "{stdout}");
+    for row in rows {
+      assert!(row["p50"].as_f64().unwrap() > 0.0 && row["p50"].as_f64() <= row["max"].as_f64(), "{stdout}");
+    }
+  }
+  assert!(report["node_rss_per_worker_bytes"].as_u64().is_some(), "{stdout}");
+
+  // The table says what it measured, and so does the in-process one.
+  let table =
+    bench(&[sample("hello").to_str().unwrap(), "--through-node", "--workers", "2", "--spacing-ms", "5"]);
+  let text = String::from_utf8_lossy(&table.stdout);
+  assert!(text.contains("measured through a node's listener") && text.contains("5 ms apart"), "{text}");
+  assert!(
+    text.contains("first request (cold)") && text.contains("node memory per resident worker"),
+    "{text}"
+  );
+  let in_process = bench(&[sample("hello").to_str().unwrap(), "--cold", "2", "--warm", "2"]);
+  assert!(String::from_utf8_lossy(&in_process.stdout).contains("measured in this process"));
+
+  let refused = bench(&[sample("hello").to_str().unwrap(), "--workers", "3"]);
+  assert!(!refused.status.success(), "--workers needs --through-node");
+  let refused = bench(&[sample("hello").to_str().unwrap(), "--through-node", "--workers", "0"]);
+  assert!(String::from_utf8_lossy(&refused.stderr).contains("--workers must be at least 1"));
 }

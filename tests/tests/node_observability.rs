@@ -105,6 +105,12 @@ async fn metrics_count_requests_starts_terminations_and_latency() {
     "isolates are weighed by their memory:\n{text}"
   );
   assert!(text.contains("\nedge_pool_ready_isolates "), "{text}");
+  assert!(text.contains("\nedge_pool_warming_isolates "), "{text}");
+  // Three isolates started (hello once, hogs twice): each found the pool ready or not.
+  let starts = metric(&text, "edge_pool_starts_total{result=\"hit\"}")
+    + metric(&text, "edge_pool_starts_total{result=\"miss\"}");
+  assert_eq!(starts, 3.0, "{text}");
+  assert_eq!(metric(&text, "edge_pool_failures_total"), 0.0, "{text}");
   assert!(metric(&text, "edge_isolates_created") >= 3.0, "{text}");
 }
 

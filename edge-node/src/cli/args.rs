@@ -198,6 +198,17 @@ pub enum Command {
     /// Also draw the cold and warm latency distributions into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
+    /// Measure through a node's listener instead, as a client sees it: copy the worker
+    /// `--workers` times, serve the copies from an `edge node` process, and ask each once
+    /// (cold) and again (warm) over loopback HTTP.
+    #[arg(long, conflicts_with_all = ["cold", "warm", "chart"])]
+    through_node: bool,
+    /// With --through-node: how many new workers to ask.
+    #[arg(long, default_value_t = 100, requires = "through_node")]
+    workers: usize,
+    /// With --through-node: milliseconds between two first requests (0: back to back).
+    #[arg(long, default_value_t = 0, requires = "through_node")]
+    spacing_ms: u64,
   },
   /// Runs isolates for a node over a Unix socket (started by the node itself).
   #[command(hide = true)]

@@ -1,4 +1,6 @@
-//! `edge bench <worker>`: cold and warm starts of one worker, measured in this process.
+//! `edge bench <worker>`: cold and warm starts of one worker, measured in this process (a
+//! component's figure, without HTTP; `--through-node`, in `bench_node.rs`, measures what a
+//! client of a node sees).
 //!
 //! A cold start takes a pre-warmed isolate from a pool, evaluates the worker's module and
 //! answers one request: its phases are *isolate acquired* (until a prepared isolate is at
@@ -51,6 +53,8 @@ pub struct Summary {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
   pub worker: String,
+  /// What was measured: in this process, here.
+  pub measured: &'static str,
   pub engine: &'static str,
   pub cold_starts: usize,
   pub warm_requests: usize,
@@ -165,6 +169,8 @@ async fn measure(worker: &manifest::LoadedWorker, options: &BenchOptions) -> any
 
   Ok(Report {
     worker: worker.bundle.name.clone(),
+    measured:
+      "in this process, without HTTP (a component's figure; --through-node measures what a client sees)",
     engine: edge_runtime::engine::NAME,
     cold_starts: options.cold,
     warm_requests: options.warm,
@@ -206,7 +212,7 @@ fn ms(duration: Duration) -> f64 {
 }
 
 /// Nearest-rank percentiles.
-fn summarize(phase: &'static str, samples: &[Duration]) -> Summary {
+pub(crate) fn summarize(phase: &'static str, samples: &[Duration]) -> Summary {
   let mut sorted: Vec<f64> = samples.iter().map(|d| ms(*d)).collect();
   sorted.sort_by(f64::total_cmp);
   let at = |p: f64| {
@@ -226,8 +232,8 @@ fn rss_bytes() -> u64 {
 /// The report as a table.
 pub fn table(report: &Report) -> String {
   let mut out = format!(
-    "edge bench: {} on {}, {} cold starts (pre-warmed pool), {} warm requests\n\n",
-    report.worker, report.engine, report.cold_starts, report.warm_requests
+    "edge bench: {} on {}, {} cold starts (pre-warmed pool), {} warm requests\nmeasured {}\n\n",
+    report.worker, report.engine, report.cold_starts, report.warm_requests, report.measured
   );
   let header = format!("{:<22}{:>10}{:>10}{:>10}{:>10}\n", "", "p50 ms", "p90 ms", "p99 ms", "max ms");
   let rows = |title: &str, rows: &[Summary]| {

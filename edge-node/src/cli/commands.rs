@@ -137,7 +137,16 @@ pub fn main() -> ExitCode {
         let (call, target) = action.split();
         crate::cli::queues::run(&target.try_into()?, call).await
       }
-      Command::Bench { path, cold, warm, request_path, json, chart } => {
+      Command::Bench { path, through_node: true, workers, spacing_ms, request_path, json, .. } => {
+        let options = crate::cli::bench_node::NodeBenchOptions {
+          workers,
+          spacing: std::time::Duration::from_millis(spacing_ms),
+          path: request_path,
+          json,
+        };
+        crate::cli::bench_node::run(&path, &options).await
+      }
+      Command::Bench { path, cold, warm, request_path, json, chart, .. } => {
         let options = crate::cli::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         crate::cli::bench::run(&path, &options).await
       }

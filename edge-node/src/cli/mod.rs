@@ -9,6 +9,7 @@
 
 pub mod args;
 pub mod bench;
+pub mod bench_node;
 pub mod client;
 pub mod commands;
 pub mod flags;

@@ -291,17 +291,17 @@ impl WarmCache {
     self.cache.run_pending_tasks().await;
     // This process's runtime counters, and with host processes theirs too.
     let mut runtime = edge_runtime::stats();
-    let pool_ready = match &self.runner {
-      Runner::Pool(pool) => pool.stats().ready,
+    let pool = match &self.runner {
+      Runner::Pool(pool) => pool.stats(),
       Runner::Fleet(fleet) => {
         runtime.add(&fleet.stats().await);
-        0
+        edge_runtime::PoolStats::default()
       }
     };
     Scrape {
       cached_workers: self.cache.entry_count(),
       cache_weight_kib: self.cache.weighted_size(),
-      pool_ready,
+      pool,
       runtime,
     }
   }

@@ -56,6 +56,12 @@ pub struct AlertLabels {
   pub kind: &'static str,
 }
 
+/// Whether a start found a pre-warmed isolate (`hit`) or prepared its own (`miss`).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolResultLabel {
+  pub result: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CauseLabel {
   pub cause: &'static str,
@@ -79,6 +85,9 @@ pub struct Metrics {
   cached_workers: Gauge,
   cache_weight: Gauge,
   pool_ready: Gauge,
+  pool_warming: Gauge,
+  pool_starts: Family<PoolResultLabel, Counter>,
+  pool_failures: Counter,
   isolates_created: Gauge,
   isolates_dropped: Gauge,
   leaked: Gauge,
@@ -179,6 +188,24 @@ impl Metrics {
       "Pre-warmed isolates ready for a cold start",
       pool_ready.clone(),
     );
+    let pool_warming = Gauge::default();
+    registry.register(
+      "pool_warming_isolates",
+      "Pre-warmed isolates being prepared (restored from the snapshot) now",
+      pool_warming.clone(),
+    );
+    let pool_starts = Family::<PoolResultLabel, Counter>::default();
+    registry.register(
+      "pool_starts",
+      "Isolate starts by whether the pool had a pre-warmed isolate ready (hit) or not (miss)",
+      pool_starts.clone(),
+    );
+    let pool_failures = Counter::default();
+    registry.register(
+      "pool_failures",
+      "Pre-warmed isolates the pool failed to prepare",
+      pool_failures.clone(),
+    );
     let isolates_created = Gauge::default();
     registry.register(
       "isolates_created",
@@ -250,6 +277,9 @@ impl Metrics {
       cached_workers,
       cache_weight,
       pool_ready,
+      pool_warming,
+      pool_starts,
+      pool_failures,
       isolates_created,
       isolates_dropped,
       leaked,
@@ -345,7 +375,16 @@ impl Metrics {
     self.resident.set(self.resident_count.load(Ordering::Relaxed));
     self.cached_workers.set(state.cached_workers as i64);
     self.cache_weight.set(state.cache_weight_kib as i64);
-    self.pool_ready.set(state.pool_ready as i64);
+    let pool = &state.pool;
+    self.pool_ready.set(pool.ready as i64);
+    self.pool_warming.set(pool.warming as i64);
+    // The pool counts; the counters follow it.
+    let follow = |counter: &Counter, total: u64| {
+      counter.inc_by(total.saturating_sub(counter.get()));
+    };
+    follow(&self.pool_starts.get_or_create(&PoolResultLabel { result: "hit" }), pool.hits);
+    follow(&self.pool_starts.get_or_create(&PoolResultLabel { result: "miss" }), pool.misses);
+    follow(&self.pool_failures, pool.failures);
     let runtime = &state.runtime;
     self.isolates_created.set(runtime.isolates_created as i64);
     self.isolates_dropped.set(runtime.isolates_dropped as i64);
@@ -372,8 +411,8 @@ impl Metrics {
 pub struct Scrape {
   pub cached_workers: u64,
   pub cache_weight_kib: u64,
-  /// Pre-warmed isolates of this process's pool (host processes keep their own).
-  pub pool_ready: usize,
+  /// This process's pool of pre-warmed isolates (host processes keep their own).
+  pub pool: edge_runtime::PoolStats,
   /// Runtime counters of this process and its isolate hosts.
   pub runtime: edge_runtime::RuntimeStats,
 }

@@ -179,14 +179,12 @@ impl BundleLoader {
         .map(str::to_owned)
         .map_err(|_| JsErrorBox::type_error(format!("module {path} is not valid UTF-8")))
     };
-    let kind = match requested {
-      RequestedModuleType::Json => Some(ModuleKind::Json),
-      _ => self.rules.kind(path),
-    };
-    let (module_type, code) = match kind {
+    if let RequestedModuleType::Json = requested {
+      return Ok(ModuleSource::new(ModuleType::Json, ModuleSourceCode::String(text()?.into()), url, None));
+    }
+    let (module_type, code) = match self.rules.kind(path) {
       // TypeScript arrives with its types already stripped (edge-node does it on load).
       Some(ModuleKind::JavaScript) => (ModuleType::JavaScript, text()?),
-      Some(ModuleKind::Json) if matches!(requested, RequestedModuleType::Json) => (ModuleType::Json, text()?),
       Some(ModuleKind::Json) => {
         let value: serde_json::Value = serde_json::from_str(&text()?)
           .map_err(|e| JsErrorBox::new("SyntaxError", format!("module {path} is not valid JSON: {e}")))?;

@@ -459,6 +459,39 @@ pub fn run_edge_with_input(args: &[&str], input: &str) -> (i32, String, String) 
   (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
 }
 
+/// An `edge node` with a deploy API: its own data directory and admin token, serving
+/// `workers_dir` (or no folder of workers), for tests that deploy to it with the CLI.
+pub struct ApiNode {
+  pub server: DevServer,
+  token: String,
+  _data: tempfile::TempDir,
+  _workers: Option<tempfile::TempDir>,
+}
+
+impl ApiNode {
+  /// A node with no workers of its own.
+  pub fn start(token: &str) -> ApiNode {
+    let workers = tempfile::tempdir().unwrap();
+    let mut node = ApiNode::serving(workers.path(), token);
+    node._workers = Some(workers);
+    node
+  }
+
+  /// A node that serves the workers in `workers_dir` too.
+  pub fn serving(workers_dir: &Path, token: &str) -> ApiNode {
+    let data = tempfile::tempdir().unwrap();
+    let server =
+      DevServer::node(workers_dir, &["--admin-token", token, "--data-dir", data.path().to_str().unwrap()]);
+    ApiNode { server, token: token.to_owned(), _data: data, _workers: None }
+  }
+
+  /// Runs `edge <args> --node <its admin URL> --token <its token>`; (exit code, stdout, stderr).
+  pub fn edge(&self, args: &[&str]) -> (i32, String, String) {
+    let admin = self.server.admin_url();
+    run_edge(&[args, &["--node", &admin, "--token", &self.token]].concat())
+  }
+}
+
 /// `edge deploy <dir> --cluster <nats> --wait`, which must succeed.
 pub fn deploy_to_cluster(nats: &Nats, dir: &Path) {
   let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--cluster", &nats.url, "--wait"]);

@@ -67,24 +67,11 @@ async fn hello_world_in_typescript_and_javascript() {
 async fn scheduled_runs_its_cron_when_triggered() {
   let root = tempfile::tempdir().unwrap();
   from_template(root.path(), "scheduled", "ts", "cron-job");
-  let data = tempfile::tempdir().unwrap();
-  let args = [
-    "--data-dir",
-    data.path().to_str().unwrap(),
-    "--admin-token",
-    TOKEN,
-    "--admin-listen",
-    "127.0.0.1:0",
-    "--workers-dir",
-    root.path().to_str().unwrap(),
-  ];
-  let server = DevServer::try_start_node(&args.map(std::ffi::OsStr::new))
-    .unwrap_or_else(|f| panic!("edge node failed ({}):\n{}", f.status, f.stderr));
-  let hint = get_on(&server, "cron-job.edge.localhost", "/").await;
+  let node = ApiNode::serving(root.path(), TOKEN);
+  let server = &node.server;
+  let hint = get_on(server, "cron-job.edge.localhost", "/").await;
   assert!(hint.body.contains("/__scheduled?cron=*+*+*+*+*"), "{}", hint.body);
-  let admin = server.admin_url();
-  let (code, out, err) =
-    run_edge(&["trigger", "cron-job", "--cron", "* * * * *", "--node", &admin, "--token", TOKEN]);
+  let (code, out, err) = node.edge(&["trigger", "cron-job", "--cron", "* * * * *"]);
   // The handler fetches api.cloudflare.com: it logs success or failure where the internet is
   // reachable, and the run fails with the fetch's error where it is not (as in CI).
   let ran = server.log.wait_for_line(|line| {
@@ -133,13 +120,9 @@ async fn openapi_validates_requests_and_serves_its_schema_and_docs() {
   assert!(docs.status == 200 && docs.body.contains("swagger"), "{}", docs.body);
 
   // And it deploys as it is.
-  let data = tempfile::tempdir().unwrap();
-  let empty = tempfile::tempdir().unwrap();
-  let node =
-    DevServer::node(empty.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
-  let admin = node.admin_url();
-  let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let node = ApiNode::start(TOKEN);
+  let (code, out, err) = node.edge(&["deploy", dir.to_str().unwrap()]);
   assert_eq!(code, 0, "{out}\n{err}");
-  let deployed = get_on(&node, "tasks-api.edge.localhost", "/api/tasks/tests").await;
+  let deployed = get_on(&node.server, "tasks-api.edge.localhost", "/api/tasks/tests").await;
   assert_eq!(deployed.status, 200, "{}", deployed.body);
 }

@@ -82,14 +82,10 @@ async fn a_bundled_project_imports_text_data_and_webassembly_from_a_nested_modul
   assert_eq!((reply.status, reply.body.as_str()), (200, EXPECTED), "{}", server.log.text());
 
   // Deployed, the bundle travels with the WebAssembly and data modules it imports.
-  let data = tempfile::tempdir().unwrap();
-  let empty = tempfile::tempdir().unwrap();
-  let node =
-    DevServer::node(empty.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
-  let admin = node.admin_url();
-  let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let node = ApiNode::start(TOKEN);
+  let (code, out, err) = node.edge(&["deploy", dir.to_str().unwrap()]);
   assert_eq!(code, 0, "{out}\n{err}");
-  let reply = get_on(&node, "rules.edge.localhost", "/").await;
+  let reply = get_on(&node.server, "rules.edge.localhost", "/").await;
   assert_eq!((reply.status, reply.body.as_str()), (200, EXPECTED));
 }
 

@@ -197,30 +197,21 @@ async fn an_import_that_does_not_resolve_names_the_file_line_and_import_chain() 
   assert!(failed.stderr.contains("import chain: src/index.ts → src/db.ts"), "{}", failed.stderr);
 
   // edge deploy says the same and uploads nothing.
-  let data = tempfile::tempdir().unwrap();
-  let empty = tempfile::tempdir().unwrap();
-  let node =
-    DevServer::node(empty.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
-  let admin = node.admin_url();
-  let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
+  let node = ApiNode::start(TOKEN);
+  let (code, out, err) = node.edge(&["deploy", dir.to_str().unwrap()]);
   assert_ne!(code, 0, "{out}");
   assert!(err.contains("src/db.ts:1:") && err.contains("import chain: src/index.ts → src/db.ts"), "{err}");
-  let (_, listed, _) = run_edge(&["list", "--node", &admin, "--token", TOKEN]);
+  let (_, listed, _) = node.edge(&["list"]);
   assert!(!listed.contains("broken"), "{listed}");
 }
 
 #[tokio::test]
 async fn edge_deploy_uploads_the_bundle_and_the_same_inputs_give_the_same_version() {
   let root = tempfile::tempdir().unwrap();
-  let data = tempfile::tempdir().unwrap();
-  let empty = tempfile::tempdir().unwrap();
-  let server =
-    DevServer::node(empty.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
-  let admin = server.admin_url();
-  let target = ["--node", admin.as_str(), "--token", TOKEN];
+  let node = ApiNode::start(TOKEN);
   let dir = hono_project(root.path());
   let deploy = || {
-    let (code, out, err) = run_edge(&[&["deploy", dir.to_str().unwrap()], &target[..]].concat());
+    let (code, out, err) = node.edge(&["deploy", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}\n{err}");
     // "deployed hono-app version 2-1a2b3c4d5e6f"
     out
@@ -231,7 +222,7 @@ async fn edge_deploy_uploads_the_bundle_and_the_same_inputs_give_the_same_versio
       .to_owned()
   };
   let first = deploy();
-  let reply = get_on(&server, "hono-app.edge.localhost", "/").await;
+  let reply = get_on(&node.server, "hono-app.edge.localhost", "/").await;
   assert_eq!(reply.body, "hi: served by Hono");
   let second = deploy();
   let hash = |version: &str| version.split_once('-').map(|(_, hash)| hash.to_owned());

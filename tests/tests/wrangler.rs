@@ -149,29 +149,23 @@ async fn edge_toml_wins_over_a_wrangler_configuration() {
 #[tokio::test]
 async fn edge_deploy_uploads_a_wrangler_project_and_refuses_missing_bindings() {
   let root = tempfile::tempdir().unwrap();
-  let data = tempfile::tempdir().unwrap();
-  let empty = tempfile::tempdir().unwrap();
-  let server =
-    DevServer::node(empty.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
-  let admin = server.admin_url();
-  let target = ["--node", admin.as_str(), "--token", TOKEN];
+  let node = ApiNode::start(TOKEN);
 
   // The top level declares a D1 database the worker would not find: nothing is deployed.
   let dir = project(root.path(), "shop", "wrangler.toml", WRANGLER_TOML);
-  let (code, out, err) = run_edge(&[&["deploy", dir.to_str().unwrap()], &target[..]].concat());
+  let (code, out, err) = node.edge(&["deploy", dir.to_str().unwrap()]);
   assert_ne!(code, 0, "{out}\n{err}");
   assert!(err.contains("d1_databases") && err.contains("nothing was deployed"), "{err}");
-  let (_, listed, _) = run_edge(&[&["list"], &target[..]].concat());
+  let (_, listed, _) = node.edge(&["list"]);
   assert!(!listed.contains("shop"), "{listed}");
 
   // The production environment does not inherit it, and deploys under its own name.
-  let (code, out, err) =
-    run_edge(&[&["deploy", dir.to_str().unwrap(), "--env", "production"], &target[..]].concat());
+  let (code, out, err) = node.edge(&["deploy", dir.to_str().unwrap(), "--env", "production"]);
   assert_eq!(code, 0, "{out}\n{err}");
   assert!(out.contains("deployed shop-production"), "{out}");
   assert!(err.contains("no effect here") && err.contains("account_id"), "{err}");
-  let reply = get_on(&server, "shop-production.edge.localhost", "/").await;
+  let reply = get_on(&node.server, "shop-production.edge.localhost", "/").await;
   assert_eq!(reply.body, "hello from production #1");
-  let (_, listed, _) = run_edge(&[&["list"], &target[..]].concat());
+  let (_, listed, _) = node.edge(&["list"]);
   assert!(listed.contains("shop-production"), "{listed}");
 }

@@ -224,7 +224,12 @@ pub(crate) fn summarize(phase: &'static str, samples: &[Duration]) -> Summary {
 
 /// The process's resident set, in bytes.
 fn rss_bytes() -> u64 {
-  let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+  process_rss_bytes("self")
+}
+
+/// The resident set of process `pid` (or `self`), in bytes; 0 when it cannot be read.
+pub(crate) fn process_rss_bytes(pid: &str) -> u64 {
+  let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
   let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1));
   kib.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) * 1024
 }

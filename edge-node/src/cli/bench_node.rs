@@ -212,10 +212,7 @@ impl Node {
   }
 
   fn rss_bytes(&self) -> u64 {
-    let Some(pid) = self.child.id() else { return 0 };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1));
-    kib.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) * 1024
+    self.child.id().map_or(0, |pid| crate::cli::bench::process_rss_bytes(&pid.to_string()))
   }
 }
 

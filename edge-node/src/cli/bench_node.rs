@@ -73,21 +73,28 @@ pub async fn run(dir: &Path, options: &NodeBenchOptions) -> anyhow::Result<()> {
   let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
     .build_http::<Empty<Bytes>>();
   let (mut cold_client, mut cold_node, mut warm_client, mut warm_node) = (vec![], vec![], vec![], vec![]);
+  let (mut cold_isolate, mut cold_module) = (vec![], vec![]);
   let mut not_cold = 0;
   for (i, copy) in names.iter().enumerate() {
     if i > 0 && !options.spacing.is_zero() {
       tokio::time::sleep(options.spacing).await;
     }
-    let (client_time, node_time, cold) = timed_get(&client, &node, copy, &options.path).await?;
-    cold_client.push(client_time);
-    cold_node.push(node_time);
-    not_cold += usize::from(!cold);
+    let timed = timed_get(&client, &node, copy, &options.path).await?;
+    cold_client.push(timed.head);
+    cold_node.push(timed.total);
+    match timed.boot {
+      Some((isolate, module)) => {
+        cold_isolate.push(isolate);
+        cold_module.push(module);
+      }
+      None => not_cold += 1,
+    }
   }
   let after = node.rss_bytes();
   for copy in &names {
-    let (client_time, node_time, _) = timed_get(&client, &node, copy, &options.path).await?;
-    warm_client.push(client_time);
-    warm_node.push(node_time);
+    let timed = timed_get(&client, &node, copy, &options.path).await?;
+    warm_client.push(timed.head);
+    warm_node.push(timed.total);
   }
   drop(node);
   let report = NodeReport {
@@ -95,7 +102,7 @@ pub async fn run(dir: &Path, options: &NodeBenchOptions) -> anyhow::Result<()> {
     measured: "through a node's listener (a separate edge node process, loopback HTTP/1.1)",
     workers: options.workers,
     spacing_ms: options.spacing.as_millis() as u64,
-    cold: vec![summarize("client, to the head", &cold_client), summarize("node, Server-Timing", &cold_node)],
+    cold: cold_rows(&cold_client, &cold_node, &cold_isolate, &cold_module),
     warm: vec![summarize("client, to the head", &warm_client), summarize("node, Server-Timing", &warm_node)],
     not_cold,
     node_rss_per_worker_bytes: after.saturating_sub(before) / options.workers as u64,
@@ -139,8 +146,34 @@ fn write_copy(folder: &Path, name: &str, files: &BTreeMap<String, Vec<u8>>) -> a
   Ok(())
 }
 
-/// One GET to worker `name`: the client's time to the response head, the node's
-/// `Server-Timing: total`, and whether the node says it was a cold start.
+/// The rows of first requests: the client's and the node's times, and of the node's, what
+/// starting the isolate took.
+fn cold_rows(
+  client: &[Duration],
+  node: &[Duration],
+  isolate: &[Duration],
+  module: &[Duration],
+) -> Vec<Summary> {
+  let mut rows = vec![summarize("client, to the head", client), summarize("node, Server-Timing", node)];
+  if !isolate.is_empty() {
+    rows.push(summarize("  isolate ready", isolate));
+    rows.push(summarize("  module evaluated", module));
+  }
+  rows
+}
+
+/// What one GET measured.
+struct Timed {
+  /// The client's time to the response head.
+  head: Duration,
+  /// The node's `Server-Timing: total`.
+  total: Duration,
+  /// When the node started an isolate for it: getting the isolate ready, and evaluating the
+  /// worker's module (`Server-Timing: isolate`, `module`).
+  boot: Option<(Duration, Duration)>,
+}
+
+/// One GET to worker `name`, timed.
 async fn timed_get(
   client: &hyper_util::client::legacy::Client<
     hyper_util::client::legacy::connect::HttpConnector,
@@ -149,7 +182,7 @@ async fn timed_get(
   node: &Node,
   name: &str,
   path: &str,
-) -> anyhow::Result<(Duration, Duration, bool)> {
+) -> anyhow::Result<Timed> {
   let request = http::Request::get(format!("http://{}{path}", node.address))
     .header(http::header::HOST, format!("{name}.{}", node.domain))
     .body(Empty::new())?;
@@ -163,12 +196,19 @@ async fn timed_get(
   if !status.is_success() {
     anyhow::bail!("{name} answered {status}; benchmark a path that succeeds (--request-path)");
   }
-  let total = timing
-    .split(',')
-    .find_map(|part| part.trim().strip_prefix("total;dur="))
-    .and_then(|ms| ms.parse::<f64>().ok())
-    .with_context(|| format!("no Server-Timing total in {timing:?}"))?;
-  Ok((head, Duration::from_secs_f64(total / 1000.0), timing.contains("desc=\"cold\"")))
+  let metric = |name: &str| {
+    let prefix = format!("{name};dur=");
+    timing
+      .split(',')
+      .find_map(|part| part.trim().strip_prefix(prefix.as_str())?.parse::<f64>().ok())
+      .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+  };
+  let total = metric("total").with_context(|| format!("no Server-Timing total in {timing:?}"))?;
+  let boot = match timing.contains("desc=\"cold\"") {
+    true => metric("isolate").zip(metric("module")),
+    false => None,
+  };
+  Ok(Timed { head, total, boot })
 }
 
 /// An `edge node` child process serving a workers folder on a loopback port.

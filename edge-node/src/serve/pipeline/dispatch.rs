@@ -25,6 +25,7 @@ use hyper::body::Incoming;
 use crate::catalog::Deployment;
 use crate::isolates::cache::Picked;
 use crate::isolates::slot::Instance;
+use crate::observe::metrics::StartKind;
 use crate::observe::redact::redact;
 use crate::observe::tail::EventKind;
 use crate::proto::boxed;
@@ -70,6 +71,9 @@ async fn run(
     Err(error) => return boxed(load_failed(node, deployment, request_id, &error)),
   };
   ran.start = Some(picked.start);
+  if let (StartKind::Cold | StartKind::ScaleOut, Instance::Local(worker)) = (picked.start, &picked.instance) {
+    ran.boot = Some(worker.start_report());
+  }
   ran.memory = picked.instance.memory_bytes() as u64;
   let worker = match &picked.instance {
     Instance::Local(worker) => worker.clone(),

@@ -68,6 +68,8 @@ pub struct Ran {
   /// The deployment that answered (its version string is made only for a log line written).
   pub deployment: Option<Arc<Deployment>>,
   pub start: Option<StartKind>,
+  /// What starting an isolate took, when this request started one in this process.
+  pub boot: Option<edge_runtime::StartReport>,
   pub cpu: Option<Duration>,
   /// The outbound fetches it started before its response head.
   pub subrequests: u32,

@@ -14,8 +14,8 @@
 //! [`limits`] (the limits as data), `ops` and `extension` (shared with the snapshot build
 //! script), `startup` (the embedded snapshot), [`bundle`] (modules in memory and their
 //! loader), [`permissions`], [`body`], [`error`], [`stats`], `enforcer` (the one place limits
-//! are enforced), [`options`] (what a worker is started with and sent), `isolate` (the
-//! isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed isolates).
+//! are enforced), [`options`] (what a worker is started with and sent), `priority` (threads
+//! that prepare isolates below request work), `isolate` (the isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed isolates).
 
 pub mod engine;
 
@@ -41,6 +41,8 @@ mod enforcer;
 
 pub mod options;
 
+mod priority;
+
 mod isolate;
 
 pub mod worker;
@@ -54,7 +56,7 @@ pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
 pub use ops::{BindingFuture, BindingResult};
 pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
-pub use pool::{IsolatePool, PoolStats};
+pub use pool::{IsolatePool, PoolSize, PoolStats};
 pub use stats::{stats, RuntimeStats};
 pub use worker::{
   log_console, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport, Subrequests,

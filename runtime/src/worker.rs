@@ -93,17 +93,19 @@ impl WorkerHandle {
   ) -> Result<WorkerHandle, LoadError> {
     let began = Instant::now();
     options.limits.validate().map_err(LoadError::Limits)?;
-    let isolate = isolate::spawn(options.limits.memory_bytes(), None)?;
-    Self::assign(isolate, bundle, options, console, began).await
+    let isolate = isolate::spawn(options.limits.memory_bytes(), None, None)?;
+    Self::assign(isolate, bundle, options, console, began, || {}).await
   }
 
-  /// Hands `bundle` to an isolate that is ready for it and waits for the worker to load.
+  /// Hands `bundle` to an isolate that is ready for it and waits for the worker to load;
+  /// `sent` runs once the isolate has its assignment (while the worker loads).
   pub(crate) async fn assign(
     isolate: isolate::Spawned,
     bundle: WorkerBundle,
     options: WorkerOptions,
     console: ConsoleFn,
     began: Instant,
+    sent_hook: impl FnOnce(),
   ) -> Result<WorkerHandle, LoadError> {
     let (inbox, requests) = mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = oneshot::channel();
@@ -120,9 +122,8 @@ impl WorkerHandle {
       sent,
       memory: memory.clone(),
     };
-    if isolate.assign.send(assignment).is_err() {
-      return Err(LoadError::Isolate("the isolate stopped before it got its worker".into()));
-    }
+    let running = isolate.assign(assignment)?;
+    sent_hook();
     let loaded = match ready_rx.await {
       Ok(result) => result?,
       Err(_) => return Err(LoadError::Isolate("the isolate thread stopped while loading".into())),
@@ -130,8 +131,8 @@ impl WorkerHandle {
     Ok(WorkerHandle {
       name,
       inbox,
-      finished: isolate.finished,
-      control: isolate.control,
+      finished: running.finished,
+      control: running.control,
       limits,
       in_flight: Arc::default(),
       start: StartReport {

@@ -25,13 +25,29 @@ fn workers(links: &[std::path::PathBuf]) -> tempfile::TempDir {
 
 /// `start;desc="cold", cpu;dur=0.31, total;dur=0.74`: the start kind and two durations.
 fn parse_server_timing(value: &str) -> (String, f64, f64) {
-  let parts: Vec<&str> = value.split(", ").collect();
-  assert_eq!(parts.len(), 3, "{value}");
-  let start = parts[0].strip_prefix("start;desc=\"").and_then(|s| s.strip_suffix('"')).expect(value);
-  let number = |part: &str, name: &str| -> f64 {
-    part.strip_prefix(name).and_then(|d| d.strip_prefix(";dur=")).and_then(|d| d.parse().ok()).expect(value)
-  };
-  (start.to_owned(), number(parts[1], "cpu"), number(parts[2], "total"))
+  let timing = server_timing_parts(value);
+  let start = timing["start"].0.clone().expect(value);
+  (start, timing["cpu"].1.expect(value), timing["total"].1.expect(value))
+}
+
+/// Each metric of a `Server-Timing` value: its `desc` and its `dur`.
+fn server_timing_parts(value: &str) -> std::collections::HashMap<String, (Option<String>, Option<f64>)> {
+  value
+    .split(", ")
+    .map(|metric| {
+      let mut params = metric.split(';');
+      let name = params.next().unwrap().to_owned();
+      let (mut desc, mut dur) = (None, None);
+      for param in params {
+        match param.split_once('=') {
+          Some(("desc", d)) => desc = Some(d.trim_matches('"').to_owned()),
+          Some(("dur", d)) => dur = Some(d.parse().expect(value)),
+          _ => panic!("unexpected Server-Timing parameter in {value}"),
+        }
+      }
+      (name, (desc, dur))
+    })
+    .collect()
 }
 
 #[tokio::test]
@@ -43,8 +59,19 @@ async fn responses_carry_a_request_id_and_server_timing() {
   let (start, cpu, total) = parse_server_timing(cold.header("server-timing"));
   assert_eq!(start, "cold");
   assert!(cpu > 0.0 && total >= cpu, "cpu {cpu} ms within total {total} ms");
+  // A cold start says what it took: an isolate ready, then the worker's module evaluated.
+  let timing = server_timing_parts(cold.header("server-timing"));
+  let (booted, isolate, module) =
+    (timing["start"].1.unwrap(), timing["isolate"].1.unwrap(), timing["module"].1.unwrap());
+  assert!(module > 0.0 && isolate >= 0.0, "{timing:?}");
+  assert!((booted - (isolate + module)).abs() < 0.002 && booted <= total, "{timing:?}");
   let warm = get_on(&server, "json.edge.localhost", "/").await;
   assert_eq!(parse_server_timing(warm.header("server-timing")).0, "warm");
+  let timing = server_timing_parts(warm.header("server-timing"));
+  assert!(
+    timing["start"].1.is_none() && !timing.contains_key("isolate"),
+    "a warm request started nothing: {timing:?}"
+  );
   assert_ne!(warm.header("x-request-id"), cold.header("x-request-id"));
   // The node's own answers carry an id too, but no worker ran: no Server-Timing.
   let unknown = get_on(&server, "nobody.edge.localhost", "/").await;
@@ -106,6 +133,9 @@ async fn metrics_count_requests_starts_terminations_and_latency() {
   );
   assert!(text.contains("\nedge_pool_ready_isolates "), "{text}");
   assert!(text.contains("\nedge_pool_warming_isolates "), "{text}");
+  // Three starts within a second or so: the pool means to keep 2 (the default minimum) to 3.
+  let target = metric(&text, "edge_pool_target_isolates");
+  assert!((2.0..=3.0).contains(&target), "{text}");
   // Three isolates started (hello once, hogs twice): each found the pool ready or not.
   let starts = metric(&text, "edge_pool_starts_total{result=\"hit\"}")
     + metric(&text, "edge_pool_starts_total{result=\"miss\"}");

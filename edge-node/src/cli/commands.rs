@@ -90,6 +90,8 @@ pub fn main() -> ExitCode {
         let options = crate::node::start::ServeOptions {
           limits,
           warm_isolates,
+          // A development server sees no bursts of new workers.
+          warm_isolates_max: warm_isolates,
           isolates_per_worker,
           cache_mb,
           idle_timeout: check.idle_timeout(),

@@ -239,6 +239,9 @@ pub struct NodeFlags {
   /// Overrides `warm_isolates`.
   #[arg(long, env = "EDGE_WARM_ISOLATES")]
   pub warm_isolates: Option<usize>,
+  /// Overrides `warm_isolates_max`.
+  #[arg(long, env = "EDGE_WARM_ISOLATES_MAX")]
+  pub warm_isolates_max: Option<usize>,
   /// Overrides `isolates_per_worker`.
   #[arg(long, env = "EDGE_ISOLATES_PER_WORKER")]
   pub isolates_per_worker: Option<usize>,
@@ -333,6 +336,7 @@ impl NodeFlags {
     set(&mut c.domain, self.domain);
     c.workers_dir = self.workers_dir.or(c.workers_dir);
     set(&mut c.warm_isolates, self.warm_isolates);
+    set(&mut c.warm_isolates_max, self.warm_isolates_max);
     c.isolates_per_worker = self.isolates_per_worker.or(c.isolates_per_worker);
     set(&mut c.cache_mb, self.cache_mb);
     set(&mut c.idle_timeout_secs, self.idle_timeout_secs);

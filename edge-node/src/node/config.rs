@@ -5,7 +5,8 @@
 //! admin_listen = "127.0.0.1:8788"  # /metrics, /healthz, /readyz
 //! domain = "edge.example.net"      # <worker>.<domain> reaches a worker
 //! workers_dir = "/srv/workers"     # every subfolder is a worker (relative to this file)
-//! warm_isolates = 4
+//! warm_isolates = 4                # kept ready when quiet
+//! warm_isolates_max = 32           # kept ready after a burst of cold starts
 //! cache_mb = 2048                  # warm-worker cache: measured isolate memory
 //! idle_timeout_secs = 300          # evict a worker idle this long
 //! log_format = "json"              # or "human"
@@ -59,8 +60,12 @@ pub struct NodeConfig {
   pub workers_dir: Option<PathBuf>,
   /// Default limits of every worker (a worker's `edge.toml` may override them).
   pub limits: Limits,
-  /// Pre-warmed isolates kept ready for cold starts. Default 2.
+  /// Pre-warmed isolates kept ready for cold starts however quiet the node is. Default 2.
   pub warm_isolates: usize,
+  /// The most pre-warmed isolates kept ready: the pool keeps as many as cold starts took in
+  /// the busiest second of the last minute, between `warm_isolates` and this. Each costs
+  /// the memory of an isolate without a worker. Default 16.
+  pub warm_isolates_max: usize,
   /// The most isolates one busy worker may use. Default: one per core.
   pub isolates_per_worker: Option<usize>,
   /// Capacity of the warm-worker cache, in MiB of measured isolate memory; beyond it the
@@ -165,6 +170,7 @@ impl Default for NodeConfig {
       workers_dir: None,
       limits: Limits::default(),
       warm_isolates: 2,
+      warm_isolates_max: 16,
       isolates_per_worker: None,
       cache_mb: 2048,
       idle_timeout_secs: 300,
@@ -240,6 +246,12 @@ impl NodeConfig {
     }
     if self.idle_timeout_secs == 0 {
       return Err("idle_timeout_secs must be at least 1".into());
+    }
+    if self.warm_isolates_max < self.warm_isolates {
+      return Err(format!(
+        "warm_isolates_max ({}) must be at least warm_isolates ({})",
+        self.warm_isolates_max, self.warm_isolates
+      ));
     }
     match &self.admin_token {
       None if self.data_dir.is_some() => {

@@ -197,6 +197,7 @@ fn options(config: &NodeConfig) -> ServeOptions {
   ServeOptions {
     limits: config.limits.clone(),
     warm_isolates: config.warm_isolates,
+    warm_isolates_max: config.warm_isolates_max,
     isolates_per_worker: config.isolates_per_worker.unwrap_or_else(crate::node::config::cores),
     cache_mb: config.cache_mb,
     idle_timeout: config.idle_timeout(),

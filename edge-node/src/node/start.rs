@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edge_runtime::IsolatePool;
 use edge_runtime::Limits;
+use edge_runtime::PoolSize;
 
 use crate::catalog::routing::Router;
 use crate::catalog::Deployment;
@@ -40,8 +41,10 @@ use crate::serve::NodeParts;
 pub struct ServeOptions {
   /// Default limits; a worker's `edge.toml` may override them.
   pub limits: Limits,
-  /// Pre-warmed isolates kept ready for cold starts.
+  /// Pre-warmed isolates kept ready for cold starts, at least.
   pub warm_isolates: usize,
+  /// The most kept ready after a burst of cold starts.
+  pub warm_isolates_max: usize,
   /// The most isolates one worker may use when all are busy.
   pub isolates_per_worker: usize,
   /// Capacity of the warm-worker cache, in MiB of measured isolate memory.
@@ -91,7 +94,10 @@ pub async fn start_node(
   let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
   let runner = match options.recycle_hosts_after {
-    None => Runner::Pool(IsolatePool::new(options.warm_isolates, limits.memory_mb)),
+    None => {
+      let size = PoolSize { min: options.warm_isolates, max: options.warm_isolates_max };
+      Runner::Pool(IsolatePool::sized(size, limits.memory_mb))
+    }
     Some(after) => {
       let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
       Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?)

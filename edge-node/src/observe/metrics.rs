@@ -86,6 +86,7 @@ pub struct Metrics {
   cache_weight: Gauge,
   pool_ready: Gauge,
   pool_warming: Gauge,
+  pool_target: Gauge,
   pool_starts: Family<PoolResultLabel, Counter>,
   pool_failures: Counter,
   isolates_created: Gauge,
@@ -194,10 +195,16 @@ impl Metrics {
       "Pre-warmed isolates being prepared (restored from the snapshot) now",
       pool_warming.clone(),
     );
+    let pool_target = Gauge::default();
+    registry.register(
+      "pool_target_isolates",
+      "Pre-warmed isolates the pool means to keep ready: the cold starts of the busiest second of the last minute, within warm_isolates and warm_isolates_max",
+      pool_target.clone(),
+    );
     let pool_starts = Family::<PoolResultLabel, Counter>::default();
     registry.register(
       "pool_starts",
-      "Isolate starts by whether the pool had a pre-warmed isolate ready (hit) or not (miss)",
+      "Isolate starts by whether the pool had a pre-warmed isolate ready (hit) or not (miss: it prepared its own)",
       pool_starts.clone(),
     );
     let pool_failures = Counter::default();
@@ -278,6 +285,7 @@ impl Metrics {
       cache_weight,
       pool_ready,
       pool_warming,
+      pool_target,
       pool_starts,
       pool_failures,
       isolates_created,
@@ -378,6 +386,7 @@ impl Metrics {
     let pool = &state.pool;
     self.pool_ready.set(pool.ready as i64);
     self.pool_warming.set(pool.warming as i64);
+    self.pool_target.set(pool.target as i64);
     // The pool counts; the counters follow it.
     let follow = |counter: &Counter, total: u64| {
       counter.inc_by(total.saturating_sub(counter.get()));

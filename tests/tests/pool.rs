@@ -1,0 +1,117 @@
+//! The pre-warmed pool of a node: isolates prepared ahead of demand run below request work
+//! (the scheduler's idle policy) and the one a cold start takes serves at normal priority; the
+//! pool's size follows demand within `warm_isolates` and `warm_isolates_max`, and says so in
+//! the metrics; a maximum below the minimum is refused.
+
+use edge_tests::*;
+
+/// Linux's scheduling policies, as `/proc/<pid>/task/<tid>/stat` shows them (field 41).
+const SCHED_OTHER: u32 = 0;
+const SCHED_IDLE: u32 = 5;
+
+/// The scheduling policy of each thread named `isolate` of process `pid`.
+fn isolate_policies(pid: u32) -> Vec<u32> {
+  let mut policies = Vec::new();
+  for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+    let task = task.unwrap().path();
+    let Ok(comm) = std::fs::read_to_string(task.join("comm")) else { continue };
+    if comm.trim() != "isolate" {
+      continue;
+    }
+    let Ok(stat) = std::fs::read_to_string(task.join("stat")) else { continue };
+    // The command sits in parentheses and may hold spaces: count fields after it.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let policy = after.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+    policies.push(policy);
+  }
+  policies
+}
+
+/// Waits until the node's pool reports `ready` isolates ready and none being prepared.
+async fn wait_for_pool(server: &DevServer, ready: f64) -> String {
+  loop {
+    let text = get(&format!("{}/metrics", server.admin_url())).await.body;
+    if metric(&text, "edge_pool_ready_isolates") >= ready
+      && metric(&text, "edge_pool_warming_isolates") == 0.0
+    {
+      return text;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+  }
+}
+
+fn three_workers() -> tempfile::TempDir {
+  let root = tempfile::tempdir().unwrap();
+  for name in ["one", "two", "three"] {
+    let dir = root.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("worker.js"), "export default { fetch() { return new Response('hi'); } };")
+      .unwrap();
+  }
+  root
+}
+
+#[tokio::test]
+async fn pooled_isolates_prepare_below_request_work_and_serve_at_normal_priority() {
+  let dir = three_workers();
+  let server = DevServer::node(dir.path(), &["--warm-isolates", "2", "--warm-isolates-max", "2"]);
+  wait_for_pool(&server, 2.0).await;
+  // This process may leave the idle policy again (root, or CAP_SYS_NICE, or a high
+  // RLIMIT_NICE) unless the node said otherwise when its pool started.
+  let lowered = !server.log.text().contains("isolates are prepared at normal priority");
+  let policies = isolate_policies(server.pid());
+  let expected = if lowered { SCHED_IDLE } else { SCHED_OTHER };
+  assert_eq!(policies, [expected, expected], "two isolates prepared ahead of demand");
+
+  for host in ["one.edge.localhost", "two.edge.localhost"] {
+    let reply = get_on(&server, host, "/").await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "hi"));
+  }
+  wait_for_pool(&server, 2.0).await;
+  let mut policies = isolate_policies(server.pid());
+  policies.sort_unstable();
+  // Two serve a worker, at normal priority; two more wait in the pool.
+  assert_eq!(policies, [SCHED_OTHER, SCHED_OTHER, expected, expected], "lowered: {lowered}");
+}
+
+#[tokio::test]
+async fn the_pool_target_follows_demand_within_its_bounds() {
+  let dir = three_workers();
+  let server = DevServer::node(dir.path(), &["--warm-isolates", "1", "--warm-isolates-max", "2"]);
+  let text = wait_for_pool(&server, 1.0).await;
+  assert_eq!(metric(&text, "edge_pool_target_isolates"), 1.0, "quiet: the minimum\n{text}");
+  let (one, two, three) = tokio::join!(
+    get_on(&server, "one.edge.localhost", "/"),
+    get_on(&server, "two.edge.localhost", "/"),
+    get_on(&server, "three.edge.localhost", "/"),
+  );
+  for reply in [one, two, three] {
+    assert_eq!((reply.status, reply.body.as_str()), (200, "hi"));
+  }
+  let text = get(&format!("{}/metrics", server.admin_url())).await.body;
+  let starts = metric(&text, "edge_pool_starts_total{result=\"hit\"}")
+    + metric(&text, "edge_pool_starts_total{result=\"miss\"}");
+  assert_eq!(starts, 3.0, "{text}");
+  // However the three starts fell into seconds, never past the maximum, never below the minimum.
+  let target = metric(&text, "edge_pool_target_isolates");
+  assert!((1.0..=2.0).contains(&target), "{text}");
+  let text = wait_for_pool(&server, target).await;
+  let held = metric(&text, "edge_pool_ready_isolates");
+  assert!(held <= 2.0, "the pool holds at most warm_isolates_max:\n{text}");
+}
+
+#[test]
+fn a_maximum_below_the_minimum_is_refused() {
+  let dir = three_workers();
+  let workers = dir.path().to_str().unwrap();
+  let (code, _, stderr) =
+    run_edge(&["node", "--workers-dir", workers, "--warm-isolates", "4", "--warm-isolates-max", "2"]);
+  assert_ne!(code, 0);
+  assert!(stderr.contains("warm_isolates_max (2) must be at least warm_isolates (4)"), "{stderr}");
+  let config = dir.path().join("node.toml");
+  std::fs::write(&config, format!("workers_dir = {workers:?}\nwarm_isolates = 3\nwarm_isolates_max = 1\n"))
+    .unwrap();
+  let (code, _, stderr) = run_edge(&["node", "--config", config.to_str().unwrap()]);
+  assert_ne!(code, 0);
+  assert!(stderr.contains("warm_isolates_max (1) must be at least warm_isolates (3)"), "{stderr}");
+}

@@ -9,7 +9,7 @@
 //!   [`crate::engine::LEAK_PER_DROPPED_ISOLATE`]); later cold starts use them up.
 //! - **Refills below request work.** Each isolate is prepared on a thread of its own, at the
 //!   lowest priority (`priority`), so that restoring a snapshot never delays a request; the
-//!   thread is raised back to normal when a cold start takes it. Where the process may not
+//!   thread is back at normal priority once prepared, to wait. Where the process may not
 //!   raise priorities, refills run at normal priority and start once the cold start that
 //!   used an isolate has its worker loaded.
 //! - **One per core at a time.** The pool prepares at most one isolate per core at once

@@ -5,9 +5,10 @@
 //! request was woken on, and delayed it by about a millisecond. So a pool's thread prepares
 //! under the scheduler's idle policy (`SCHED_IDLE`: any normal thread that wakes preempts it
 //! at once; nice 19 was tried first, and a woken thread still waited out the nice-19 thread's
-//! time slice, up to milliseconds), and is put back under the normal policy when a cold start
-//! takes it, from the taking thread, before the isolate is woken with its worker
-//! ([`Lowered::raise`]).
+//! time slice, up to milliseconds), and is put back under the normal policy once prepared, so that
+//! the cold start that takes it wakes a normal thread (woken under the idle policy and raised by
+//! the taker, as first written, a taken isolate's p90 wake-up grew to 2 ms). Whoever takes an
+//! isolate raises it too ([`Lowered::raise`], once is enough), for one still being prepared.
 //!
 //! Leaving the idle policy needs `CAP_SYS_NICE` or an `RLIMIT_NICE` that allows nice 0.
 //! [`available`] finds out once per process (raising the soft `RLIMIT_NICE` to the hard one

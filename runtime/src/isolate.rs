@@ -42,7 +42,7 @@ use crate::ops;
 use crate::options::ConsoleFn;
 use crate::options::ConsoleLine;
 use crate::options::WorkerOptions;
-use crate::priority::Lowered;
+use crate::priority;
 use crate::startup;
 
 /// What turns a prepared isolate into one worker's isolate.
@@ -80,54 +80,32 @@ pub(crate) struct Spawned {
   pub assign: oneshot::Sender<Assignment>,
   pub control: Arc<Control>,
   pub finished: watch::Receiver<bool>,
-  /// The thread's priority, when it prepares below request work (a pool's refill).
-  pub lowered: Option<Arc<Lowered>>,
-}
-
-impl Spawned {
-  /// Hands the isolate its worker, first raising its thread to normal priority.
-  pub fn assign(self, assignment: Assignment) -> Result<Running, LoadError> {
-    if let Some(lowered) = &self.lowered {
-      lowered.raise();
-    }
-    if self.assign.send(assignment).is_err() {
-      return Err(LoadError::Isolate("the isolate stopped before it got its worker".into()));
-    }
-    Ok(Running { control: self.control, finished: self.finished })
-  }
-}
-
-/// An isolate thread that has its worker.
-pub(crate) struct Running {
-  pub control: Arc<Control>,
-  pub finished: watch::Receiver<bool>,
 }
 
 /// Spawns an isolate thread with a heap of `max_heap` bytes. `prepared` is told once the
 /// isolate is ready for an assignment (or failed to prepare), so a pool knows when it has
-/// a warm isolate. With `lowered`, the thread prepares at background priority until it is
-/// raised.
+/// a warm isolate. With `lowered`, the thread prepares below request work (`priority`) and
+/// waits for its assignment at normal priority.
 pub(crate) fn spawn(
   max_heap: usize,
   prepared: Option<OnPrepared>,
-  lowered: Option<Arc<Lowered>>,
+  lowered: bool,
 ) -> Result<Spawned, LoadError> {
   let (assign, assignment) = oneshot::channel();
   let (finished_tx, finished) = watch::channel(false);
   let control = Control::new();
   let thread_control = control.clone();
-  let thread_lowered = lowered.clone();
   std::thread::Builder::new()
     .name("isolate".into())
     .spawn(move || {
-      if let Some(lowered) = &thread_lowered {
-        lowered.lower_current();
+      if lowered {
+        priority::lower_current();
       }
-      isolate_thread(max_heap, thread_control, prepared, assignment, thread_lowered);
+      isolate_thread(max_heap, thread_control, prepared, assignment, lowered);
       let _ = finished_tx.send(true);
     })
     .map_err(|e| LoadError::Isolate(format!("cannot spawn the isolate thread: {e}")))?;
-  Ok(Spawned { id: 0, assign, control, finished, lowered })
+  Ok(Spawned { id: 0, assign, control, finished })
 }
 
 /// The heap of the last isolate measured once prepared: the estimate for one whose worker was
@@ -139,7 +117,7 @@ fn isolate_thread(
   control: Arc<Control>,
   prepared: Option<OnPrepared>,
   assignment: oneshot::Receiver<Assignment>,
-  lowered: Option<Arc<Lowered>>,
+  lowered: bool,
 ) {
   let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build();
   let tokio = match tokio {
@@ -155,8 +133,8 @@ fn isolate_thread(
   };
   tokio.block_on(async move {
     let isolate = prepare(max_heap, &control);
-    // A worker waiting already (a pool miss, or a pooled isolate taken while it was being
-    // prepared) would wait for the warm-ups too: they are only worth it ahead of demand.
+    // A worker waiting already (a pool miss) would wait for the warm-ups too: they are only
+    // worth it ahead of demand.
     let waited_for = !assignment.is_empty();
     let isolate = match isolate {
       Ok(mut isolate) if waited_for && BASE_HEAP.load(Ordering::Relaxed) > 0 => {
@@ -176,16 +154,16 @@ fn isolate_thread(
         // Only the preparing runs below request work: a waiting thread costs no CPU, and one
         // of normal priority is woken as promptly as any (measured: woken under the idle
         // policy and raised then, a taken isolate's p90 wake-up grew to 2 ms).
-        if let Some(lowered) = &lowered {
-          lowered.raise();
+        if lowered {
+          priority::restore_current();
         }
         prepared(Ok(()));
         isolate
       }
       (Ok(isolate), None) => isolate,
       (Err(error), prepared) => {
-        // The pool forgets the isolate (dropping its sender) unless a cold start took it,
-        // which then gets the error itself.
+        // A pool forgets the isolate (dropping its sender: the wait below ends); a cold start
+        // that spawned it gets the error itself.
         if let Some(prepared) = prepared {
           prepared(Err(LoadError::Isolate(error.to_string())));
         }

@@ -15,7 +15,8 @@
 //! script), `startup` (the embedded snapshot), [`bundle`] (modules in memory and their
 //! loader), [`permissions`], [`body`], [`error`], [`stats`], `enforcer` (the one place limits
 //! are enforced), [`options`] (what a worker is started with and sent), `priority` (threads
-//! that prepare isolates below request work), `isolate` (the isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed isolates).
+//! that prepare isolates below request work), `isolate` (the isolate thread), [`worker`] (the
+//! handle) and [`pool`] (pre-warmed isolates).
 
 pub mod engine;
 

@@ -32,7 +32,6 @@ use crate::bundle::WorkerBundle;
 use crate::error::LoadError;
 use crate::isolate;
 use crate::priority;
-use crate::priority::Lowered;
 use crate::worker::ConsoleFn;
 use crate::worker::WorkerHandle;
 use crate::worker::WorkerOptions;
@@ -58,7 +57,8 @@ impl PoolSize {
 /// holding locks the node's other threads may need (the process's memory map among them):
 /// measured with 16 at once on 2 cores, requests stalled for tens of milliseconds.
 fn preparing() -> usize {
-  std::thread::available_parallelism().map_or(1, usize::from)
+  static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+  *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// Pre-warmed isolates, all with the same heap limit.
@@ -68,7 +68,8 @@ pub struct IsolatePool {
 }
 
 struct Inner {
-  /// Wakes the pool's spawner thread to start preparing what is missing.
+  /// Wakes the pool's spawner thread to start preparing what is missing (a send fails when
+  /// there is no spawner thread).
   nudge: std::sync::mpsc::Sender<()>,
   size: PoolSize,
   /// The heap limit of every isolate in the pool, in bytes; a worker with another memory
@@ -85,8 +86,6 @@ struct State {
   /// the order they were spawned.
   isolates: Vec<(isolate::Spawned, bool)>,
   demand: Demand,
-  /// Whether the spawner thread exists.
-  spawner: bool,
   /// Threads being spawned now, by id.
   spawning: Vec<u64>,
   /// Of those, the ones that have reported already (prepared or failed) before they were
@@ -132,7 +131,6 @@ impl IsolatePool {
     let state = State {
       isolates: Vec::new(),
       demand: Demand::new(),
-      spawner: true,
       spawning: Vec::new(),
       reported: Vec::new(),
       stats: PoolStats::default(),
@@ -150,9 +148,9 @@ impl IsolatePool {
     let lowered = pool.inner.lowered;
     let spawner =
       std::thread::Builder::new().name("edge-pool".into()).spawn(move || spawner(weak, nudged, lowered));
+    // Without it (its receiver dropped with the closure), refills run where they are asked for.
     if let Err(e) = spawner {
       tracing::error!("cannot start the pool's spawner thread: {e}");
-      pool.inner.state.lock().unwrap().spawner = false;
     }
     pool.refill();
     pool
@@ -179,7 +177,7 @@ impl IsolatePool {
       Some(isolate) => isolate,
       // Prepared here at normal priority: the pool's own, at background priority, would
       // take longer, and become warm isolates for later starts.
-      None => isolate::spawn(options.limits.memory_bytes(), None, None)?,
+      None => isolate::spawn(options.limits.memory_bytes(), None, false)?,
     };
     // Refills prepared below request work start as soon as the isolate has its worker
     // (spawning threads takes this thread a while); at normal priority they would compete
@@ -230,10 +228,9 @@ impl IsolatePool {
   /// Has the spawner thread start preparing isolates until ready + warming reaches the
   /// target (or does it here, if there is no spawner thread).
   fn refill(&self) {
-    if self.inner.state.lock().unwrap().spawner && self.inner.nudge.send(()).is_ok() {
-      return;
+    if self.inner.nudge.send(()).is_err() {
+      self.inner.refill();
     }
-    self.inner.refill();
   }
 }
 
@@ -243,7 +240,7 @@ impl IsolatePool {
 /// creator's priority). Ends with the pool.
 fn spawner(pool: Weak<Inner>, nudged: std::sync::mpsc::Receiver<()>, lowered: bool) {
   if lowered {
-    Lowered::new().lower_current();
+    priority::lower_current();
   }
   while nudged.recv().is_ok() {
     // Several nudges, one refill.
@@ -273,8 +270,7 @@ impl Inner {
           pool.prepared(id, result);
         }
       });
-      let lowered = self.lowered.then(Lowered::new);
-      let spawned = isolate::spawn(self.max_heap, Some(prepared), lowered);
+      let spawned = isolate::spawn(self.max_heap, Some(prepared), self.lowered);
       let mut state = self.state.lock().unwrap();
       state.spawning.retain(|spawning| *spawning != id);
       let reported = state.reported.iter().position(|(early, _)| *early == id);
@@ -310,7 +306,7 @@ impl Inner {
       }
       state.reported.push((id, result.is_ok()));
     }
-    // Not found: a cold start took it while it was being prepared.
+    // Not found: the pool let it go already.
     else if let Some(at) = state.isolates.iter().position(|(spawned, _)| spawned.id == id) {
       match result {
         Ok(()) => state.isolates[at].1 = true,
@@ -324,8 +320,7 @@ impl Inner {
     drop(state);
     self.changed.notify_waiters();
     // One fewer being prepared: the next may start.
-    let spawner = self.state.lock().unwrap().spawner;
-    if !spawner || self.nudge.send(()).is_err() {
+    if self.nudge.send(()).is_err() {
       self.refill();
     }
   }

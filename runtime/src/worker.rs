@@ -93,7 +93,7 @@ impl WorkerHandle {
   ) -> Result<WorkerHandle, LoadError> {
     let began = Instant::now();
     options.limits.validate().map_err(LoadError::Limits)?;
-    let isolate = isolate::spawn(options.limits.memory_bytes(), None, None)?;
+    let isolate = isolate::spawn(options.limits.memory_bytes(), None, false)?;
     Self::assign(isolate, bundle, options, console, began, || {}).await
   }
 
@@ -122,7 +122,9 @@ impl WorkerHandle {
       sent,
       memory: memory.clone(),
     };
-    let running = isolate.assign(assignment)?;
+    if isolate.assign.send(assignment).is_err() {
+      return Err(LoadError::Isolate("the isolate stopped before it got its worker".into()));
+    }
     sent_hook();
     let loaded = match ready_rx.await {
       Ok(result) => result?,
@@ -131,8 +133,8 @@ impl WorkerHandle {
     Ok(WorkerHandle {
       name,
       inbox,
-      finished: running.finished,
-      control: running.control,
+      finished: isolate.finished,
+      control: isolate.control,
       limits,
       in_flight: Arc::default(),
       start: StartReport {

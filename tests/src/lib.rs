@@ -288,6 +288,20 @@ impl DevServer {
     reply.body
   }
 
+  /// The node's metrics once `ready` holds of them, read again every few milliseconds (for
+  /// what the node does in the background); fails after a minute with the last text.
+  pub async fn metrics_until(&self, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+      let text = self.metrics().await;
+      if ready(&text) {
+        return text;
+      }
+      assert!(std::time::Instant::now() < deadline, "the metrics never got there:\n{text}");
+      tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+  }
+
   /// Sends `signal` (for example "HUP") without waiting for anything.
   pub fn signal(&self, signal: &str) {
     let pid = self.pid().to_string();

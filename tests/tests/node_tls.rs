@@ -1,6 +1,7 @@
 //! `edge node` over TLS: rustls with certificates from PEM files, SNI choosing among them,
-//! ALPN `h2` (and `http/1.1`), and a SIGHUP that swaps the certificates while open
-//! connections carry on. The certificates are made at test time with rcgen.
+//! ALPN `h2` (and `http/1.1`), a SIGHUP that swaps the certificates while open connections
+//! carry on, and the worker a client names by SNI started during its handshake. The
+//! certificates are made at test time with rcgen.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -87,11 +88,19 @@ async fn ask(
   sender: &mut hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
   url: &str,
 ) -> (http::Version, u16, String) {
+  let (head, body) = ask_for_head(sender, url).await;
+  (head.version, head.status.as_u16(), body)
+}
+
+async fn ask_for_head(
+  sender: &mut hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
+  url: &str,
+) -> (http::response::Parts, String) {
   let request = http::Request::get(url).body(Default::default()).unwrap();
   let response = sender.send_request(request).await.expect("an HTTP/2 request");
-  let (version, status) = (response.version(), response.status().as_u16());
-  let body = response.into_body().collect().await.unwrap().to_bytes();
-  (version, status, String::from_utf8_lossy(&body).into_owned())
+  let (head, body) = response.into_parts();
+  let body = body.collect().await.unwrap().to_bytes();
+  (head, String::from_utf8_lossy(&body).into_owned())
 }
 
 fn tls_node(certs: &Path) -> DevServer {
@@ -150,6 +159,44 @@ async fn http2_over_tls_with_sni_and_a_reload_that_keeps_connections() {
   server.log.wait_for(&["kept the current TLS certificates", "edge.key"]);
   let stream = connect(&ca, &address, "hello.edge.localhost").await;
   assert_eq!(peer_leaf(&stream), renewed);
+}
+
+#[tokio::test]
+async fn the_worker_a_client_names_by_sni_starts_during_its_handshake() {
+  let ca = Ca::new();
+  let certs = tempfile::tempdir().unwrap();
+  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  ca.issue(certs.path(), "example", &["example.com"]);
+  let server = tls_node(certs.path());
+  let address = server.tls_url().trim_start_matches("https://").to_owned();
+  let prestarts = "edge_tls_prestarts_total{worker=\"hello\"}";
+
+  // The handshake alone, no request yet: the name in the client's hello started the worker.
+  let stream = connect(&ca, &address, "hello.edge.localhost").await;
+  let text = server.metrics_until(|text| metric(text, prestarts) >= 1.0).await;
+  assert_eq!(metric(&text, "edge_cold_starts_total{worker=\"hello\"}"), 0.0, "{text}");
+  assert_eq!(metric(&text, "edge_cached_workers"), 1.0, "{text}");
+
+  // So the connection's first request finds it warm.
+  let mut sender = h2(stream).await;
+  let (head, body) = ask_for_head(&mut sender, "https://hello.edge.localhost/").await;
+  assert_eq!((head.status.as_u16(), body.as_str()), (200, "Hello from the edge!\n"));
+  let timing = head.headers.get("server-timing").expect("Server-Timing").to_str().unwrap();
+  assert!(timing.starts_with("start;desc=\"warm\""), "{timing}");
+
+  // A resident worker is not started again, and a name no worker serves starts nothing: its
+  // handshake completes as any other, and the node answers for the unknown host.
+  let again = connect(&ca, &address, "hello.edge.localhost").await;
+  let mut sender = h2(connect(&ca, &address, "nothing.edge.localhost").await).await;
+  let (_, status, _) = ask(&mut sender, "https://nothing.edge.localhost/").await;
+  assert_eq!(status, 404);
+  let mut sender = h2(again).await;
+  let (_, status, _) = ask(&mut sender, "https://hello.edge.localhost/").await;
+  assert_eq!(status, 200);
+  let text = server.metrics().await;
+  assert_eq!(metric(&text, prestarts), 1.0, "{text}");
+  assert_eq!(metric(&text, "edge_cached_workers"), 1.0, "{text}");
+  assert_eq!(metric(&text, "edge_cold_starts_total{worker=\"hello\"}"), 0.0, "{text}");
 }
 
 #[tokio::test]

@@ -30,15 +30,11 @@ fn policies(pid: u32, name: &str) -> Vec<u32> {
 
 /// Waits until the node's pool reports `ready` isolates ready and none being prepared.
 async fn wait_for_pool(server: &DevServer, ready: f64) -> String {
-  loop {
-    let text = get(&format!("{}/metrics", server.admin_url())).await.body;
-    if metric(&text, "edge_pool_ready_isolates") >= ready
-      && metric(&text, "edge_pool_warming_isolates") == 0.0
-    {
-      return text;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-  }
+  server
+    .metrics_until(|text| {
+      metric(text, "edge_pool_ready_isolates") >= ready && metric(text, "edge_pool_warming_isolates") == 0.0
+    })
+    .await
 }
 
 fn three_workers() -> tempfile::TempDir {

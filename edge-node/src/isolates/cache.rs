@@ -10,6 +10,7 @@
 //! and requests already running on it finish there.
 
 use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -240,15 +241,18 @@ impl WarmCache {
   ) -> Result<usize, Arc<LoadError>> {
     for _ in 0..3 {
       let key = deployment.key();
+      // The isolate a new entry boots with counts among those started.
+      let booted = AtomicUsize::new(0);
       let slot = match self.cache.get(&key).await {
         Some(slot) => slot,
         None => {
           let init = async {
             let slot = self.new_slot(deployment);
-            slot.ensure(1).await.map_err(|e| match e {
+            let started = slot.ensure(1).await.map_err(|e| match e {
               SlotError::Load(error) => error,
               SlotError::Retired => LoadError::Isolate("the worker was retired while starting".into()),
             })?;
+            booted.store(started, Ordering::Relaxed);
             Ok::<_, LoadError>(slot)
           };
           self.cache.try_get_with(key.clone(), init).await?
@@ -259,15 +263,22 @@ impl WarmCache {
           if started > 0 {
             // Weigh the entry again with its new isolates.
             self.cache.insert(key, slot).await;
+          }
+          if started > 0 || booted.load(Ordering::Relaxed) > 0 {
             self.cache.run_pending_tasks().await;
           }
-          return Ok(started);
+          return Ok(started + booted.load(Ordering::Relaxed));
         }
         Err(SlotError::Retired) => continue,
         Err(SlotError::Load(error)) => return Err(Arc::new(error)),
       }
     }
     Err(Arc::new(LoadError::Isolate("the worker was evicted repeatedly while starting".into())))
+  }
+
+  /// Whether `deployment` has an entry (resident, or booting), without counting it as used.
+  pub fn holds(&self, deployment: &Deployment) -> bool {
+    self.cache.contains_key(&deployment.key())
   }
 
   /// Retires the cache entry of `key` (a replaced or removed version).

@@ -146,7 +146,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   let tls = match (&config.tls, &certificates) {
     (Some(tls), Some(certificates)) => {
       let listener = bind(tls.listen).await?;
-      Some((listener, tokio_rustls::TlsAcceptor::from(certificates.server_config())))
+      Some((listener, certificates.server_config()))
     }
     _ => None,
   };

@@ -74,6 +74,7 @@ pub struct Metrics {
   registry: Registry,
   requests: Family<StatusLabels, Counter>,
   cold_starts: Family<WorkerLabel, Counter>,
+  tls_prestarts: Family<WorkerLabel, Counter>,
   coalesced: Family<WorkerLabel, Counter>,
   scale_outs: Family<WorkerLabel, Counter>,
   warm_hits: Family<WorkerLabel, Counter>,
@@ -134,6 +135,12 @@ impl Metrics {
       "cold_starts",
       "Isolates booted for a worker that had none running",
       cold_starts.clone(),
+    );
+    let tls_prestarts = Family::<WorkerLabel, Counter>::default();
+    registry.register(
+      "tls_prestarts",
+      "Workers started by the name a TLS client asked for (SNI), before its first request",
+      tls_prestarts.clone(),
     );
     let coalesced = Family::<WorkerLabel, Counter>::default();
     registry.register(
@@ -273,6 +280,7 @@ impl Metrics {
       queue_in_flight,
       requests,
       cold_starts,
+      tls_prestarts,
       coalesced,
       scale_outs,
       warm_hits,
@@ -327,6 +335,11 @@ impl Metrics {
       StartKind::Warm => &self.warm_hits,
     };
     family.get_or_create(&Self::worker(worker)).inc();
+  }
+
+  /// A worker started, without a request, by the SNI name of a TLS handshake.
+  pub fn tls_prestart(&self, worker: &str) {
+    self.tls_prestarts.get_or_create(&Self::worker(worker)).inc();
   }
 
   pub fn alert(&self, worker: &str, kind: &'static str) {

@@ -6,6 +6,11 @@
 //! and waits, up to the drain timeout, for the requests in flight to finish. What answers a
 //! request is a [`Handler`]: the request pipeline for worker traffic, the node's admin routes
 //! for the admin listener.
+//!
+//! A TLS handshake is read in two steps (tokio-rustls' `LazyConfigAcceptor`): the client's
+//! hello first, whose SNI name the handler is told at once ([`Handler::server_name`]), then
+//! the rest of the handshake, so that the handler's work for that name overlaps the round
+//! trips still to come.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,10 +24,12 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::server::graceful::Watcher;
+use rustls::server::Acceptor;
+use rustls::ServerConfig;
 use tokio::io::AsyncRead;
 use tokio::io::AsyncWrite;
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 
 use crate::proto::Body;
 
@@ -41,6 +48,10 @@ pub trait Handler: Send + Sync + 'static {
     request: Request<Incoming>,
     connection: Connection,
   ) -> impl Future<Output = Response<Body>> + Send;
+
+  /// The name a TLS client asked for (SNI), told as soon as its hello arrives, before the
+  /// handshake goes on. It must return at once: what it starts, it spawns.
+  fn server_name(&self, _name: &str) {}
 }
 
 /// The listeners of a node.
@@ -48,7 +59,7 @@ pub struct Listeners {
   /// Worker traffic over plain TCP: HTTP/1.1 and h2c.
   pub http: TcpListener,
   /// Worker traffic over TLS.
-  pub tls: Option<(TcpListener, TlsAcceptor)>,
+  pub tls: Option<(TcpListener, Arc<ServerConfig>)>,
   /// `/metrics`, `/healthz`, `/readyz`, and the admin API.
   pub admin: Option<TcpListener>,
 }
@@ -67,8 +78,8 @@ pub async fn serve<W: Handler, A: Handler>(
   let Listeners { http, tls, admin: admin_listener } = listeners;
   let http = accept_loop(http, None, &workers, &graceful, stop.clone());
   let tls = async {
-    if let Some((listener, acceptor)) = tls {
-      accept_loop(listener, Some(acceptor), &workers, &graceful, stop.clone()).await;
+    if let Some((listener, config)) = tls {
+      accept_loop(listener, Some(config), &workers, &graceful, stop.clone()).await;
     }
   };
   let admin = async {
@@ -90,7 +101,7 @@ pub async fn serve<W: Handler, A: Handler>(
 
 async fn accept_loop<H: Handler>(
   listener: TcpListener,
-  tls: Option<TlsAcceptor>,
+  tls: Option<Arc<ServerConfig>>,
   handler: &Arc<H>,
   graceful: &GracefulShutdown,
   mut stop: tokio::sync::watch::Receiver<bool>,
@@ -116,10 +127,17 @@ async fn accept_loop<H: Handler>(
         let connection = Connection { peer, tls: false };
         tokio::spawn(serve_connection(stream, connection, handler, watcher));
       }
-      Some(acceptor) => {
+      Some(config) => {
         tokio::spawn(async move {
+          let handshake = async {
+            let start = LazyConfigAcceptor::new(Acceptor::default(), stream).await?;
+            if let Some(name) = start.client_hello().server_name() {
+              handler.server_name(name);
+            }
+            start.into_stream(config).await
+          };
           // A client that never finishes its handshake does not hold a task forever.
-          match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+          match tokio::time::timeout(Duration::from_secs(10), handshake).await {
             Ok(Ok(stream)) => {
               serve_connection(stream, Connection { peer, tls: true }, handler, watcher).await
             }

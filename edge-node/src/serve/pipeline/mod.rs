@@ -2,6 +2,7 @@
 //! [`Node`] and the request's [`Exchange`] (what is known of it so far), and can be tested on
 //! its own:
 //!
+//! 0. [`prestart`], before any request: the SNI name of a TLS handshake starts its worker.
 //! 1. [`admission::clean`]: geo data only with the router's valid signature, no internal markers.
 //! 2. [`route`]: the request id, the deployment by `Host` and path, the trace span.
 //! 3. [`admission::admit`]: spike counting, the rate limit, the daily CPU budget; a refusal
@@ -17,6 +18,7 @@
 pub mod account;
 pub mod admission;
 pub mod dispatch;
+pub mod prestart;
 pub mod route;
 
 use std::net::SocketAddr;
@@ -95,5 +97,9 @@ pub async fn handle(node: &Node, mut request: Request<Incoming>, connection: Con
 impl Handler for Node {
   async fn handle(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
     handle(self, request, connection).await
+  }
+
+  fn server_name(&self, name: &str) {
+    prestart::prestart(self, name);
   }
 }

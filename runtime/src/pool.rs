@@ -21,6 +21,8 @@
 //! A warm isolate is handed to exactly one worker and never comes back: isolates are never
 //! reused across workers.
 
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::Weak;
@@ -77,6 +79,8 @@ struct Inner {
   max_heap: usize,
   /// Whether refills run below request work.
   lowered: bool,
+  /// Whether the pool prepares isolates yet (a deferred pool waits for [`IsolatePool::fill`]).
+  filling: AtomicBool,
   state: Mutex<State>,
   changed: Notify,
 }
@@ -125,6 +129,16 @@ impl IsolatePool {
 
   /// A pool of isolates with a heap of `memory_mb` MiB, sized by demand within `size`.
   pub fn sized(size: PoolSize, memory_mb: u64) -> IsolatePool {
+    let pool = IsolatePool::deferred(size, memory_mb);
+    pool.fill();
+    pool
+  }
+
+  /// A pool as [`sized`](Self::sized) that prepares nothing until [`fill`](Self::fill): for a
+  /// process that starts its workers before it serves, whose first restores (the slowest:
+  /// every page of a new process's heap is new) would otherwise share the cores with the
+  /// pool's. Starts before then prepare their own isolates.
+  pub fn deferred(size: PoolSize, memory_mb: u64) -> IsolatePool {
     let size = PoolSize { min: size.min, max: size.max.max(size.min) };
     let max_heap = crate::Limits { memory_mb, ..Default::default() }.memory_bytes();
     let (nudge, nudged) = std::sync::mpsc::channel();
@@ -140,6 +154,7 @@ impl IsolatePool {
       size,
       max_heap,
       lowered: priority::available(),
+      filling: AtomicBool::new(false),
       state: Mutex::new(state),
       changed: Notify::new(),
     });
@@ -152,8 +167,13 @@ impl IsolatePool {
     if let Err(e) = spawner {
       tracing::error!("cannot start the pool's spawner thread: {e}");
     }
-    pool.refill();
     pool
+  }
+
+  /// Starts preparing isolates up to the pool's target, and keeps it filled from now on.
+  pub fn fill(&self) {
+    self.inner.filling.store(true, Ordering::Relaxed);
+    self.refill();
   }
 
   /// Starts `bundle` as [`WorkerHandle::start`] does, on a warm isolate when one is ready.
@@ -253,6 +273,9 @@ fn spawner(pool: Weak<Inner>, nudged: std::sync::mpsc::Receiver<()>, lowered: bo
 impl Inner {
   /// Starts preparing isolates until ready + warming reaches the target.
   fn refill(self: &Arc<Self>) {
+    if !self.filling.load(Ordering::Relaxed) {
+      return;
+    }
     loop {
       let id = next_id();
       // The lock is not held while spawning: a cold start may be waiting to take an isolate.

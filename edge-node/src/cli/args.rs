@@ -51,8 +51,8 @@ pub enum Command {
     /// last good version keeps serving).
     #[arg(long)]
     watch: bool,
-    /// Keep KV namespaces in this folder across runs (default: a temporary folder removed on
-    /// exit).
+    /// Keep KV namespaces and queues in this folder across runs (default: in memory, for
+    /// this run only).
     #[arg(long, value_name = "DIR")]
     persist_to: Option<PathBuf>,
     /// The environment of a wrangler configuration to serve ([env.<NAME>] in wrangler.toml,

@@ -25,8 +25,8 @@ use crate::serve::listen::Listeners;
 pub struct DevSettings {
   /// Reload a worker whenever its files change.
   pub watch: bool,
-  /// Where KV namespaces are kept across runs; `None` keeps them in a temporary directory
-  /// removed on exit.
+  /// Where KV namespaces and queues are kept across runs; `None` keeps them in memory for
+  /// this run.
   pub persist_to: Option<PathBuf>,
   /// The wrangler environment to serve (`--env`): `[env.<name>]` of the workers' wrangler
   /// configuration.
@@ -80,25 +80,22 @@ pub async fn run(
   let environment = dev.environment.as_deref();
   let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits, environment))?;
   let names: Vec<String> = workers.iter().map(|w| w.bundle.name.clone()).collect();
-  // KV namespaces and queues live on disk, like a node's, in a folder of their own for this
-  // run unless --persist-to names one.
-  let scratch;
-  let kv_dir = match &dev.persist_to {
-    Some(dir) => {
-      std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-      dir.clone()
-    }
-    None => {
-      scratch = tempfile::Builder::new()
-        .prefix("edge-dev-")
-        .tempdir()
-        .context("cannot create a temporary directory")?;
-      scratch.path().to_path_buf()
-    }
-  };
+  // KV namespaces and queues live on disk, like a node's, when --persist-to names a folder;
+  // else in memory, for this run only (no database files to create and sync on every start).
+  // Creating a store takes milliseconds either way: the two are made at once.
+  let persist_to = dev.persist_to.as_deref();
+  if let Some(dir) = persist_to {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+  }
+  let (kv, queues) = std::thread::scope(|scope| {
+    let kv = scope.spawn(|| crate::platform::kv::KvStore::local(persist_to));
+    let queues = crate::platform::queues::QueueStore::local(persist_to);
+    (kv.join(), queues)
+  });
+  let kv = kv.map_err(|_| anyhow::anyhow!("creating the KV store panicked"))??;
   let stores = Stores {
-    kv: crate::platform::kv::KvStore::local(Some(&kv_dir))?,
-    queues: crate::platform::queues::QueueStore::local(Some(&kv_dir))?,
+    kv,
+    queues: queues?,
     cache_api_bytes: crate::node::config::NodeConfig::default().cache_api_mb << 20,
   };
   let node = start_node(options, workers, None, true, stores, Observers::default()).await?;

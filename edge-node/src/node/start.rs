@@ -93,14 +93,19 @@ pub async fn start_node(
 ) -> anyhow::Result<Arc<Node>> {
   let limits = &options.limits;
   limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
-  let runner = match options.recycle_hosts_after {
+  let (runner, pool) = match options.recycle_hosts_after {
     None => {
       let size = PoolSize { min: options.warm_isolates, max: options.warm_isolates_max };
-      Runner::Pool(IsolatePool::sized(size, limits.memory_mb))
+      // Workers booted before serving come first: the pool fills once they are started.
+      let pool = match boot {
+        true => IsolatePool::deferred(size, limits.memory_mb),
+        false => IsolatePool::sized(size, limits.memory_mb),
+      };
+      (Runner::Pool(pool.clone()), Some(pool))
     }
     Some(after) => {
       let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
-      Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?)
+      (Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?), None)
     }
   };
   let Observers { metrics, tracing, geo_key, meter, alerts, budgets } = observers;
@@ -131,6 +136,9 @@ pub async fn start_node(
       .pick(deployment)
       .await
       .with_context(|| format!("cannot load worker {:?}", deployment.name()))?;
+  }
+  if let Some(pool) = &pool {
+    pool.fill();
   }
   tokio::spawn(crate::platform::crons::schedule(workers.clone(), bindings.kv.cluster()));
   tokio::spawn(crate::platform::queues::consumer::run(workers.clone(), bindings.queues.clone()));

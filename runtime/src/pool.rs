@@ -124,19 +124,14 @@ impl std::fmt::Debug for IsolatePool {
 impl IsolatePool {
   /// A pool that keeps `target` isolates with a heap of `memory_mb` MiB ready.
   pub fn new(target: usize, memory_mb: u64) -> IsolatePool {
-    IsolatePool::sized(PoolSize::fixed(target), memory_mb)
-  }
-
-  /// A pool of isolates with a heap of `memory_mb` MiB, sized by demand within `size`.
-  pub fn sized(size: PoolSize, memory_mb: u64) -> IsolatePool {
-    let pool = IsolatePool::deferred(size, memory_mb);
+    let pool = IsolatePool::deferred(PoolSize::fixed(target), memory_mb);
     pool.fill();
     pool
   }
 
-  /// A pool as [`sized`](Self::sized) that prepares nothing until [`fill`](Self::fill): for a
-  /// process that starts its workers before it serves, whose first restores (the slowest:
-  /// every page of a new process's heap is new) would otherwise share the cores with the
+  /// A pool of isolates with a heap of `memory_mb` MiB, sized by demand within `size`, that
+  /// prepares nothing until [`fill`](Self::fill): a process that starts its workers before
+  /// it serves fills it after them, whose restores would otherwise share the cores with the
   /// pool's. Starts before then prepare their own isolates.
   pub fn deferred(size: PoolSize, memory_mb: u64) -> IsolatePool {
     let size = PoolSize { min: size.min, max: size.max.max(size.min) };

@@ -103,6 +103,15 @@ async fn ask_for_head(
   (head, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// A test CA and a folder with its certificates for `*.edge.localhost` and `example.com`.
+fn ca_and_certificates() -> (Ca, tempfile::TempDir) {
+  let ca = Ca::new();
+  let certs = tempfile::tempdir().unwrap();
+  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  ca.issue(certs.path(), "example", &["example.com"]);
+  (ca, certs)
+}
+
 fn tls_node(certs: &Path) -> DevServer {
   let pair = |stem: &str| {
     [
@@ -163,10 +172,7 @@ async fn http2_over_tls_with_sni_and_a_reload_that_keeps_connections() {
 
 #[tokio::test]
 async fn the_worker_a_client_names_by_sni_starts_during_its_handshake() {
-  let ca = Ca::new();
-  let certs = tempfile::tempdir().unwrap();
-  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
-  ca.issue(certs.path(), "example", &["example.com"]);
+  let (ca, certs) = ca_and_certificates();
   let server = tls_node(certs.path());
   let address = server.tls_url().trim_start_matches("https://").to_owned();
   let prestarts = "edge_tls_prestarts_total{worker=\"hello\"}";
@@ -201,10 +207,7 @@ async fn the_worker_a_client_names_by_sni_starts_during_its_handshake() {
 
 #[tokio::test]
 async fn curl_speaks_http2_to_the_node() {
-  let ca = Ca::new();
-  let certs = tempfile::tempdir().unwrap();
-  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
-  ca.issue(certs.path(), "example", &["example.com"]);
+  let (ca, certs) = ca_and_certificates();
   ca.write(&certs.path().join("ca.pem"));
   let server = tls_node(certs.path());
   let port = server.tls_url().rsplit(':').next().unwrap().to_owned();
@@ -223,10 +226,7 @@ async fn curl_speaks_http2_to_the_node() {
 
 #[test]
 fn a_certificate_that_cannot_be_used_fails_the_start_naming_the_file() {
-  let ca = Ca::new();
-  let certs = tempfile::tempdir().unwrap();
-  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
-  ca.issue(certs.path(), "example", &["example.com"]);
+  let (_ca, certs) = ca_and_certificates();
   // The key of one certificate with the other certificate.
   std::fs::copy(certs.path().join("example.key"), certs.path().join("edge.key")).unwrap();
   let args: Vec<std::ffi::OsString> = vec![

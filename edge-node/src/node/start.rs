@@ -97,10 +97,7 @@ pub async fn start_node(
     None => {
       let size = PoolSize { min: options.warm_isolates, max: options.warm_isolates_max };
       // Workers booted before serving come first: the pool fills once they are started.
-      let pool = match boot {
-        true => IsolatePool::deferred(size, limits.memory_mb),
-        false => IsolatePool::sized(size, limits.memory_mb),
-      };
+      let pool = IsolatePool::deferred(size, limits.memory_mb);
       (Runner::Pool(pool.clone()), Some(pool))
     }
     Some(after) => {

@@ -18,11 +18,16 @@ mod ops;
 #[allow(dead_code)]
 mod extension;
 
+#[cfg(feature = "snapshot")]
+#[path = "build/compact.rs"]
+mod compact;
+
 fn main() {
   println!("cargo:rerun-if-changed=build.rs");
   println!("cargo:rerun-if-changed=src/ops.rs");
   println!("cargo:rerun-if-changed=src/extension.rs");
   println!("cargo:rerun-if-changed=js");
+  println!("cargo:rerun-if-changed=build");
   // js/wasm_worker.js is embedded by bundle.rs with include_str!, which cargo tracks itself.
   #[cfg(feature = "snapshot")]
   snapshot::build();
@@ -51,7 +56,7 @@ mod snapshot {
         startup_snapshot: None,
         skip_op_registration: false,
         extensions: crate::extension::extensions(Default::default()),
-        extension_transpiler: None,
+        extension_transpiler: Some(std::rc::Rc::new(crate::compact::transpile)),
         with_runtime_cb: None,
       },
       None,

@@ -17,6 +17,9 @@
 //!   priority, and leaves those the pool is preparing to later starts. (Taking the one
 //!   preparing longest instead was measured: in a burst it had rarely got far, and the pool
 //!   stayed empty; the burst's median start tripled.)
+//! - **Ahead of a deferred pool.** A process that starts its workers before it serves can
+//!   have their isolates restored from its first instant ([`IsolatePool::prepare_ahead`]),
+//!   while it reads configuration and opens stores; the pool itself fills after them.
 //!
 //! A warm isolate is handed to exactly one worker and never comes back: isolates are never
 //! reused across workers.
@@ -95,6 +98,10 @@ struct State {
   /// Of those, the ones that have reported already (prepared or failed) before they were
   /// added to `isolates`.
   reported: Vec<(u64, bool)>,
+  /// Isolates started ahead of a deferred pool's filling, at normal priority, for the
+  /// workers a process starts before it serves ([`IsolatePool::prepare_ahead`]): the first
+  /// starts take them, prepared or not.
+  ahead: Vec<isolate::Spawned>,
   stats: PoolStats,
 }
 
@@ -107,7 +114,7 @@ pub struct PoolStats {
   pub warming: usize,
   /// How many the pool means to keep ready now (from the demand it saw).
   pub target: usize,
-  /// Cold starts served by a warm isolate.
+  /// Cold starts served by a warm isolate (or one started ahead for them).
   pub hits: u64,
   /// Cold starts that found none ready (and prepared their own).
   pub misses: u64,
@@ -142,6 +149,7 @@ impl IsolatePool {
       demand: Demand::new(),
       spawning: Vec::new(),
       reported: Vec::new(),
+      ahead: Vec::new(),
       stats: PoolStats::default(),
     };
     let inner = Arc::new(Inner {
@@ -169,6 +177,22 @@ impl IsolatePool {
   pub fn fill(&self) {
     self.inner.filling.store(true, Ordering::Relaxed);
     self.refill();
+  }
+
+  /// Starts restoring `count` isolates now, at normal priority, for the first starts to
+  /// take even before they are prepared: a process that boots its workers before it serves
+  /// (`edge dev`) calls this first thing, so that the restores run while it reads the
+  /// workers and opens its stores, instead of after. A deferred pool stays deferred.
+  pub fn prepare_ahead(&self, count: usize) {
+    for _ in 0..count {
+      match isolate::spawn(self.inner.max_heap, None, false) {
+        Ok(spawned) => self.inner.state.lock().unwrap().ahead.push(spawned),
+        Err(e) => {
+          tracing::error!("cannot prepare an isolate ahead: {e}");
+          return;
+        }
+      }
+    }
   }
 
   /// Starts `bundle` as [`WorkerHandle::start`] does, on a warm isolate when one is ready.
@@ -228,13 +252,17 @@ impl IsolatePool {
     }
   }
 
-  /// A ready isolate, if there is one.
+  /// A ready isolate, if there is one, or one started ahead ([`Self::prepare_ahead`]).
   fn take(&self) -> Option<isolate::Spawned> {
     let mut state = self.inner.state.lock().unwrap();
     state.demand.record(Instant::now());
     if let Some(at) = state.isolates.iter().position(|(_, prepared)| *prepared) {
       state.stats.hits += 1;
       return Some(state.isolates.remove(at).0);
+    }
+    if !state.ahead.is_empty() {
+      state.stats.hits += 1;
+      return Some(state.ahead.remove(0));
     }
     state.stats.misses += 1;
     None

@@ -2,7 +2,8 @@
 //! spawner thread, under the scheduler's idle policy, whose threads start under it too) and
 //! wait, and serve, at normal priority; the pool's size follows demand within
 //! `warm_isolates` and `warm_isolates_max`, and says so in the metrics; a maximum below the
-//! minimum is refused.
+//! minimum is refused; isolates restored ahead of a deferred pool (`edge dev`'s boot) serve
+//! the first starts, and only those with the pool's heap limit.
 
 use edge_tests::*;
 
@@ -110,4 +111,66 @@ fn a_maximum_below_the_minimum_is_refused() {
   let (code, _, stderr) = run_edge(&["node", "--config", config.to_str().unwrap()]);
   assert_ne!(code, 0);
   assert!(stderr.contains("warm_isolates_max (1) must be at least warm_isolates (3)"), "{stderr}");
+}
+
+/// A one-module worker `name` that answers with its name.
+fn named(name: &str, memory_mb: u64) -> (edge_runtime::WorkerBundle, edge_runtime::WorkerOptions) {
+  let source = "export default { fetch(request, env) { return new Response(env.NAME); } };";
+  let modules = [("worker.js".to_string(), std::sync::Arc::from(source.as_bytes()))].into_iter().collect();
+  let options = edge_runtime::WorkerOptions {
+    env: [("NAME".to_string(), name.into())].into_iter().collect(),
+    limits: edge_runtime::Limits { memory_mb, ..Default::default() },
+    ..Default::default()
+  };
+  let bundle = edge_runtime::WorkerBundle {
+    name: name.into(),
+    main: "worker.js".into(),
+    modules: std::sync::Arc::new(modules),
+    rules: Default::default(),
+  };
+  (bundle, options)
+}
+
+async fn answer(handle: &edge_runtime::WorkerHandle) -> String {
+  let request = edge_runtime::WorkerRequest {
+    method: http::Method::GET,
+    url: "http://pool.localhost/".into(),
+    headers: Default::default(),
+    body: None,
+    request_id: None,
+  };
+  let response = handle.fetch(request).await.expect("fetch");
+  String::from_utf8(response.into_body().collect().await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolates_prepared_ahead_of_a_deferred_pool_serve_the_first_starts() {
+  let memory_mb = edge_runtime::Limits::default().memory_mb;
+  let pool = edge_runtime::IsolatePool::deferred(edge_runtime::PoolSize::fixed(2), memory_mb);
+  pool.prepare_ahead(2);
+  let quiet: edge_runtime::ConsoleFn = std::sync::Arc::new(|_: &edge_runtime::ConsoleLine| {});
+  // Another heap limit than the pool's: not one of the isolates started ahead.
+  let (bundle, options) = named("other-heap", memory_mb * 2);
+  let other = pool.start(bundle, options, quiet.clone()).await.expect("start");
+  assert_eq!(answer(&other).await, "other-heap");
+  assert_eq!((pool.stats().hits, pool.stats().misses), (0, 1));
+  let mut handles = Vec::new();
+  for name in ["first", "second"] {
+    let (bundle, options) = named(name, memory_mb);
+    handles.push(pool.start(bundle, options, quiet.clone()).await.expect("start"));
+  }
+  for (handle, name) in handles.iter().zip(["first", "second"]) {
+    assert_eq!(answer(handle).await, name);
+  }
+  let stats = pool.stats();
+  assert_eq!((stats.hits, stats.misses), (2, 1), "the two started ahead were taken: {stats:?}");
+  // Still deferred: the pool itself prepared nothing.
+  assert_eq!((stats.ready, stats.warming), (0, 0), "{stats:?}");
+  let (bundle, options) = named("third", memory_mb);
+  let third = pool.start(bundle, options, quiet.clone()).await.expect("start");
+  assert_eq!(answer(&third).await, "third");
+  assert_eq!((pool.stats().hits, pool.stats().misses), (2, 2), "none left ahead");
+  pool.fill();
+  pool.wait_full().await;
+  assert_eq!(pool.stats().ready, 2, "filled once asked to");
 }

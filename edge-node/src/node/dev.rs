@@ -77,6 +77,9 @@ pub async fn run(
   options: &ServeOptions,
   dev: &DevSettings,
 ) -> anyhow::Result<()> {
+  // The workers' isolates are restored while their files are read and the stores opened.
+  let isolates = start::Isolates::new(options)?;
+  isolates.prepare_ahead(paths.len());
   let environment = dev.environment.as_deref();
   let workers = catalog::load_all(paths, |path| load_worker(path, &options.limits, environment))?;
   let names: Vec<String> = workers.iter().map(|w| w.bundle.name.clone()).collect();
@@ -98,7 +101,7 @@ pub async fn run(
     queues: queues?,
     cache_api_bytes: crate::node::config::NodeConfig::default().cache_api_mb << 20,
   };
-  let node = start_node(options, workers, None, true, stores, Observers::default()).await?;
+  let node = start_node(options, isolates, workers, None, true, stores, Observers::default()).await?;
   let _watching = match dev.watch {
     true => Some(crate::node::watch::spawn(
       node.clone(),

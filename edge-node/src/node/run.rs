@@ -87,8 +87,10 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
     budgets: Some(budgets.clone()),
   };
   // A node may hold thousands of workers: each boots on its first request.
+  let serving = options(config);
+  let isolates = start::Isolates::new(&serving)?;
   let node =
-    start_node(&options(config), workers, Some(config.domain.clone()), false, stores, observers).await?;
+    start_node(&serving, isolates, workers, Some(config.domain.clone()), false, stores, observers).await?;
   tokio::spawn(meter.clone().run());
   let routes = node.clone();
   tokio::spawn(budgets.run(move |worker| routes.router().get(worker).and_then(|d| d.worker.budget.clone())));

@@ -80,31 +80,58 @@ pub struct Observers {
   pub budgets: Option<Arc<Budgets>>,
 }
 
-/// Builds a node for `workers`. With `boot`, each is booted now (and stays in the cache), so
-/// that a broken one fails the start with its error; otherwise a worker boots on its first
-/// request. `domain` as in [`Router::new`].
+/// What runs a node's isolates: a pool in this process, or host processes.
+pub struct Isolates {
+  runner: Runner,
+  /// The pool, when isolates run in this process: deferred, it fills once the node's booted
+  /// workers are started.
+  pool: Option<IsolatePool>,
+}
+
+impl Isolates {
+  /// The runner `options` ask for. Made before anything else of a node, so that a process
+  /// that boots workers can have their isolates restored meanwhile
+  /// ([`Isolates::prepare_ahead`]).
+  pub fn new(options: &ServeOptions) -> anyhow::Result<Isolates> {
+    let limits = &options.limits;
+    limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
+    Ok(match options.recycle_hosts_after {
+      None => {
+        let size = PoolSize { min: options.warm_isolates, max: options.warm_isolates_max };
+        // Workers booted before serving come first: the pool fills once they are started.
+        let pool = IsolatePool::deferred(size, limits.memory_mb);
+        Isolates { runner: Runner::Pool(pool.clone()), pool: Some(pool) }
+      }
+      Some(after) => {
+        let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
+        let fleet = Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?;
+        Isolates { runner: Runner::Fleet(fleet), pool: None }
+      }
+    })
+  }
+
+  /// Starts restoring `count` isolates now, for the workers about to be booted (a pool's
+  /// only; host processes keep warm isolates of their own).
+  pub fn prepare_ahead(&self, count: usize) {
+    if let Some(pool) = &self.pool {
+      pool.prepare_ahead(count);
+    }
+  }
+}
+
+/// Builds a node for `workers` on `isolates`. With `boot`, each is booted now (and stays in
+/// the cache), so that a broken one fails the start with its error; otherwise a worker boots
+/// on its first request. `domain` as in [`Router::new`].
 pub async fn start_node(
   options: &ServeOptions,
+  isolates: Isolates,
   workers: Vec<LoadedWorker>,
   domain: Option<String>,
   boot: bool,
   stores: Stores,
   observers: Observers,
 ) -> anyhow::Result<Arc<Node>> {
-  let limits = &options.limits;
-  limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
-  let (runner, pool) = match options.recycle_hosts_after {
-    None => {
-      let size = PoolSize { min: options.warm_isolates, max: options.warm_isolates_max };
-      // Workers booted before serving come first: the pool fills once they are started.
-      let pool = IsolatePool::deferred(size, limits.memory_mb);
-      (Runner::Pool(pool.clone()), Some(pool))
-    }
-    Some(after) => {
-      let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
-      (Runner::Fleet(Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?), None)
-    }
-  };
+  let Isolates { runner, pool } = isolates;
   let Observers { metrics, tracing, geo_key, meter, alerts, budgets } = observers;
   let settings = CacheSettings {
     capacity_bytes: options.cache_mb.saturating_mul(1024 * 1024),

@@ -199,8 +199,8 @@ pub enum Command {
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
     /// Measure through a node's listener instead, as a client sees it: copy the worker
-    /// `--workers` times, serve the copies from an `edge node` process, and ask each once
-    /// (cold) and again (warm) over loopback HTTP.
+    /// `--workers` times, serve the copies from an `edge node` process, and once its pool is
+    /// full ask each once (cold) and again (warm) over loopback HTTP.
     #[arg(long, conflicts_with_all = ["cold", "warm", "chart"])]
     through_node: bool,
     /// With --through-node: how many new workers to ask.

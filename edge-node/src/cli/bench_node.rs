@@ -1,6 +1,7 @@
 //! `edge bench <worker> --through-node`: cold starts as a client sees them. The worker is
 //! copied `--workers` times under new names into a temporary workers folder, an `edge node`
-//! process serves them on a loopback port, and each copy is asked once (its first request: a
+//! process serves them on a loopback port, and once its pool of warm isolates is full each
+//! copy is asked once (its first request: a
 //! cold start through the node's listener and request path), back to back or `--spacing-ms`
 //! apart, then once more (warm). For each request: the time the client waited for the
 //! response head (including loopback HTTP) and the node's own `Server-Timing: total`. The
@@ -69,9 +70,10 @@ pub async fn run(dir: &Path, options: &NodeBenchOptions) -> anyhow::Result<()> {
     write_copy(&workers_dir.path().join(copy), copy, &files)?;
   }
   let node = Node::start(workers_dir.path()).await?;
-  let before = node.rss_bytes();
   let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
     .build_http::<Empty<Bytes>>();
+  node.pool_filled(&client).await?;
+  let before = node.rss_bytes();
   let (mut cold_client, mut cold_node, mut warm_client, mut warm_node) = (vec![], vec![], vec![], vec![]);
   let (mut cold_isolate, mut cold_module) = (vec![], vec![]);
   let mut not_cold = 0;
@@ -174,15 +176,7 @@ struct Timed {
 }
 
 /// One GET to worker `name`, timed.
-async fn timed_get(
-  client: &hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    Empty<Bytes>,
-  >,
-  node: &Node,
-  name: &str,
-  path: &str,
-) -> anyhow::Result<Timed> {
+async fn timed_get(client: &Client, node: &Node, name: &str, path: &str) -> anyhow::Result<Timed> {
   let request = http::Request::get(format!("http://{}{path}", node.address))
     .header(http::header::HOST, format!("{name}.{}", node.domain))
     .body(Empty::new())?;
@@ -216,7 +210,12 @@ struct Node {
   child: tokio::process::Child,
   address: String,
   domain: String,
+  /// The admin listener's `host:port`.
+  admin: String,
 }
+
+type Client =
+  hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Empty<Bytes>>;
 
 impl Node {
   async fn start(workers_dir: &Path) -> anyhow::Result<Node> {
@@ -232,11 +231,16 @@ impl Node {
       .context("cannot start edge node")?;
     let stdout = child.stdout.take().context("the node's output")?;
     let mut lines = tokio::io::BufReader::new(stdout).lines();
-    // "edge node: serving 100 workers on http://127.0.0.1:PORT (hosts: <worker>.edge.localhost)"
-    let line = tokio::time::timeout(Duration::from_secs(120), async {
+    // "edge node: serving 100 workers on http://127.0.0.1:PORT (hosts: <worker>.edge.localhost)",
+    // then "edge node: admin (...) on http://127.0.0.1:PORT".
+    let (line, admin) = tokio::time::timeout(Duration::from_secs(120), async {
+      let mut serving = None;
       while let Some(line) = lines.next_line().await? {
         if line.contains("workers on http://") {
-          return Ok(line);
+          serving = Some(line);
+        } else if line.contains("admin") && line.contains("http://") {
+          let admin = line.rsplit("http://").next().unwrap_or("").trim().to_owned();
+          return serving.map(|serving| (serving, admin)).context("edge node named its admin listener first");
         }
       }
       anyhow::bail!("edge node ended before it listened")
@@ -245,10 +249,34 @@ impl Node {
     .context("edge node did not listen within 120 s")??;
     let address = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or("");
     let domain = line.split("<worker>.").nth(1).map(|rest| rest.trim_end_matches(')')).unwrap_or("");
-    let node = Node { child, address: address.to_owned(), domain: domain.to_owned() };
+    let node = Node { child, address: address.to_owned(), domain: domain.to_owned(), admin };
     // Keep reading its output so that it never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(node)
+  }
+
+  /// Waits until the node's pool holds its target of warm isolates, none being prepared: the
+  /// first requests are to a node that is up, not one still filling its pool.
+  async fn pool_filled(&self, client: &Client) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+      let request = http::Request::get(format!("http://{}/metrics", self.admin)).body(Empty::new())?;
+      let response = client.request(request).await.context("the node's admin listener did not answer")?;
+      let text = response.into_body().collect().await.context("the metrics")?.to_bytes();
+      let text = String::from_utf8_lossy(&text);
+      let metric = |name: &str| {
+        text.lines().find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok()).unwrap_or(-1.0)
+      };
+      let (ready, target) = (metric("edge_pool_ready_isolates "), metric("edge_pool_target_isolates "));
+      if ready >= target && target >= 0.0 && metric("edge_pool_warming_isolates ") == 0.0 {
+        return Ok(());
+      }
+      if Instant::now() > deadline {
+        anyhow::bail!("the node's pool did not fill within 60 s ({ready} of {target} ready)");
+      }
+      // Polling a process we do not control; the pace does not enter any figure.
+      tokio::time::sleep(Duration::from_millis(5)).await;
+    }
   }
 
   fn rss_bytes(&self) -> u64 {

@@ -50,8 +50,10 @@ pub struct Control {
 #[derive(Default)]
 struct State {
   entry: Option<Entry>,
-  /// Distinguishes entries, so that the watchdog never acts on one that already ended.
-  generation: u64,
+  /// When the watchdog will look at this isolate next, if it will: one check in its queue
+  /// per isolate, not one per entry (an isolate enters JavaScript a few times per request;
+  /// a queue item per entry woke the watchdog at the request rate).
+  due: Option<Instant>,
   tripped: Option<Termination>,
 }
 
@@ -84,14 +86,22 @@ impl Control {
   /// terminated for `reason`.
   pub fn enter(self: &Arc<Self>, budget: Duration, reason: Termination) {
     let Some(clock) = self.clock.get() else { return };
-    let generation = {
+    let deadline = Instant::now() + budget;
+    let schedule = {
       let mut state = self.state.lock().unwrap();
-      state.generation += 1;
       let (cpu_at_entry, stalled_at_entry) = (clock.own_now(), stalled());
       state.entry = Some(Entry { cpu_at_entry, stalled_at_entry, budget, reason });
-      state.generation
+      // A check due by the deadline looks at this entry in time: CPU time never runs ahead
+      // of wall time, and the check schedules the next from the budget left.
+      let schedule = state.due.is_none_or(|due| due > deadline);
+      if schedule {
+        state.due = Some(deadline);
+      }
+      schedule
     };
-    watchdog().schedule(Instant::now() + budget, Arc::downgrade(self), generation);
+    if schedule {
+      watchdog().schedule(deadline, Arc::downgrade(self));
+    }
   }
 
   /// Gives the current entry `more` CPU time (nothing outside an entry). The watchdog reads
@@ -147,23 +157,30 @@ impl Control {
     self.killed.notified().await;
   }
 
-  /// Called by the watchdog at a time the current entry may have spent its budget.
-  /// Returns when to look again, if the entry is still running within budget.
-  fn check(&self, generation: u64) -> Option<Instant> {
+  /// Called by the watchdog at `at`, a time the entry running then may have spent its
+  /// budget (whichever entry that is). Returns when to look again, if an entry is still
+  /// running within budget.
+  fn check(&self, at: Instant) -> Option<Instant> {
     let clock = self.clock.get()?;
-    let entry = {
-      let state = self.state.lock().unwrap();
-      if state.generation != generation || state.tripped.is_some() {
-        return None;
-      }
-      state.entry?
+    let mut state = self.state.lock().unwrap();
+    // An earlier check replaced this one: that one looks (or looked) at the entries.
+    if state.due != Some(at) {
+      return None;
+    }
+    state.due = None;
+    let entry = match (state.tripped, state.entry) {
+      (None, Some(entry)) => entry,
+      _ => return None,
     };
     let used = entry.used(clock.remote_now());
     if used >= entry.budget {
+      drop(state);
       self.trip(entry.reason);
       None
     } else {
-      Some(Instant::now() + (entry.budget - used))
+      let again = Instant::now() + (entry.budget - used);
+      state.due = Some(again);
+      Some(again)
     }
   }
 }
@@ -281,7 +298,6 @@ struct Watchdog {
 struct Due {
   at: Instant,
   control: Weak<Control>,
-  generation: u64,
 }
 
 impl PartialEq for Due {
@@ -315,10 +331,10 @@ fn watchdog() -> &'static Watchdog {
 }
 
 impl Watchdog {
-  fn schedule(&self, at: Instant, control: Weak<Control>, generation: u64) {
+  fn schedule(&self, at: Instant, control: Weak<Control>) {
     let mut queue = self.queue.lock().unwrap();
     let earliest = queue.peek().is_none_or(|Reverse(due)| at < due.at);
-    queue.push(Reverse(Due { at, control, generation }));
+    queue.push(Reverse(Due { at, control }));
     if earliest {
       self.wake.notify_one();
     }
@@ -349,8 +365,8 @@ impl Watchdog {
           let Reverse(due) = queue.pop().expect("peeked");
           drop(queue);
           if let Some(control) = due.control.upgrade() {
-            if let Some(again) = control.check(due.generation) {
-              self.schedule(again, due.control, due.generation);
+            if let Some(again) = control.check(due.at) {
+              self.schedule(again, due.control);
             }
           }
           queue = self.queue.lock().unwrap();

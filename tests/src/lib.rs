@@ -371,6 +371,19 @@ pub fn metric(text: &str, name: &str) -> f64 {
     .unwrap_or(0.0)
 }
 
+/// The body of a `GET /` answered by `handle` (a worker started through the runtime API).
+pub async fn ask_handle(handle: &edge_runtime::WorkerHandle) -> String {
+  let request = edge_runtime::WorkerRequest {
+    method: http::Method::GET,
+    url: "http://worker.localhost/".into(),
+    headers: Default::default(),
+    body: None,
+    request_id: None,
+  };
+  let response = handle.fetch(request).await.expect("the worker answers");
+  String::from_utf8(response.into_body().collect().await.unwrap().to_vec()).unwrap()
+}
+
 /// A `GET` of `url` with `Authorization: Bearer <token>` (a node's admin API).
 pub async fn get_authorized(url: &str, token: &str) -> Reply {
   send(

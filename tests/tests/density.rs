@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use edge_runtime::IsolatePool;
 use edge_runtime::WorkerBundle;
-use edge_runtime::WorkerHandle;
 use edge_runtime::WorkerOptions;
-use edge_runtime::WorkerRequest;
+use edge_tests::ask_handle;
 
 const WORKERS: usize = 1000;
 
@@ -27,18 +26,6 @@ fn worker(i: usize) -> (WorkerBundle, WorkerOptions) {
   )
 }
 
-async fn ask(handle: &WorkerHandle) -> String {
-  let request = WorkerRequest {
-    method: http::Method::GET,
-    url: "http://density.localhost/".into(),
-    headers: Default::default(),
-    body: None,
-    request_id: None,
-  };
-  let response = handle.fetch(request).await.expect("a resident worker answers");
-  String::from_utf8(response.into_body().collect().await.unwrap().to_vec()).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_workers_stay_resident_and_each_answers_for_itself() {
   let pool = IsolatePool::new(4, edge_runtime::Limits::default().memory_mb);
@@ -53,7 +40,7 @@ async fn a_thousand_workers_stay_resident_and_each_answers_for_itself() {
   for round in 1..=2 {
     for (i, handle) in handles.iter().enumerate() {
       assert!(handle.is_running(), "w{i} is resident");
-      assert_eq!(ask(handle).await, format!("w{i} {round}"));
+      assert_eq!(ask_handle(handle).await, format!("w{i} {round}"));
     }
   }
   let stats = pool.stats();

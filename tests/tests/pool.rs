@@ -131,18 +131,6 @@ fn named(name: &str, memory_mb: u64) -> (edge_runtime::WorkerBundle, edge_runtim
   (bundle, options)
 }
 
-async fn answer(handle: &edge_runtime::WorkerHandle) -> String {
-  let request = edge_runtime::WorkerRequest {
-    method: http::Method::GET,
-    url: "http://pool.localhost/".into(),
-    headers: Default::default(),
-    body: None,
-    request_id: None,
-  };
-  let response = handle.fetch(request).await.expect("fetch");
-  String::from_utf8(response.into_body().collect().await.unwrap().to_vec()).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolates_prepared_ahead_of_a_deferred_pool_serve_the_first_starts() {
   let memory_mb = edge_runtime::Limits::default().memory_mb;
@@ -152,7 +140,7 @@ async fn isolates_prepared_ahead_of_a_deferred_pool_serve_the_first_starts() {
   // Another heap limit than the pool's: not one of the isolates started ahead.
   let (bundle, options) = named("other-heap", memory_mb * 2);
   let other = pool.start(bundle, options, quiet.clone()).await.expect("start");
-  assert_eq!(answer(&other).await, "other-heap");
+  assert_eq!(ask_handle(&other).await, "other-heap");
   assert_eq!((pool.stats().hits, pool.stats().misses), (0, 1));
   let mut handles = Vec::new();
   for name in ["first", "second"] {
@@ -160,7 +148,7 @@ async fn isolates_prepared_ahead_of_a_deferred_pool_serve_the_first_starts() {
     handles.push(pool.start(bundle, options, quiet.clone()).await.expect("start"));
   }
   for (handle, name) in handles.iter().zip(["first", "second"]) {
-    assert_eq!(answer(handle).await, name);
+    assert_eq!(ask_handle(handle).await, name);
   }
   let stats = pool.stats();
   assert_eq!((stats.hits, stats.misses), (2, 1), "the two started ahead were taken: {stats:?}");
@@ -168,7 +156,7 @@ async fn isolates_prepared_ahead_of_a_deferred_pool_serve_the_first_starts() {
   assert_eq!((stats.ready, stats.warming), (0, 0), "{stats:?}");
   let (bundle, options) = named("third", memory_mb);
   let third = pool.start(bundle, options, quiet.clone()).await.expect("start");
-  assert_eq!(answer(&third).await, "third");
+  assert_eq!(ask_handle(&third).await, "third");
   assert_eq!((pool.stats().hits, pool.stats().misses), (2, 2), "none left ahead");
   pool.fill();
   pool.wait_full().await;

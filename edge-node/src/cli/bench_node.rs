@@ -1,9 +1,8 @@
 //! `edge bench <worker> --through-node`: cold starts as a client sees them. The worker is
 //! copied `--workers` times under new names into a temporary workers folder, an `edge node`
 //! process serves them on a loopback port, and once its pool of warm isolates is full each
-//! copy is asked once (its first request: a
-//! cold start through the node's listener and request path), back to back or `--spacing-ms`
-//! apart, then once more (warm). For each request: the time the client waited for the
+//! copy is asked once (its first request: a cold start through the node's listener and
+//! request path), back to back or `--spacing-ms` apart, then once more (warm). For each request: the time the client waited for the
 //! response head (including loopback HTTP) and the node's own `Server-Timing: total`. The
 //! growth of the node process's RSS over the copies made resident is what one more resident
 //! worker costs a node.

@@ -9,6 +9,11 @@
 //! this script does nothing and the runtime boots its extensions at every start instead.
 
 #[cfg(feature = "snapshot")]
+#[path = "src/values.rs"]
+#[allow(dead_code)]
+mod values;
+
+#[cfg(feature = "snapshot")]
 #[path = "src/ops.rs"]
 #[allow(dead_code)]
 mod ops;
@@ -24,6 +29,7 @@ mod compact;
 
 fn main() {
   println!("cargo:rerun-if-changed=build.rs");
+  println!("cargo:rerun-if-changed=src/values.rs");
   println!("cargo:rerun-if-changed=src/ops.rs");
   println!("cargo:rerun-if-changed=src/extension.rs");
   println!("cargo:rerun-if-changed=js");

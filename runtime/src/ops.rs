@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use deno_core::op2;
+use deno_core::v8;
 use deno_core::ByteString;
 use deno_core::JsBuffer;
 use deno_core::OpState;
@@ -380,14 +381,16 @@ pub fn op_edge_request_cancel(state: &mut OpState, #[smi] id: u32) {
 }
 
 /// Sends a complete response whose body is a string.
-#[op2]
-pub fn op_edge_respond_text(
+#[op2(fast)]
+pub fn op_edge_respond_text<'s>(
+  scope: &mut v8::PinScope<'s, '_>,
   state: &mut OpState,
   #[smi] id: u32,
   #[smi] status: u16,
-  #[serde] headers: Vec<(ByteString, ByteString)>,
+  headers: v8::Local<'s, v8::Value>,
   #[string] body: String,
 ) -> Result<(), JsErrorBox> {
+  let headers = crate::values::header_list(scope, headers)?;
   let body = ResponseBodySource::Full(Bytes::from(body));
   let cpu = cpu_so_far(state, id);
   reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
@@ -395,26 +398,30 @@ pub fn op_edge_respond_text(
 
 /// Sends a complete response whose body is bytes.
 #[op2]
-pub fn op_edge_respond_bytes(
+pub fn op_edge_respond_bytes<'s>(
+  scope: &mut v8::PinScope<'s, '_>,
   state: &mut OpState,
   #[smi] id: u32,
   #[smi] status: u16,
-  #[serde] headers: Vec<(ByteString, ByteString)>,
+  headers: v8::Local<'s, v8::Value>,
   #[buffer] body: JsBuffer,
 ) -> Result<(), JsErrorBox> {
+  let headers = crate::values::header_list(scope, headers)?;
   let body = ResponseBodySource::Full(Bytes::copy_from_slice(&body));
   let cpu = cpu_so_far(state, id);
   reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
 }
 
 /// Sends a response without a body.
-#[op2]
-pub fn op_edge_respond_empty(
+#[op2(fast)]
+pub fn op_edge_respond_empty<'s>(
+  scope: &mut v8::PinScope<'s, '_>,
   state: &mut OpState,
   #[smi] id: u32,
   #[smi] status: u16,
-  #[serde] headers: Vec<(ByteString, ByteString)>,
+  headers: v8::Local<'s, v8::Value>,
 ) -> Result<(), JsErrorBox> {
+  let headers = crate::values::header_list(scope, headers)?;
   let cpu = cpu_so_far(state, id);
   reply(
     state,
@@ -424,13 +431,15 @@ pub fn op_edge_respond_empty(
 }
 
 /// Sends a response head whose body follows through `op_edge_body_write`.
-#[op2]
-pub fn op_edge_respond_stream(
+#[op2(fast)]
+pub fn op_edge_respond_stream<'s>(
+  scope: &mut v8::PinScope<'s, '_>,
   state: &mut OpState,
   #[smi] id: u32,
   #[smi] status: u16,
-  #[serde] headers: Vec<(ByteString, ByteString)>,
+  headers: v8::Local<'s, v8::Value>,
 ) -> Result<(), JsErrorBox> {
+  let headers = crate::values::header_list(scope, headers)?;
   let (sink, chunks) = mpsc::channel(BODY_CHANNEL_CHUNKS);
   let completed = Arc::new(AtomicBool::new(false));
   exchange(state, id)?.sink = Some((sink, completed.clone()));

@@ -216,3 +216,41 @@ async fn no_deno_or_embedder_globals_are_visible() {
     json!({ "deno": "undefined", "bootstrap": "undefined", "edgeInit": "undefined", "self": true, "process": "undefined" })
   );
 }
+
+/// Response headers cross into Rust as byte strings (code units up to U+00FF become those
+/// bytes; anything above is refused), and a text body as UTF-8, on every way out.
+#[tokio::test]
+async fn response_headers_are_byte_strings_and_text_bodies_utf8() {
+  let worker = worker_dir(&[(
+    "worker.js",
+    r#"export default {
+  fetch(request) {
+    const path = new URL(request.url).pathname;
+    const headers = { "x-latin": "caf\u00e9", "x-echo": request.headers.get("x-in") ?? "" };
+    if (path === "/empty") return new Response(null, { status: 204, headers });
+    if (path === "/bytes") return new Response(new Uint8Array([104, 105]), { headers });
+    if (path === "/stream") return new Response(new Blob(["streamed"]).stream(), { headers });
+    if (path === "/large") return new Response("\u00e9".repeat(300000) + "!", { headers });
+    return new Response("h\u00e9llo \u{1F30D}", { headers });
+  },
+};
+"#,
+  )]);
+  let server = DevServer::start(worker.path());
+  for (path, body) in [
+    ("/", "héllo 🌍".as_bytes().to_vec()),
+    ("/empty", vec![]),
+    ("/bytes", b"hi".to_vec()),
+    ("/stream", b"streamed".to_vec()),
+  ] {
+    let request =
+      http::Request::get(server.at(path)).header("x-in", "in-value").body(Default::default()).unwrap();
+    let reply = send(request).await;
+    assert!(reply.status == 200 || reply.status == 204, "{path}: {} {}", reply.status, reply.body);
+    assert_eq!(reply.headers.get("x-latin").unwrap().as_bytes(), b"caf\xe9", "{path}");
+    assert_eq!(reply.header("x-echo"), "in-value", "{path}");
+    assert_eq!(reply.body.as_bytes(), body.as_slice(), "{path}");
+  }
+  let large = get(&server.at("/large")).await;
+  assert_eq!(large.body, format!("{}!", "é".repeat(300000)));
+}

@@ -8,6 +8,10 @@
 //! the node (benches/load). `benches/heap/functions.sh` splits each script's functions into
 //! bytecode, retained source text and debug information.
 
+#[path = "../../runtime/src/values.rs"]
+#[allow(dead_code)]
+mod values;
+
 #[path = "../../runtime/src/ops.rs"]
 #[allow(dead_code)]
 mod ops;

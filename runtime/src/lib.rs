@@ -11,12 +11,13 @@
 //!
 //! Modules, declared below in dependency order (each uses only those before it; the test
 //! `tests/tests/layers.rs` keeps it so): [`engine`] (the only engine-specific code),
-//! [`limits`] (the limits as data), `values`, `ops` and `extension` (shared with the
-//! snapshot build script; `values` converts what crosses between JS and Rust), `startup` (the embedded snapshot), [`bundle`] (modules in memory and their
-//! loader), [`permissions`], [`body`], [`error`], [`stats`], `enforcer` (the one place limits
-//! are enforced), [`options`] (what a worker is started with and sent), `priority` (threads
-//! that prepare isolates below request work), `isolate` (the isolate thread), [`worker`] (the
-//! handle) and [`pool`] (pre-warmed isolates).
+//! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` and
+//! `extension` (these three shared with the snapshot build script), `startup` (the embedded
+//! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], [`body`],
+//! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`options`] (what a
+//! worker is started with and sent), `priority` (threads that prepare isolates below request
+//! work), `isolate` (the isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed
+//! isolates).
 
 pub mod engine;
 

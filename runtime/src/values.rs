@@ -21,9 +21,9 @@ use deno_error::JsErrorBox;
 const SCRATCH_KEPT: usize = 256 * 1024;
 
 thread_local! {
-  /// The buffer strings are written into. It keeps the largest size it was grown to (all
-  /// of it initialised, so writing needs no unsafe code), and after the first few requests
-  /// a body is written in one pass.
+  /// The buffer header strings are written into. It keeps the largest size it was grown to
+  /// (up to `SCRATCH_KEPT`; all of it initialised, so writing needs no unsafe code), so that
+  /// nearly every string is written in one pass.
   static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; 1024]);
 }
 

@@ -123,7 +123,7 @@ fn cookies<B>(request: &Request<B>) -> impl Iterator<Item = (&str, &str)> {
 pub async fn handle(
   node: &Node,
   dashboard: Option<&Dashboard>,
-  request: Request<hyper::body::Incoming>,
+  request: Request<crate::proto::ClientBody>,
 ) -> Response<Body> {
   let Some(dashboard) = dashboard else {
     return respond(
@@ -170,7 +170,7 @@ pub async fn handle(
 }
 
 /// `POST /dashboard/login`: the form's `token`, checked; a session on success.
-async fn login(dashboard: &Dashboard, request: Request<hyper::body::Incoming>) -> Response<Body> {
+async fn login(dashboard: &Dashboard, request: Request<crate::proto::ClientBody>) -> Response<Body> {
   let body = http_body_util::Limited::new(request.into_body(), MAX_FORM_BYTES).collect().await;
   let Ok(body) = body.map(|b| b.to_bytes()) else {
     return html(StatusCode::PAYLOAD_TOO_LARGE, page::login(Some("The form was too large.")));

@@ -22,7 +22,7 @@ use super::error::ApiError;
 pub(super) async fn trigger(
   node: &Node,
   name: &str,
-  request: Request<hyper::body::Incoming>,
+  request: Request<crate::proto::ClientBody>,
 ) -> Result<Response<Body>, ApiError> {
   #[derive(Default, Deserialize)]
   #[serde(deny_unknown_fields)]
@@ -58,7 +58,7 @@ pub(super) async fn trigger(
 
 /// A small JSON body (an empty one is the default value); `expected` shows its shape in errors.
 pub(super) async fn read_json<T: serde::de::DeserializeOwned + Default>(
-  request: Request<hyper::body::Incoming>,
+  request: Request<crate::proto::ClientBody>,
   expected: &str,
 ) -> Result<T, ApiError> {
   let body = http_body_util::Limited::new(request.into_body(), 4096)
@@ -78,7 +78,7 @@ pub(super) async fn kv_api(
   node: &Node,
   namespace: &str,
   rest: &[&str],
-  request: Request<hyper::body::Incoming>,
+  request: Request<crate::proto::ClientBody>,
 ) -> Result<Response<Body>, ApiError> {
   use crate::platform::kv;
   crate::platform::kv::check_namespace(namespace).map_err(|m| ApiError(StatusCode::BAD_REQUEST, m))?;
@@ -162,7 +162,7 @@ pub(super) async fn kv_api(
 pub(super) async fn queues_api(
   node: &Node,
   rest: &[&str],
-  request: Request<hyper::body::Incoming>,
+  request: Request<crate::proto::ClientBody>,
 ) -> Result<Response<Body>, ApiError> {
   let store = node.bindings.queues.clone();
   let failed = |e: crate::platform::queues::QueueError| match e {

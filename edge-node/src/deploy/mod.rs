@@ -202,7 +202,7 @@ impl DeployApi {
   }
 
   /// Answers one call under `/v1/`.
-  pub async fn handle(&self, node: &Node, request: Request<hyper::body::Incoming>) -> Response<Body> {
+  pub async fn handle(&self, node: &Node, request: Request<crate::proto::ClientBody>) -> Response<Body> {
     if !self.token.bearer(&request) {
       return error(StatusCode::UNAUTHORIZED, "a valid `Authorization: Bearer <token>` header is required");
     }

@@ -33,7 +33,7 @@ impl DeployApi {
     node: &Node,
     name: &str,
     secret: &str,
-    request: Request<hyper::body::Incoming>,
+    request: Request<crate::proto::ClientBody>,
   ) -> Result<Response<Body>, ApiError> {
     self.info(name).await?;
     crate::platform::secrets::check_name(secret).map_err(ApiError::secrets)?;

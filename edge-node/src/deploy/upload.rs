@@ -15,7 +15,7 @@ use super::MAX_UPLOAD_BYTES;
 
 /// The files of a `multipart/form-data` upload: each part's file name is its path.
 pub(super) async fn read_multipart(
-  request: Request<hyper::body::Incoming>,
+  request: Request<crate::proto::ClientBody>,
 ) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
   let content_type =
     request.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -173,7 +173,7 @@ impl DeployApi {
     &self,
     node: &Node,
     name: &str,
-    request: Request<hyper::body::Incoming>,
+    request: Request<crate::proto::ClientBody>,
   ) -> Result<Response<Body>, ApiError> {
     manifest::validate_name(name)
       .map_err(|m| ApiError(StatusCode::BAD_REQUEST, format!("invalid worker name: {m}")))?;
@@ -222,7 +222,7 @@ impl DeployApi {
     &self,
     node: &Node,
     name: &str,
-    request: Request<hyper::body::Incoming>,
+    request: Request<crate::proto::ClientBody>,
   ) -> Result<Response<Body>, ApiError> {
     #[derive(Default, Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -287,7 +287,7 @@ impl Hosted {
   /// response carries the request's [`CpuTime`] in its extensions, as a local one does.
   pub async fn fetch(
     &self,
-    request: Request<Incoming>,
+    request: Request<crate::proto::ClientBody>,
     url: &str,
     request_id: &str,
   ) -> Result<Response<Incoming>, WorkerError> {
@@ -299,7 +299,7 @@ impl Hosted {
 
   async fn forward(
     &self,
-    request: Request<Incoming>,
+    request: Request<crate::proto::ClientBody>,
     url: &str,
     request_id: &str,
   ) -> Result<Response<Incoming>, WorkerError> {

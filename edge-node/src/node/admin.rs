@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use crate::proto::ClientBody as Incoming;
 use http::Request;
 use http::Response;
 use http::StatusCode;
-use hyper::body::Incoming;
 
 use crate::dashboard::Dashboard;
 use crate::deploy::DeployApi;

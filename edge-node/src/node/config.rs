@@ -10,6 +10,9 @@
 //! cache_mb = 2048                  # warm-worker cache: measured isolate memory
 //! idle_timeout_secs = 300          # evict a worker idle this long
 //! log_format = "json"              # or "human"
+//! [connections]                   # every listener's limits on its clients
+//! max_connections_per_client = 256
+//! header_timeout_secs = 20
 //! [tls]
 //! listen = "0.0.0.0:8443"
 //! certificates = [
@@ -30,6 +33,7 @@
 
 pub use crate::observe::alerts::AlertsConfig;
 pub use crate::observe::trace::check_otlp_endpoint;
+pub use crate::serve::connections::ConnectionLimits;
 pub use crate::state::cluster::NodePlace;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -118,6 +122,11 @@ pub struct NodeConfig {
   pub tracing: TracingConfig,
   /// Where budget alerts and traffic spikes are reported besides the log and `/metrics`.
   pub alerts: AlertsConfig,
+  /// What every listener allows its clients: connections in total and per address, the
+  /// timeouts of a request's head and of an idle connection, the slowest a body may arrive or
+  /// a response be taken, HTTP/2's limits (`serve::connections` documents each and its
+  /// default).
+  pub connections: ConnectionLimits,
 }
 
 /// `[tracing]`: OpenTelemetry spans of requests, exported over OTLP/HTTP.
@@ -188,6 +197,7 @@ impl Default for NodeConfig {
       tracing: TracingConfig::default(),
       secrets_key: None,
       secrets_keys_file: None,
+      connections: ConnectionLimits::default(),
     }
   }
 }
@@ -236,6 +246,7 @@ impl NodeConfig {
   /// Checks the settings that depend on each other (also after flags have overridden them).
   pub fn validate(&self) -> Result<(), String> {
     self.limits.validate()?;
+    self.connections.validate()?;
     let per_worker = self.isolates_per_worker.unwrap_or_else(cores) as u64;
     let needed = self.limits.memory_mb * per_worker;
     if self.cache_mb < needed {

@@ -126,7 +126,8 @@ pub async fn run(
     );
   }
   let listeners = Listeners { http, tls: None, admin: None };
-  start::serve(&node, listeners, Admin::bare(&node), options.drain_timeout, shutdown).await;
+  let limits = crate::serve::connections::ConnectionLimits::default();
+  start::serve(&node, listeners, Admin::bare(&node), &limits, options.drain_timeout, shutdown).await;
   node.cache().retire_all().await;
   Ok(())
 }

@@ -181,7 +181,7 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
   tokio::spawn(reload_on_hangup(hangup, node.clone(), deploy.clone(), config.clone(), certificates));
   let listeners = Listeners { http, tls, admin: Some(admin) };
   let admin = Admin { node: node.clone(), deploy: deploy.clone(), dashboard };
-  start::serve(&node, listeners, admin, config.drain_timeout(), shutdown).await;
+  start::serve(&node, listeners, admin, &config.connections, config.drain_timeout(), shutdown).await;
   if let Err(e) = meter.flush().await {
     tracing::warn!("usage: the last counts were not stored: {e}");
   }

@@ -32,6 +32,7 @@ use crate::observe::usage::Meter;
 use crate::platform::bindings::NodeBindings;
 use crate::platform::kv::KvStore;
 use crate::platform::queues::QueueStore;
+use crate::serve::connections::ConnectionLimits;
 use crate::serve::listen::Listeners;
 use crate::serve::Node;
 use crate::serve::NodeParts;
@@ -173,12 +174,13 @@ pub async fn start_node(
 }
 
 /// Serves `listeners` (worker traffic through the node's request pipeline, the admin
-/// listener through `admin`) until `shutdown` resolves: the node then says it is not ready,
+/// listener through `admin`, every connection under `limits`) until `shutdown` resolves: the node then says it is not ready,
 /// stops accepting and drains for up to `drain`.
 pub async fn serve(
   node: &Arc<Node>,
   listeners: Listeners,
   admin: Admin,
+  limits: &ConnectionLimits,
   drain: Duration,
   shutdown: impl Future<Output = ()>,
 ) {
@@ -186,5 +188,7 @@ pub async fn serve(
     shutdown.await;
     node.set_ready(false);
   };
-  crate::serve::listen::serve(listeners, node.clone(), Arc::new(admin), drain, stopping).await;
+  let metrics = node.metrics().connections().clone();
+  crate::serve::listen::serve(listeners, node.clone(), Arc::new(admin), limits, metrics, drain, stopping)
+    .await;
 }

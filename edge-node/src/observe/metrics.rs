@@ -67,7 +67,59 @@ pub struct CauseLabel {
   pub cause: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabel {
+  pub listener: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerReasonLabels {
+  pub listener: &'static str,
+  pub reason: &'static str,
+}
+
 type Histograms = Family<WorkerLabel, Histogram, fn() -> Histogram>;
+
+/// What the listeners count of their connections (`serve::connections` updates them). A
+/// listener outside a node (the router's) keeps its own, unregistered.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectionMetrics {
+  open: Family<ListenerLabel, Gauge>,
+  refused: Family<ListenerReasonLabels, Counter>,
+  closed: Family<ListenerReasonLabels, Counter>,
+}
+
+impl ConnectionMetrics {
+  fn register(&self, registry: &mut Registry) {
+    registry.register("connections_open", "Connections open now, by listener", self.open.clone());
+    registry.register(
+      "connections_refused",
+      "Connections refused when accepted, by listener and reason (total_limit, client_limit)",
+      self.refused.clone(),
+    );
+    registry.register(
+      "connections_closed_by_node",
+      "Connections the node closed on a limit, by listener and reason (header_timeout, idle_timeout, slow_body, slow_read, tls_handshake_timeout, rapid_reset)",
+      self.closed.clone(),
+    );
+  }
+
+  pub fn opened(&self, listener: &'static str) {
+    self.open.get_or_create(&ListenerLabel { listener }).inc();
+  }
+
+  pub fn ended(&self, listener: &'static str) {
+    self.open.get_or_create(&ListenerLabel { listener }).dec();
+  }
+
+  pub fn refused(&self, listener: &'static str, reason: &'static str) {
+    self.refused.get_or_create(&ListenerReasonLabels { listener, reason }).inc();
+  }
+
+  pub fn closed(&self, listener: &'static str, reason: &'static str) {
+    self.closed.get_or_create(&ListenerReasonLabels { listener, reason }).inc();
+  }
+}
 
 /// Every metric of a node.
 pub struct Metrics {
@@ -99,6 +151,7 @@ pub struct Metrics {
   queue_messages: Family<QueueOutcomeLabels, Counter>,
   queue_backlog: Family<QueueLabels, Gauge>,
   queue_in_flight: Family<QueueLabels, Gauge>,
+  connections: ConnectionMetrics,
   /// Isolates held now, counted as they start and stop.
   resident_count: AtomicI64,
   /// Each worker's recent figures, for the dashboard.
@@ -270,6 +323,8 @@ impl Metrics {
       "Share of a worker's daily CPU budget used today, all nodes together (read every few seconds)",
       budget_used.clone(),
     );
+    let connections = ConnectionMetrics::default();
+    connections.register(&mut registry);
     Metrics {
       registry,
       alerts,
@@ -278,6 +333,7 @@ impl Metrics {
       queue_messages,
       queue_backlog,
       queue_in_flight,
+      connections,
       requests,
       cold_starts,
       tls_prestarts,
@@ -302,6 +358,11 @@ impl Metrics {
       resident_count: AtomicI64::new(0),
       recent: crate::observe::stats::Stats::default(),
     }
+  }
+
+  /// The listeners' connection counts.
+  pub fn connections(&self) -> &ConnectionMetrics {
+    &self.connections
   }
 
   fn worker(name: &str) -> WorkerLabel {

@@ -51,6 +51,9 @@ pub struct RouterConfig {
   /// The OTLP/HTTP collector the router's request spans go to (`/v1/traces`). Default: none
   /// (trace context is passed on to the nodes, nothing exported).
   pub otlp_endpoint: Option<String>,
+  /// What the listener allows its clients (`[connections]`, as a node's: see
+  /// `serve::connections`).
+  pub connections: crate::serve::connections::ConnectionLimits,
 }
 
 /// One edge node.
@@ -154,6 +157,7 @@ impl Default for RouterConfig {
       geo_key: None,
       drain_timeout_secs: 10,
       otlp_endpoint: None,
+      connections: Default::default(),
     }
   }
 }
@@ -174,6 +178,7 @@ impl RouterConfig {
 
   /// Checks what depends on what.
   pub fn validate(&self) -> Result<(), String> {
+    self.connections.validate()?;
     if let Some(url) = &self.otlp_endpoint {
       crate::observe::trace::check_otlp_endpoint(url)?;
     }

@@ -1,5 +1,5 @@
 //! Layer 8, `router`: uses `proto` (geo data), `state` (the cluster's registry), `observe`
-//! (spans) and `serve` (the shutdown signal), none of the isolates; nothing of a node uses it
+//! (spans) and `serve` (the listener, its connection limits and the shutdown signal), none of the isolates; nothing of a node uses it
 //! but the command line.
 //!
 //! `edge router`: the front door of a multi-node deployment. It knows where the edge nodes
@@ -21,12 +21,15 @@ use anyhow::Context as _;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::observe::metrics::ConnectionMetrics;
 use crate::proto::Body;
+use crate::proto::ClientBody;
+use crate::serve::connections::Gate;
+use crate::serve::listen::Connection;
+use crate::serve::listen::Handler;
+use crate::serve::listen::Served;
 use config::NodeEntry;
 use config::RouterConfig;
 
@@ -87,39 +90,32 @@ pub async fn run(config: RouterConfig) -> anyhow::Result<()> {
   Ok(())
 }
 
+/// The router's listener: every connection under `[connections]`, each request proxied.
 async fn serve(state: Arc<State>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) {
-  let graceful = GracefulShutdown::new();
-  let server = auto::Builder::new(TokioExecutor::new());
-  tokio::pin!(shutdown);
-  loop {
-    let (stream, peer) = tokio::select! {
-      accepted = listener.accept() => match accepted {
-        Ok(accepted) => accepted,
-        Err(e) => {
-          tracing::warn!("accept failed: {e}");
-          continue;
-        }
-      },
-      () = &mut shutdown => break,
-    };
-    let _ = stream.set_nodelay(true);
-    let state = state.clone();
-    let service = hyper::service::service_fn(move |request| {
-      let state = state.clone();
-      async move { Ok::<_, std::convert::Infallible>(proxy::handle(state, peer, request).await) }
-    });
-    let connection = server.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    let connection = graceful.watch(connection.into_owned());
-    tokio::spawn(async move {
-      if let Err(e) = connection.await {
-        tracing::debug!(%peer, "connection ended: {e}");
-      }
-    });
-  }
+  let limits = &state.config.connections;
+  let (stop_tx, stop) = tokio::sync::watch::channel(false);
+  // Requests may upgrade (WebSockets pass through to the node).
+  let served = Served::new(limits, true, stop);
+  let gate = Gate::new(limits, limits.total(), ConnectionMetrics::default());
+  let proxy = Arc::new(Proxy(state.clone()));
+  let signal = async {
+    shutdown.await;
+    let _ = stop_tx.send(true);
+  };
+  tokio::join!(served.accept(listener, "router", None, &gate, &proxy), signal);
   tracing::info!("shutting down: waiting for requests in flight");
   tokio::select! {
-    () = graceful.shutdown() => {}
+    () = gate.drained() => {}
     () = tokio::time::sleep(state.config.drain_timeout()) => tracing::warn!("drain timeout: closing remaining connections"),
+  }
+}
+
+/// Answers each request by forwarding it to a node.
+struct Proxy(Arc<State>);
+
+impl Handler for Proxy {
+  async fn handle(&self, request: http::Request<ClientBody>, connection: Connection) -> http::Response<Body> {
+    proxy::handle(self.0.clone(), connection.peer, request).await
   }
 }
 

@@ -11,6 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::proto::ClientBody as Incoming;
 use bytes::Bytes;
 use http::header;
 use http::HeaderMap;
@@ -22,7 +23,6 @@ use http::Response;
 use http::StatusCode;
 use http_body_util::BodyExt;
 use http_body_util::Full;
-use hyper::body::Incoming;
 
 use super::locate::Placed;
 use super::table::Upstream;

@@ -5,12 +5,16 @@
 //! listener. [`serve`] accepts on all of them until `shutdown` resolves, then stops accepting
 //! and waits, up to the drain timeout, for the requests in flight to finish. What answers a
 //! request is a [`Handler`]: the request pipeline for worker traffic, the node's admin routes
-//! for the admin listener.
+//! for the admin listener. Every connection passes the limits of [`connections`] (the router's
+//! listener too, through [`Served`]): a [`Gate`] when accepted, [`drive`] while open.
 //!
 //! A TLS handshake is read in two steps (tokio-rustls' `LazyConfigAcceptor`): the client's
 //! hello first, whose SNI name the handler is told at once ([`Handler::server_name`]), then
 //! the rest of the handshake, so that the handler's work for that name overlaps the round
 //! trips still to come.
+//!
+//! [`connections`]: crate::serve::connections
+//! [`drive`]: crate::serve::connections::drive
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -20,18 +24,32 @@ use std::time::Duration;
 
 use http::Request;
 use http::Response;
-use hyper::body::Incoming;
+use hyper_util::rt::TokioExecutor;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::server::graceful::Watcher;
+use hyper_util::rt::TokioTimer;
+use hyper_util::server::conn::auto;
 use rustls::server::Acceptor;
 use rustls::ServerConfig;
 use tokio::io::AsyncRead;
+use tokio::io::AsyncReadExt;
 use tokio::io::AsyncWrite;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::sync::Semaphore;
 use tokio_rustls::LazyConfigAcceptor;
 
+use crate::observe::metrics::ConnectionMetrics;
 use crate::proto::Body;
+use crate::proto::ClientBody;
+use crate::serve::connections::drive;
+use crate::serve::connections::Activity;
+use crate::serve::connections::ConnectionLimits;
+use crate::serve::connections::Gate;
+use crate::serve::connections::Metered;
+use crate::serve::connections::Permit;
+use crate::serve::connections::Refusal;
 
 /// Where a request came from.
 #[derive(Clone, Copy, Debug)]
@@ -45,7 +63,7 @@ pub struct Connection {
 pub trait Handler: Send + Sync + 'static {
   fn handle(
     &self,
-    request: Request<Incoming>,
+    request: Request<ClientBody>,
     connection: Connection,
   ) -> impl Future<Output = Response<Body>> + Send;
 
@@ -64,27 +82,187 @@ pub struct Listeners {
   pub admin: Option<TcpListener>,
 }
 
-/// Serves `listeners` (worker traffic to `workers`, the admin listener to `admin`) until
-/// `shutdown` resolves, then drains for up to `drain`.
+/// How a set of listeners serves its connections: the limits, the HTTP settings made from
+/// them, and whether requests may upgrade their connection (the router's WebSockets).
+pub struct Served {
+  limits: ConnectionLimits,
+  http: auto::Builder<TokioExecutor>,
+  upgrades: bool,
+  /// Refused plain connections being told why, at most this many at once.
+  refusing: Arc<Semaphore>,
+  stop: watch::Receiver<bool>,
+}
+
+impl Served {
+  /// Connections served under `limits`, until `stop` says true.
+  pub fn new(limits: &ConnectionLimits, upgrades: bool, stop: watch::Receiver<bool>) -> Arc<Served> {
+    let mut http = auto::Builder::new(TokioExecutor::new());
+    // The head's timeout is kept by `drive` (hyper's would also end idle connections).
+    http.http1().header_read_timeout(None).max_buf_size(limits.max_header_bytes as usize);
+    let ping = (limits.http2_ping_secs > 0).then(|| Duration::from_secs(limits.http2_ping_secs));
+    http
+      .http2()
+      .timer(TokioTimer::new())
+      .max_concurrent_streams(limits.http2_max_streams)
+      .max_header_list_size(limits.max_header_bytes)
+      .keep_alive_interval(ping)
+      .keep_alive_timeout(Duration::from_secs(20));
+    Arc::new(Served { limits: limits.clone(), http, upgrades, refusing: Arc::new(Semaphore::new(256)), stop })
+  }
+
+  /// Accepts on `listener` until stopped: each connection through `gate`, over TLS with
+  /// `tls`, answered by `handler`.
+  pub async fn accept<H: Handler>(
+    self: &Arc<Self>,
+    listener: TcpListener,
+    name: &'static str,
+    tls: Option<Arc<ServerConfig>>,
+    gate: &Arc<Gate>,
+    handler: &Arc<H>,
+  ) {
+    let mut stop = self.stop.clone();
+    loop {
+      let (stream, peer) = tokio::select! {
+        accepted = listener.accept() => match accepted {
+          Ok(accepted) => accepted,
+          Err(e) => {
+            // Out of file descriptors and the like: report, back off briefly, keep serving.
+            tracing::warn!(listener = name, "accept failed: {e}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+          }
+        },
+        _ = stop.wait_for(|stop| *stop) => break,
+      };
+      let permit = match gate.admit(peer.ip(), name) {
+        Ok(permit) => permit,
+        Err(refusal) => {
+          if tls.is_none() {
+            if let Ok(slot) = self.refusing.clone().try_acquire_owned() {
+              tokio::spawn(async move {
+                refuse(stream, refusal).await;
+                drop(slot);
+              });
+            }
+          }
+          continue;
+        }
+      };
+      let _ = stream.set_nodelay(true);
+      let served = self.clone();
+      let handler = handler.clone();
+      match tls.clone() {
+        None => {
+          let connection = Connection { peer, tls: false };
+          tokio::spawn(async move { served.connection(stream, connection, handler, permit).await });
+        }
+        Some(config) => {
+          tokio::spawn(async move {
+            let handshake = async {
+              let start = LazyConfigAcceptor::new(Acceptor::default(), stream).await?;
+              if let Some(name) = start.client_hello().server_name() {
+                handler.server_name(name);
+              }
+              start.into_stream(config).await
+            };
+            match tokio::time::timeout(served.limits.tls_handshake_timeout(), handshake).await {
+              Ok(Ok(stream)) => {
+                let connection = Connection { peer, tls: true };
+                served.connection(stream, connection, handler, permit).await
+              }
+              Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+              Err(_) => crate::serve::connections::handshake_timed_out(&permit, peer.ip()),
+            }
+          });
+        }
+      }
+    }
+  }
+
+  /// Serves one admitted connection to its end.
+  async fn connection<S, H: Handler>(
+    &self,
+    stream: S,
+    connection: Connection,
+    handler: Arc<H>,
+    permit: Permit,
+  ) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+  {
+    let activity = Activity::new(&self.limits);
+    let io = TokioIo::new(Metered::new(stream, activity.clone()));
+    let counted = activity.clone();
+    let turns = permit.turns();
+    let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+      let handler = handler.clone();
+      let answer = counted.begin(request.version());
+      let pace = counted.body.clone();
+      let turns = turns.clone();
+      async move {
+        // The client's turn: at most so many of its requests are worked on at once.
+        let _turn = turns.acquire_owned().await;
+        let request = request.map(|body| ClientBody::new(body, Some(pace)));
+        let response = handler.handle(request, connection).await;
+        Ok::<_, Infallible>(answer.answered(response))
+      }
+    });
+    let peer = connection.peer.ip();
+    let stop = self.stop.clone();
+    // HTTP/1.1, or HTTP/2 (prior knowledge on plain TCP, ALPN over TLS), on the same port.
+    if self.upgrades {
+      let served = self.http.serve_connection_with_upgrades(io, service).into_owned();
+      drive(served, activity, &self.limits, &permit, peer, stop).await;
+    } else {
+      let served = self.http.serve_connection(io, service).into_owned();
+      drive(served, activity, &self.limits, &permit, peer, stop).await;
+    }
+  }
+}
+
+/// Tells a refused plain-HTTP client why (a `503`), then closes, within two seconds.
+async fn refuse(mut stream: TcpStream, refusal: Refusal) {
+  let message = refusal.message();
+  let answer = format!(
+    "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nretry-after: 1\r\nx-edge-refused: {}\r\nconnection: close\r\n\r\n{message}\n",
+    message.len() + 1,
+    refusal.reason(),
+  );
+  let told = async {
+    stream.write_all(answer.as_bytes()).await?;
+    stream.shutdown().await?;
+    // Read what the client sends until it closes, so that the answer is not lost to a reset.
+    let mut sink = [0u8; 2048];
+    while stream.read(&mut sink).await? > 0 {}
+    Ok::<_, std::io::Error>(())
+  };
+  let _ = tokio::time::timeout(Duration::from_secs(2), told).await;
+}
+
+/// Serves `listeners` (worker traffic to `workers`, the admin listener to `admin`) under
+/// `limits`, counted in `metrics`, until `shutdown` resolves, then drains for up to `drain`.
 pub async fn serve<W: Handler, A: Handler>(
   listeners: Listeners,
   workers: Arc<W>,
   admin: Arc<A>,
+  limits: &ConnectionLimits,
+  metrics: ConnectionMetrics,
   drain: Duration,
   shutdown: impl Future<Output = ()>,
 ) {
-  let graceful = GracefulShutdown::new();
-  let (stop_tx, stop) = tokio::sync::watch::channel(false);
+  let (stop_tx, stop) = watch::channel(false);
+  let served = Served::new(limits, false, stop);
+  let public = Gate::new(limits, limits.total(), metrics.clone());
+  let private = Gate::new(limits, limits.total().min(1024), metrics);
   let Listeners { http, tls, admin: admin_listener } = listeners;
-  let http = accept_loop(http, None, &workers, &graceful, stop.clone());
+  let http = served.accept(http, "http", None, &public, &workers);
   let tls = async {
     if let Some((listener, config)) = tls {
-      accept_loop(listener, Some(config), &workers, &graceful, stop.clone()).await;
+      served.accept(listener, "tls", Some(config), &public, &workers).await;
     }
   };
   let admin = async {
     if let Some(listener) = admin_listener {
-      accept_loop(listener, None, &admin, &graceful, stop.clone()).await;
+      served.accept(listener, "admin", None, &private, &admin).await;
     }
   };
   let signal = async {
@@ -94,77 +272,8 @@ pub async fn serve<W: Handler, A: Handler>(
   tokio::join!(http, tls, admin, signal);
   tracing::info!("shutting down: waiting for requests in flight");
   tokio::select! {
-    () = graceful.shutdown() => tracing::info!("all connections closed"),
+    _ = async { tokio::join!(public.drained(), private.drained()) } => tracing::info!("all connections closed"),
     () = tokio::time::sleep(drain) => tracing::warn!("drain timeout: closing remaining connections"),
-  }
-}
-
-async fn accept_loop<H: Handler>(
-  listener: TcpListener,
-  tls: Option<Arc<ServerConfig>>,
-  handler: &Arc<H>,
-  graceful: &GracefulShutdown,
-  mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-  loop {
-    let (stream, peer) = tokio::select! {
-      accepted = listener.accept() => match accepted {
-        Ok(accepted) => accepted,
-        Err(e) => {
-          // Out of file descriptors and the like: report, back off briefly, keep serving.
-          tracing::warn!("accept failed: {e}");
-          tokio::time::sleep(Duration::from_millis(50)).await;
-          continue;
-        }
-      },
-      _ = stop.wait_for(|stop| *stop) => break,
-    };
-    let _ = stream.set_nodelay(true);
-    let handler = handler.clone();
-    let watcher = graceful.watcher();
-    match tls.clone() {
-      None => {
-        let connection = Connection { peer, tls: false };
-        tokio::spawn(serve_connection(stream, connection, handler, watcher));
-      }
-      Some(config) => {
-        tokio::spawn(async move {
-          let handshake = async {
-            let start = LazyConfigAcceptor::new(Acceptor::default(), stream).await?;
-            if let Some(name) = start.client_hello().server_name() {
-              handler.server_name(name);
-            }
-            start.into_stream(config).await
-          };
-          // A client that never finishes its handshake does not hold a task forever.
-          match tokio::time::timeout(Duration::from_secs(10), handshake).await {
-            Ok(Ok(stream)) => {
-              serve_connection(stream, Connection { peer, tls: true }, handler, watcher).await
-            }
-            Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
-            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-          }
-        });
-      }
-    }
-  }
-}
-
-async fn serve_connection<S, H: Handler>(stream: S, connection: Connection, handler: Arc<H>, watcher: Watcher)
-where
-  S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-  let service = hyper::service::service_fn(move |request| {
-    let handler = handler.clone();
-    async move { Ok::<_, Infallible>(handler.handle(request, connection).await) }
-  });
-  // HTTP/1.1, or HTTP/2 (prior knowledge on plain TCP, ALPN over TLS), on the same port.
-  let served = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-    .serve_connection(TokioIo::new(stream), service)
-    .into_owned();
-  if let Err(e) = watcher.watch(served).await {
-    let peer = connection.peer;
-    tracing::debug!(%peer, "connection ended: {e}");
   }
 }
 

@@ -1,5 +1,6 @@
 //! Layer 7, `serve`: a node's HTTP side. The listeners ([`listen`]: hyper on tokio, one task
-//! per connection, TLS through [`tls`], graceful shutdown), the request path as a pipeline of
+//! per connection, TLS through [`tls`], graceful shutdown) and the limits they keep on every
+//! connection ([`connections`]), the request path as a pipeline of
 //! stages ([`pipeline`]: admission, routing, dispatch to an isolate, the accounting after the
 //! answer), per-worker rate limits ([`rate`]), the admin listener's own answers and its token
 //! ([`admin`]), and the one place failures become responses ([`respond`]).
@@ -9,6 +10,7 @@
 //! deploy API, the dashboard and the node's assembly above use it.
 
 pub mod admin;
+pub mod connections;
 pub mod listen;
 pub mod pipeline;
 pub mod rate;

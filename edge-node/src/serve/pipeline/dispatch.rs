@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use crate::proto::ClientBody as Incoming;
 use edge_runtime::CpuTime;
 use edge_runtime::LoadError;
 use edge_runtime::RequestBody;
@@ -20,7 +21,6 @@ use http::Request;
 use http::Response;
 use http::StatusCode;
 use http_body::Body as _;
-use hyper::body::Incoming;
 
 use crate::catalog::Deployment;
 use crate::isolates::cache::Picked;

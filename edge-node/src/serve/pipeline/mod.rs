@@ -26,10 +26,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
 
+use crate::proto::ClientBody as Incoming;
 use http::Method;
 use http::Request;
 use http::Response;
-use hyper::body::Incoming;
 
 use crate::catalog::Deployment;
 use crate::observe::metrics::StartKind;

@@ -143,6 +143,9 @@ impl WarmCache {
       .build();
     let weak = cache.clone();
     tokio::spawn(housekeeping(weak));
+    if let Runner::Fleet(fleet) = &runner {
+      tokio::spawn(recover(cache.clone(), fleet.deaths()));
+    }
     WarmCache {
       cache,
       bindings,
@@ -302,10 +305,12 @@ impl WarmCache {
     self.cache.run_pending_tasks().await;
     // This process's runtime counters, and with host processes theirs too.
     let mut runtime = edge_runtime::stats();
+    let mut host_deaths = 0;
     let pool = match &self.runner {
       Runner::Pool(pool) => pool.stats(),
       Runner::Fleet(fleet) => {
         runtime.add(&fleet.stats().await);
+        host_deaths = *fleet.deaths().borrow();
         edge_runtime::PoolStats::default()
       }
     };
@@ -314,6 +319,7 @@ impl WarmCache {
       cache_weight_kib: self.cache.weighted_size(),
       pool,
       runtime,
+      host_deaths,
     }
   }
 }
@@ -321,6 +327,32 @@ impl WarmCache {
 enum PickError {
   Load(Arc<LoadError>),
   Retired,
+}
+
+/// Each time an isolate host dies, starts the isolates its workers lost again (on a new host),
+/// as many as each worker had, without waiting for a request.
+async fn recover(cache: Cache<Key, Arc<WorkerSlot>>, mut deaths: tokio::sync::watch::Receiver<u64>) {
+  while deaths.changed().await.is_ok() {
+    let slots: Vec<(Arc<Key>, Arc<WorkerSlot>)> = cache.iter().collect();
+    for (key, slot) in slots {
+      let before = slot.resident();
+      slot.reap_retired().await;
+      if slot.resident() >= before {
+        continue;
+      }
+      match slot.ensure(before).await {
+        Ok(started) => {
+          tracing::info!(worker = %key.worker, started, "started again after its isolate host died");
+          // Weigh the entry again with its new isolates.
+          cache.insert((*key).clone(), slot).await;
+        }
+        Err(SlotError::Retired) => {}
+        Err(SlotError::Load(e)) => {
+          tracing::warn!(worker = %key.worker, "cannot start again after its isolate host died: {e}")
+        }
+      }
+    }
+  }
 }
 
 /// Runs the cache's pending maintenance (idle and capacity evictions) every second, so an

@@ -6,6 +6,13 @@
 //! and is stopped (giving all its memory back) once the last of them is stopped or evicted.
 //! The next start spawns a fresh host. Requests reach a host's isolates over HTTP on a Unix
 //! socket (see [`crate::isolates::host`]).
+//!
+//! Each host is supervised: a task of the node owns its process and waits for its exit. A host
+//! that dies unasked (an engine crash, a kill) is reaped at once, leaves the fleet, and its
+//! workers are marked as not running; [`Fleet::deaths`] tells the warm-worker cache, which
+//! starts them again on a new host, and a request that was in flight on it learns why
+//! ([`Hosted::lost`]), so that the request path can repeat it once or answer `503` naming the
+//! cause.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -56,14 +63,22 @@ pub struct Fleet {
   retired: AtomicU64,
   /// The counters of retired hosts.
   retired_stats: Mutex<RuntimeStats>,
+  /// Hosts that died unasked, counted; the cache watches it.
+  deaths: tokio::sync::watch::Sender<u64>,
 }
 
 struct Host {
   socket: PathBuf,
-  child: Mutex<Option<tokio::process::Child>>,
+  pid: Option<u32>,
+  /// Asks the task that owns the process to stop it (a retired host).
+  stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
   created: AtomicU64,
   resident: AtomicU64,
   retiring: AtomicBool,
+  /// How the process ended, when it died unasked.
+  died: tokio::sync::watch::Sender<Option<String>>,
+  /// The workers started on it.
+  workers: Mutex<Vec<std::sync::Weak<Hosted>>>,
 }
 
 /// A worker running in a host process.
@@ -98,7 +113,35 @@ impl Fleet {
       next_id: AtomicU64::new(1),
       retired: AtomicU64::new(0),
       retired_stats: Mutex::default(),
+      deaths: tokio::sync::watch::Sender::new(0),
     }))
+  }
+
+  /// The count of hosts that died unasked, changing with each.
+  pub fn deaths(&self) -> tokio::sync::watch::Receiver<u64> {
+    self.deaths.subscribe()
+  }
+
+  /// A host's process ended without being asked to: it leaves the fleet, its workers stop
+  /// running, and whoever watches [`Fleet::deaths`] is told.
+  async fn lost(&self, host: &Arc<Host>, cause: String) {
+    {
+      let mut hosts = self.hosts.lock().await;
+      hosts.retain(|h| !Arc::ptr_eq(h, host));
+    }
+    // Out of the fleet first: a request told of the death starts its worker elsewhere.
+    host.died.send_replace(Some(cause.clone()));
+    let workers: Vec<Arc<Hosted>> =
+      host.workers.lock().unwrap().drain(..).filter_map(|w| w.upgrade()).collect();
+    for hosted in &workers {
+      hosted.running.store(false, Ordering::Relaxed);
+    }
+    tracing::error!(
+      pid = host.pid,
+      workers = workers.len(),
+      "an isolate host died ({cause}); its workers start again on a new host"
+    );
+    self.deaths.send_modify(|count| *count += 1);
   }
 
   /// The runtime counters of every host, the retired ones included (whose processes have
@@ -137,6 +180,7 @@ impl Fleet {
       in_flight: Arc::default(),
       memory_bytes: AtomicUsize::new(0),
     });
+    host.workers.lock().unwrap().push(Arc::downgrade(&hosted));
     if host.created.load(Ordering::Relaxed) >= self.recycle_after {
       host.retiring.store(true, Ordering::Relaxed);
     }
@@ -196,9 +240,11 @@ impl Fleet {
   }
 
   /// The host new workers go to.
-  async fn current_host(&self) -> anyhow::Result<Arc<Host>> {
+  async fn current_host(self: &Arc<Self>) -> anyhow::Result<Arc<Host>> {
     let mut hosts = self.hosts.lock().await;
-    if let Some(host) = hosts.iter().find(|h| !h.retiring.load(Ordering::Relaxed)) {
+    if let Some(host) =
+      hosts.iter().find(|h| !h.retiring.load(Ordering::Relaxed) && h.died.borrow().is_none())
+    {
       return Ok(host.clone());
     }
     let socket = self.dir.path().join(format!("host-{}.sock", self.next_id.fetch_add(1, Ordering::Relaxed)));
@@ -220,15 +266,66 @@ impl Fleet {
     if !matches!(ready, Ok(Ok(Some(ref line))) if line == "ready") {
       anyhow::bail!("the isolate host did not start: {ready:?}");
     }
+    let (stop, stopped) = tokio::sync::oneshot::channel();
     let host = Arc::new(Host {
       socket,
-      child: Mutex::new(Some(child)),
+      pid: child.id(),
+      stop: Mutex::new(Some(stop)),
       created: AtomicU64::new(0),
       resident: AtomicU64::new(0),
       retiring: AtomicBool::new(false),
+      died: tokio::sync::watch::Sender::new(None),
+      workers: Mutex::default(),
     });
+    tokio::spawn(supervise(Arc::downgrade(self), host.clone(), child, stopped));
     hosts.push(host.clone());
     Ok(host)
+  }
+}
+
+/// Owns a host's process until it ends: stops it when asked, and reaps it either way (no
+/// zombie is left); an end nobody asked for is the fleet's to handle.
+async fn supervise(
+  fleet: std::sync::Weak<Fleet>,
+  host: Arc<Host>,
+  mut child: tokio::process::Child,
+  stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+  // Held for as long as the host runs: it exits when its input ends (`wait` would close it).
+  let _input = child.stdin.take();
+  tokio::select! {
+    status = child.wait() => {
+      let cause = match status {
+        Ok(status) => describe(status),
+        Err(e) => format!("its process could not be waited for: {e}"),
+      };
+      if let Some(fleet) = fleet.upgrade() {
+        fleet.lost(&host, cause).await;
+      }
+    }
+    _ = stopped => {
+      let _ = child.start_kill();
+      let _ = child.wait().await;
+    }
+  }
+}
+
+/// How a process ended, in words: `killed by signal 9 (SIGKILL)`, `exited with status 1`.
+fn describe(status: std::process::ExitStatus) -> String {
+  use std::os::unix::process::ExitStatusExt as _;
+  match (status.code(), status.signal()) {
+    (Some(code), _) => format!("exited with status {code}"),
+    (None, Some(signal)) => {
+      let name = match signal {
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        15 => " (SIGTERM)",
+        _ => "",
+      };
+      format!("killed by signal {signal}{name}")
+    }
+    (None, None) => "ended".into(),
   }
 }
 
@@ -255,12 +352,10 @@ impl Host {
     Ok(sender.send_request(request).await?)
   }
 
+  /// Stops the process (a retired host): its supervisor kills and reaps it.
   fn kill(&self) {
-    if let Some(mut child) = self.child.lock().unwrap().take() {
-      let _ = child.start_kill();
-      tokio::spawn(async move {
-        let _ = child.wait().await;
-      });
+    if let Some(stop) = self.stop.lock().unwrap().take() {
+      let _ = stop.send(());
     }
   }
 }
@@ -278,6 +373,11 @@ impl Hosted {
     *self.terminated.lock().unwrap()
   }
 
+  /// How its host died, if it did.
+  pub fn lost(&self) -> Option<String> {
+    self.host.died.borrow().clone()
+  }
+
   /// The isolate's measured memory, as its host reported it.
   pub fn memory_bytes(&self) -> usize {
     self.memory_bytes.load(Ordering::Relaxed)
@@ -285,24 +385,32 @@ impl Hosted {
 
   /// Runs one request in the hosted worker; `url` is the request's absolute URL. The
   /// response carries the request's [`CpuTime`] in its extensions, as a local one does.
-  pub async fn fetch(
+  pub async fn fetch<B>(
     &self,
-    request: Request<crate::proto::ClientBody>,
+    request: Request<B>,
     url: &str,
     request_id: &str,
-  ) -> Result<Response<Incoming>, WorkerError> {
+  ) -> Result<Response<Incoming>, WorkerError>
+  where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+  {
     self.in_flight.fetch_add(1, Ordering::Relaxed);
     let result = self.forward(request, url, request_id).await;
     self.in_flight.fetch_sub(1, Ordering::Relaxed);
     result
   }
 
-  async fn forward(
+  async fn forward<B>(
     &self,
-    request: Request<crate::proto::ClientBody>,
+    request: Request<B>,
     url: &str,
     request_id: &str,
-  ) -> Result<Response<Incoming>, WorkerError> {
+  ) -> Result<Response<Incoming>, WorkerError>
+  where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+  {
     let (mut parts, body) = request.into_parts();
     parts.uri = format!("/workers/{}/fetch", self.id).parse().map_err(|_| WorkerError::Unavailable)?;
     parts.version = http::Version::HTTP_11;
@@ -313,10 +421,20 @@ impl Hosted {
       parts.headers.insert(REQUEST_ID_HEADER, id);
     }
     let forwarded = Request::from_parts(parts, body);
-    let response = self.host.send(forwarded).await.map_err(|e| {
-      tracing::error!("isolate host: {e:#}");
-      WorkerError::Unavailable
-    })?;
+    let response = match self.host.send(forwarded).await {
+      Ok(response) => response,
+      Err(e) => {
+        // A host that died drops its connections a moment before its exit is seen: wait
+        // that moment for its supervisor's word, so that the caller knows why.
+        let mut died = self.host.died.subscribe();
+        let known = tokio::time::timeout(Duration::from_secs(1), died.wait_for(Option::is_some)).await;
+        if !matches!(known, Ok(Ok(_))) {
+          tracing::error!("isolate host: {e:#}");
+        }
+        self.running.store(self.lost().is_none() && self.is_running(), Ordering::Relaxed);
+        return Err(WorkerError::Unavailable);
+      }
+    };
     if response.headers().contains_key(FAILURE_HEADER) {
       let failure = failure_of(response).await.unwrap_or(Failure::Unavailable);
       let error = failure.into_worker_error();

@@ -142,6 +142,7 @@ pub struct Metrics {
   pool_target: Gauge,
   pool_starts: Family<PoolResultLabel, Counter>,
   pool_failures: Counter,
+  host_deaths: Counter,
   isolates_created: Gauge,
   isolates_dropped: Gauge,
   leaked: Gauge,
@@ -267,6 +268,12 @@ impl Metrics {
       "Isolate starts by whether the pool had a pre-warmed isolate ready (hit) or not (miss: it prepared its own)",
       pool_starts.clone(),
     );
+    let host_deaths = Counter::default();
+    registry.register(
+      "isolate_host_deaths",
+      "Isolate host processes that died unasked (their workers were started again on a new host)",
+      host_deaths.clone(),
+    );
     let pool_failures = Counter::default();
     registry.register(
       "pool_failures",
@@ -352,6 +359,7 @@ impl Metrics {
       pool_target,
       pool_starts,
       pool_failures,
+      host_deaths,
       isolates_created,
       isolates_dropped,
       leaked,
@@ -468,6 +476,7 @@ impl Metrics {
     follow(&self.pool_starts.get_or_create(&PoolResultLabel { result: "hit" }), pool.hits);
     follow(&self.pool_starts.get_or_create(&PoolResultLabel { result: "miss" }), pool.misses);
     follow(&self.pool_failures, pool.failures);
+    follow(&self.host_deaths, state.host_deaths);
     let runtime = &state.runtime;
     self.isolates_created.set(runtime.isolates_created as i64);
     self.isolates_dropped.set(runtime.isolates_dropped as i64);
@@ -498,6 +507,8 @@ pub struct Scrape {
   pub pool: edge_runtime::PoolStats,
   /// Runtime counters of this process and its isolate hosts.
   pub runtime: edge_runtime::RuntimeStats,
+  /// Isolate hosts that died unasked so far.
+  pub host_deaths: u64,
 }
 
 /// How a request got its isolate.

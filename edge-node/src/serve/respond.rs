@@ -73,6 +73,16 @@ pub fn load_failure(worker: &str, request_id: &str, error: &LoadError) -> Respon
   )
 }
 
+/// `503` for a request whose isolate host died under it and that could not be sent again (it
+/// had a body, or its method is not idempotent).
+pub fn host_lost(worker: &str, request_id: &str, cause: &str) -> Response<ResponseBody> {
+  tracing::warn!(worker, "request {request_id}: its isolate host died ({cause})");
+  plain(
+    StatusCode::SERVICE_UNAVAILABLE,
+    format!("503 Service Unavailable: the worker's isolate host died while answering ({cause}); the request was not sent again, as it had a body or its method is not idempotent.\nrequest id: {request_id}\n"),
+  )
+}
+
 /// `503` naming the limit the worker hit.
 fn limit_response(request_id: &str, limit: &str) -> Response<ResponseBody> {
   plain(

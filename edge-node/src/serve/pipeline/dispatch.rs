@@ -78,13 +78,46 @@ async fn run(
   let worker = match &picked.instance {
     Instance::Local(worker) => worker.clone(),
     Instance::Hosted(hosted) => {
-      return match hosted.fetch(request, &url, request_id).await {
+      // A request without a body and of an idempotent method can be sent again if its host
+      // dies under it.
+      let again = (request.body().is_end_stream() && is_idempotent(request.method()))
+        .then(|| (request.method().clone(), request.uri().clone(), request.headers().clone()));
+      let mut result = hosted.fetch(request, &url, request_id).await;
+      let mut lost = hosted.lost();
+      if let (Err(WorkerError::Unavailable), Some(cause)) = (&result, &lost) {
+        picked.slot.reap_retired().await;
+        match again {
+          Some((method, uri, headers)) => {
+            tracing::warn!(
+              worker = deployment.name(),
+              request_id,
+              "its isolate host died ({cause}): sent again"
+            );
+            let mut request = Request::new(http_body_util::Empty::<bytes::Bytes>::new());
+            (*request.method_mut(), *request.uri_mut(), *request.headers_mut()) = (method, uri, headers);
+            result = match node.cache().pick(deployment).await {
+              Ok(Picked { instance: Instance::Hosted(hosted), .. }) => {
+                let result = hosted.fetch(request, &url, request_id).await;
+                lost = hosted.lost();
+                result
+              }
+              Ok(_) => Err(WorkerError::Unavailable),
+              Err(error) => return boxed(load_failed(node, deployment, request_id, &error)),
+            };
+          }
+          None => return boxed(respond::host_lost(deployment.name(), request_id, cause)),
+        }
+      }
+      return match result {
         Ok(response) if response.status() == StatusCode::PAYLOAD_TOO_LARGE => {
           boxed(respond::body_too_large(request_id, limit))
         }
         Ok(response) => {
           ran.cpu = response.extensions().get::<CpuTime>().map(|c| c.0);
           boxed(response)
+        }
+        Err(WorkerError::Unavailable) if lost.is_some() => {
+          boxed(respond::host_lost(deployment.name(), request_id, lost.as_deref().unwrap_or_default()))
         }
         Err(error) => {
           if matches!(error, WorkerError::Terminated(_)) {
@@ -149,6 +182,12 @@ async fn run(
 
 /// The answer to a request the worker failed, told to `edge tail` too: its trace in terms of
 /// the worker's sources when it was bundled.
+/// Whether a request of `method` may be sent twice (RFC 9110, 9.2.2).
+fn is_idempotent(method: &http::Method) -> bool {
+  use http::Method;
+  [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE, Method::PUT, Method::DELETE].contains(method)
+}
+
 fn failed(
   node: &Node,
   deployment: &Deployment,

@@ -79,7 +79,12 @@ struct Host {
   died: tokio::sync::watch::Sender<Option<String>>,
   /// The workers started on it.
   workers: Mutex<Vec<std::sync::Weak<Hosted>>>,
+  /// The HTTP/2 connection requests to it share, once made.
+  connection: tokio::sync::Mutex<Option<hyper::client::conn::http2::SendRequest<HostBody>>>,
 }
+
+/// A request body on its way to a host.
+type HostBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 /// A worker running in a host process.
 pub struct Hosted {
@@ -276,6 +281,7 @@ impl Fleet {
       retiring: AtomicBool::new(false),
       died: tokio::sync::watch::Sender::new(None),
       workers: Mutex::default(),
+      connection: tokio::sync::Mutex::default(),
     });
     tokio::spawn(supervise(Arc::downgrade(self), host.clone(), child, stopped));
     hosts.push(host.clone());
@@ -338,18 +344,34 @@ impl Host {
     serde_json::from_slice(&body).ok()
   }
 
-  /// Sends one request to the host on a connection of its own.
+  /// Sends one request to the host, on the HTTP/2 connection every request to it shares.
   async fn send<B>(&self, request: Request<B>) -> anyhow::Result<Response<Incoming>>
   where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
   {
-    let stream = UnixStream::connect(&self.socket).await.context("cannot reach the isolate host")?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-      let _ = connection.await;
-    });
+    let request = request.map(|body| HostBody::new(body.map_err(Into::into)));
+    let mut sender = self.sender().await?;
+    sender.ready().await.context("the connection to the isolate host closed")?;
     Ok(sender.send_request(request).await?)
+  }
+
+  /// The shared connection, made again when there is none or it has closed.
+  async fn sender(&self) -> anyhow::Result<hyper::client::conn::http2::SendRequest<HostBody>> {
+    let mut connection = self.connection.lock().await;
+    if let Some(sender) = connection.as_ref().filter(|sender| !sender.is_closed()) {
+      return Ok(sender.clone());
+    }
+    let stream = UnixStream::connect(&self.socket).await.context("cannot reach the isolate host")?;
+    let (sender, driver) = hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+      .adaptive_window(true)
+      .handshake(TokioIo::new(stream))
+      .await?;
+    tokio::spawn(async move {
+      let _ = driver.await;
+    });
+    *connection = Some(sender.clone());
+    Ok(sender)
   }
 
   /// Stops the process (a retired host): its supervisor kills and reaps it.

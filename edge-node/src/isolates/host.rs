@@ -3,7 +3,7 @@
 //! On the quickjs engine every dropped isolate leaks memory for the life of its process, so
 //! a node that churns through many workers runs their isolates in host processes that it
 //! retires and replaces (see [`crate::isolates::fleet`]). A host serves the node over HTTP on a Unix
-//! socket:
+//! socket (HTTP/2, one connection multiplexed, or HTTP/1.1):
 //!
 //! - `PUT /workers/{id}` starts a worker ([`HostedWorker`] as JSON); `DELETE` stops it.
 //! - `/workers/{id}/fetch` runs one request (any method; the original URL in `x-edge-url`),
@@ -74,8 +74,11 @@ pub async fn run(socket: &Path, warm_isolates: usize, memory_mb: u64) -> anyhow:
     let host = host.clone();
     tokio::spawn(async move {
       let service = hyper::service::service_fn(move |request| handle(host.clone(), request));
-      let _ =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+      // HTTP/2 (the node keeps one connection to each host and multiplexes requests on it),
+      // or HTTP/1.1.
+      let mut http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+      http.http2().adaptive_window(true).max_concurrent_streams(None);
+      let _ = http.serve_connection(TokioIo::new(stream), service).await;
     });
   }
 }

@@ -30,6 +30,41 @@ pub fn create_params(max_heap: usize) -> deno_core::v8::CreateParams {
   deno_core::v8::CreateParams::default().heap_limits(0, max_heap)
 }
 
+/// What an isolate whose heap limit is `limit` bytes may really hold. v8x lets QuickJS
+/// allocate past the limit by a headroom (an eighth of it, at least 2 MiB) before it asks the
+/// near-heap-limit callback; V8 stops at the limit.
+#[cfg(feature = "quickjs")]
+pub fn allowance(limit: usize) -> usize {
+  limit.saturating_add((limit / 8).max(2 << 20))
+}
+/// What an isolate whose heap limit is `limit` bytes may really hold.
+#[cfg(not(feature = "quickjs"))]
+pub fn allowance(limit: usize) -> usize {
+  limit
+}
+
+/// The largest heap limit whose [`allowance`] is at most `allowance` bytes.
+#[cfg(feature = "quickjs")]
+pub fn limit_within(allowance: usize) -> usize {
+  // Up to a 16 MiB limit the headroom is its 2 MiB floor, above it an eighth.
+  if allowance <= 18 << 20 {
+    allowance.saturating_sub(2 << 20)
+  } else {
+    allowance / 9 * 8
+  }
+}
+/// The largest heap limit whose [`allowance`] is at most `allowance` bytes.
+#[cfg(not(feature = "quickjs"))]
+pub fn limit_within(allowance: usize) -> usize {
+  allowance
+}
+
+/// On quickjs the near-heap-limit callback runs only when the heap is within the headroom of
+/// its limit, so a limit set far above the heap lets one large allocation fail without
+/// asking. A limit kept this close above the measured heap makes every allocation that
+/// crosses it ask first. (V8 asks whatever the distance.)
+pub const TIGHT_SLACK: usize = 1 << 20;
+
 /// Process-wide engine settings. Call once at the start of `main`, before other threads
 /// exist (it sets environment variables the engine reads).
 ///

@@ -31,6 +31,9 @@ pub enum LoadError {
   /// Evaluating the module hit a limit (usually the startup CPU time limit).
   #[error("{0}")]
   Terminated(Termination),
+  /// The node is near its memory ceiling: no new isolate starts until memory is freed.
+  #[error("the node is near its memory ceiling ({granted_mb} of {limit_mb} MiB held by isolates): no new isolate can start now")]
+  NodeMemory { granted_mb: u64, limit_mb: u64 },
   /// The isolate (or its thread) could not be created.
   #[error("the isolate could not start: {0}")]
   Isolate(String),

@@ -7,6 +7,7 @@
 //! another worker; preparing ahead of time is what lets [`crate::IsolatePool`] make a cold
 //! start cost only the worker's own module.
 
+use std::cell::Cell;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
@@ -32,6 +33,8 @@ use tokio::sync::watch;
 
 use crate::bundle::BundleLoader;
 use crate::bundle::WorkerBundle;
+use crate::ceiling::Grant;
+use crate::ceiling::MemoryCeiling;
 use crate::enforcer::Control;
 use crate::engine;
 use crate::error::LoadError;
@@ -82,12 +85,13 @@ pub(crate) struct Spawned {
   pub finished: watch::Receiver<bool>,
 }
 
-/// Spawns an isolate thread with a heap of `max_heap` bytes. `prepared` is told once the
-/// isolate is ready for an assignment (or failed to prepare), so a pool knows when it has
-/// a warm isolate. With `lowered`, the thread prepares below request work (`priority`) and
-/// waits for its assignment at normal priority.
+/// Spawns an isolate thread with a heap of `max_heap` bytes, granted by `ceiling` when there
+/// is one. `prepared` is told once the isolate is ready for an assignment (or failed to
+/// prepare), so a pool knows when it has a warm isolate. With `lowered`, the thread prepares
+/// below request work (`priority`) and waits for its assignment at normal priority.
 pub(crate) fn spawn(
   max_heap: usize,
+  ceiling: Option<Arc<MemoryCeiling>>,
   prepared: Option<OnPrepared>,
   lowered: bool,
 ) -> Result<Spawned, LoadError> {
@@ -101,7 +105,7 @@ pub(crate) fn spawn(
       if lowered {
         priority::lower_current();
       }
-      isolate_thread(max_heap, thread_control, prepared, assignment, lowered);
+      isolate_thread(max_heap, ceiling, thread_control, prepared, assignment, lowered);
       let _ = finished_tx.send(true);
     })
     .map_err(|e| LoadError::Isolate(format!("cannot spawn the isolate thread: {e}")))?;
@@ -119,6 +123,7 @@ const UNMEASURED_HEAP: usize = 5 << 20;
 
 fn isolate_thread(
   max_heap: usize,
+  ceiling: Option<Arc<MemoryCeiling>>,
   control: Arc<Control>,
   prepared: Option<OnPrepared>,
   assignment: oneshot::Receiver<Assignment>,
@@ -137,7 +142,7 @@ fn isolate_thread(
     }
   };
   tokio.block_on(async move {
-    let isolate = prepare(max_heap, &control);
+    let isolate = prepare(max_heap, ceiling, &control);
     // A worker waiting already (a pool miss) would wait for the warm-ups too: they are only
     // worth it ahead of demand.
     let waited_for = !assignment.is_empty();
@@ -147,12 +152,14 @@ fn isolate_thread(
           0 => UNMEASURED_HEAP,
           measured => measured,
         };
+        isolate.heap.tighten(&mut isolate.js, isolate.base_heap);
         Ok(isolate)
       }
       Ok(mut isolate) => warm_up_modules(&mut isolate.js).await.map(|()| {
         // Measured here, off the cold start's path: walking the heap costs about 0.6 ms.
         isolate.base_heap = heap_size(&mut isolate.js);
         BASE_HEAP.store(isolate.base_heap, Ordering::Relaxed);
+        isolate.heap.tighten(&mut isolate.js, isolate.base_heap);
         isolate
       }),
       Err(e) => Err(e),
@@ -181,11 +188,14 @@ fn isolate_thread(
         return;
       }
     };
+    let heap = isolate.heap.clone();
     // Dropped unassigned when the pool goes away: the isolate ends without running any code.
     match assignment.await {
       Ok(assignment) => run(isolate, assignment, &control).await,
       Err(_) => drop(isolate),
     }
+    // The isolate is gone: its memory goes back to the node's ceiling.
+    heap.release();
     crate::stats::isolate_dropped();
   });
 }
@@ -204,28 +214,111 @@ struct Prepared {
   start: v8::Global<v8::Function>,
   /// The engine's heap once prepared, before any tenant code.
   base_heap: usize,
+  heap: Rc<Heap>,
+}
+
+/// An isolate's heap limit: the worker's own (`memory_mb`), granted by the node's memory
+/// ceiling when there is one (see `ceiling`): small while the heap is small, the whole limit
+/// once the heap outgrows it, tightened back when the isolate is idle.
+pub(crate) struct Heap {
+  /// The worker's own limit, in bytes.
+  max: usize,
+  control: Arc<Control>,
+  grant: RefCell<Option<Grant>>,
+  /// The heap limit set now.
+  limit: Cell<usize>,
+  /// When the limit was last raised above the measured heap.
+  raised: Cell<Option<Instant>>,
+}
+
+/// A raised limit is tightened at an idle moment at most this often (each costs a walk
+/// over the heap).
+const TIGHTEN_EVERY: Duration = Duration::from_secs(1);
+
+impl Heap {
+  /// The engine asks for more heap: grant it, or stop the isolate (and keep the limit, which
+  /// makes the engine stop at it).
+  fn near_limit(&self, current: usize) -> usize {
+    let grant = self.grant.borrow();
+    let Some(grant) = grant.as_ref().filter(|_| current < self.max) else {
+      self.control.trip(Termination::Memory);
+      return current;
+    };
+    match grant.grow(engine::allowance(self.max)).map(|a| engine::limit_within(a).min(self.max)) {
+      Some(limit) if limit > current => {
+        self.limit.set(limit);
+        self.raised.set(Some(Instant::now()));
+        limit
+      }
+      _ => {
+        self.control.trip(Termination::NodeMemory);
+        current
+      }
+    }
+  }
+
+  /// Sets the limit just above `heap` bytes (measured) and gives the rest of the grant back.
+  fn tighten(self: &Rc<Self>, js: &mut JsRuntime, heap: usize) {
+    self.raised.set(None);
+    let grant = self.grant.borrow();
+    let Some(grant) = grant.as_ref() else { return };
+    let limit = heap.saturating_add(engine::TIGHT_SLACK).min(self.max);
+    if limit >= self.limit.get() {
+      return;
+    }
+    grant.shrink(engine::allowance(limit));
+    self.limit.set(limit);
+    js.remove_near_heap_limit_callback(limit);
+    let heap = self.clone();
+    js.add_near_heap_limit_callback(move |current, _initial| heap.near_limit(current));
+  }
+
+  /// Whether an idle moment should measure the heap and tighten the limit.
+  fn wants_tightening(&self) -> bool {
+    self.raised.get().is_some_and(|at| at.elapsed() >= TIGHTEN_EVERY)
+  }
+
+  /// Gives the grant back (the isolate is gone).
+  fn release(&self) {
+    self.grant.borrow_mut().take();
+  }
 }
 
 /// Restores the snapshot and initialises the bootstrap: everything but the tenant's code.
-fn prepare(max_heap: usize, control: &Arc<Control>) -> Result<Prepared, LoadError> {
+fn prepare(
+  max_heap: usize,
+  ceiling: Option<Arc<MemoryCeiling>>,
+  control: &Arc<Control>,
+) -> Result<Prepared, LoadError> {
+  // Under a ceiling, prepared under a small grant; the whole limit otherwise.
+  let (limit, grant) = match ceiling {
+    None => (max_heap, None),
+    Some(ceiling) => {
+      let limit = crate::ceiling::PREPARE_LIMIT.min(max_heap);
+      (limit, Some(ceiling.admit(control, engine::allowance(limit))?))
+    }
+  };
+  let heap = Rc::new(Heap {
+    max: max_heap,
+    control: control.clone(),
+    grant: RefCell::new(grant),
+    limit: Cell::new(limit),
+    raised: Cell::new(None),
+  });
   let loader = Rc::new(AssignableLoader::default());
   let mut js = JsRuntime::try_new(RuntimeOptions {
     module_loader: Some(loader.clone()),
     extensions: extension::extensions(crate::permissions::fetch_options()),
     startup_snapshot: startup::SNAPSHOT,
     residual_lazy_js_sources: startup::RESIDUAL_JS,
-    create_params: Some(engine::create_params(max_heap)),
+    create_params: Some(engine::create_params(limit)),
     ..Default::default()
   })
   .map_err(|e| LoadError::Isolate(e.to_string()))?;
   crate::stats::isolate_created();
   control.attach(js.v8_isolate().thread_safe_handle());
-  let memory = control.clone();
-  // Returning the same limit (not a higher one) makes the engine stop at it.
-  js.add_near_heap_limit_callback(move |current, _initial| {
-    memory.trip(Termination::Memory);
-    current
-  });
+  let near = heap.clone();
+  js.add_near_heap_limit_callback(move |current, _initial| near.near_limit(current));
   let init = format!("__edgeInit({})", serde_json::Value::String(extension::USER_AGENT.into()));
   let start = js.execute_script("edge:init", init).map_err(|e| LoadError::Isolate(e.to_string()))?;
   let start = {
@@ -235,7 +328,7 @@ fn prepare(max_heap: usize, control: &Arc<Control>) -> Result<Prepared, LoadErro
       .map_err(|_| LoadError::Isolate("the bootstrap did not return its start function".into()))?;
     v8::Global::new(scope, start)
   };
-  Ok(Prepared { js, loader, start, base_heap: 0 })
+  Ok(Prepared { js, loader, start, base_heap: 0, heap })
 }
 
 /// The module evaluated while preparing; only resolvable before the isolate has a worker.
@@ -258,8 +351,13 @@ async fn warm_up_modules(js: &mut JsRuntime) -> Result<(), LoadError> {
 
 /// Gives the isolate its worker, loads it, and serves until stopped or retired.
 async fn run(isolate: Prepared, assignment: Assignment, control: &Arc<Control>) {
-  let Prepared { mut js, loader, start, base_heap } = isolate;
+  let Prepared { mut js, loader, start, base_heap, heap } = isolate;
   let Assignment { bundle, options, console, requests, ready, sent, memory } = assignment;
+  // Near the node's memory ceiling no worker starts.
+  if let Some(refused) = heap.grant.borrow().as_ref().and_then(|grant| grant.check_start().err()) {
+    let _ = ready.send(Err(refused));
+    return;
+  }
   memory.store(base_heap, Ordering::Relaxed);
   let received = Instant::now();
   let name = bundle.name.clone();
@@ -288,7 +386,7 @@ async fn run(isolate: Prepared, assignment: Assignment, control: &Arc<Control>) 
     return;
   }
   tokio::select! {
-    result = serve(&mut js, control, &options.limits, &memory) => {
+    result = serve(&mut js, control, &options.limits, &memory, &heap) => {
       if let Err(e) = result {
         if control.tripped().is_none() {
           tracing::error!(worker = %name, "the worker's isolate stopped: {e}");
@@ -383,6 +481,7 @@ async fn serve(
   control: &Arc<Control>,
   limits: &Limits,
   memory: &AtomicUsize,
+  heap: &Rc<Heap>,
 ) -> Result<(), deno_core::error::CoreError> {
   let op_state = js.op_state();
   let mut measured = false;
@@ -397,13 +496,16 @@ async fn serve(
     if exchanges.max_cpu() > limits.cpu() {
       control.trip(Termination::CpuTime);
     }
-    // The worker's own heap, measured once, at the first idle moment after a request, so
-    // that no request waits for the walk over the heap.
-    let idle = !measured && exchanges.served() > 0 && exchanges.is_idle();
+    // The worker's own heap, measured at the first idle moment after a request (so that no
+    // request waits for the walk over the heap), and again when its limit was raised since,
+    // to tighten it.
+    let idle = (!measured || heap.wants_tightening()) && exchanges.served() > 0 && exchanges.is_idle();
     drop(state);
     if idle {
       measured = true;
-      memory.store(heap_size(js), Ordering::Relaxed);
+      let size = heap_size(js);
+      memory.store(size, Ordering::Relaxed);
+      heap.tighten(js, size);
     }
     result
   })

@@ -14,7 +14,8 @@
 //! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` and
 //! `extension` (these three shared with the snapshot build script), `startup` (the embedded
 //! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], [`body`],
-//! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`options`] (what a
+//! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`ceiling`] (the node-wide memory
+//! ceiling's ledger), [`options`] (what a
 //! worker is started with and sent), `priority` (threads that prepare isolates below request
 //! work), `isolate` (the isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed
 //! isolates).
@@ -43,6 +44,8 @@ pub mod stats;
 
 mod enforcer;
 
+pub mod ceiling;
+
 pub mod options;
 
 mod priority;
@@ -55,6 +58,7 @@ pub mod pool;
 
 pub use body::{BodyError, BodyOverrun, RequestBody, ResponseBody};
 pub use bundle::{ModuleKind, ModuleRules, WorkerBundle};
+pub use ceiling::{CeilingStats, MemoryCeiling};
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};

@@ -94,6 +94,9 @@ pub enum Termination {
   Startup,
   /// A request made more outbound fetches than `subrequests`.
   Subrequests,
+  /// The node's memory ceiling was reached and this isolate was among the largest over its
+  /// fair share of it (see `ceiling`).
+  NodeMemory,
 }
 
 impl Termination {
@@ -105,6 +108,9 @@ impl Termination {
       Termination::Memory => "worker exceeded its memory limit",
       Termination::Startup => "worker exceeded its startup CPU time limit",
       Termination::Subrequests => "worker exceeded its subrequest limit",
+      Termination::NodeMemory => {
+        "worker was stopped to keep the node under its memory ceiling (it held more than its fair share)"
+      }
     }
   }
 }

@@ -34,6 +34,7 @@ use std::time::Instant;
 use tokio::sync::Notify;
 
 use crate::bundle::WorkerBundle;
+use crate::ceiling::MemoryCeiling;
 use crate::error::LoadError;
 use crate::isolate;
 use crate::priority;
@@ -80,6 +81,8 @@ struct Inner {
   /// The heap limit of every isolate in the pool, in bytes; a worker with another memory
   /// limit starts without the pool.
   max_heap: usize,
+  /// The node's memory ceiling every isolate of the pool starts under, if there is one.
+  ceiling: Option<Arc<MemoryCeiling>>,
   /// Whether refills run below request work.
   lowered: bool,
   /// Whether the pool prepares isolates yet (a deferred pool waits for [`IsolatePool::fill`]).
@@ -141,6 +144,13 @@ impl IsolatePool {
   /// it serves fills it after them, whose restores would otherwise share the cores with the
   /// pool's. Starts before then prepare their own isolates.
   pub fn deferred(size: PoolSize, memory_mb: u64) -> IsolatePool {
+    IsolatePool::under_ceiling(size, memory_mb, None)
+  }
+
+  /// A deferred pool whose isolates (the ones it prepares and the ones started without it)
+  /// all hold their memory under `ceiling` (see [`MemoryCeiling`]); near it no isolate starts
+  /// and the pool prepares none.
+  pub fn under_ceiling(size: PoolSize, memory_mb: u64, ceiling: Option<Arc<MemoryCeiling>>) -> IsolatePool {
     let size = PoolSize { min: size.min, max: size.max.max(size.min) };
     let max_heap = crate::Limits { memory_mb, ..Default::default() }.memory_bytes();
     let (nudge, nudged) = std::sync::mpsc::channel();
@@ -156,6 +166,7 @@ impl IsolatePool {
       nudge,
       size,
       max_heap,
+      ceiling,
       lowered: priority::available(),
       filling: AtomicBool::new(false),
       state: Mutex::new(state),
@@ -185,7 +196,7 @@ impl IsolatePool {
   /// workers and opens its stores, instead of after. A deferred pool stays deferred.
   pub fn prepare_ahead(&self, count: usize) {
     for _ in 0..count {
-      match isolate::spawn(self.inner.max_heap, None, false) {
+      match isolate::spawn(self.inner.max_heap, self.inner.ceiling.clone(), None, false) {
         Ok(spawned) => self.inner.state.lock().unwrap().ahead.push(spawned),
         Err(e) => {
           tracing::error!("cannot prepare an isolate ahead: {e}");
@@ -216,7 +227,7 @@ impl IsolatePool {
       Some(isolate) => isolate,
       // Prepared here at normal priority: the pool's own, at background priority, would
       // take longer, and become warm isolates for later starts.
-      None => isolate::spawn(options.limits.memory_bytes(), None, false)?,
+      None => isolate::spawn(options.limits.memory_bytes(), self.inner.ceiling.clone(), None, false)?,
     };
     // Refills prepared below request work start as soon as the isolate has its worker
     // (spawning threads takes this thread a while); at normal priority they would compete
@@ -230,6 +241,11 @@ impl IsolatePool {
     let started = WorkerHandle::assign(isolate, bundle, options, console, began, refill_early).await;
     self.refill();
     started
+  }
+
+  /// The memory ceiling its isolates start under, if any.
+  pub fn ceiling(&self) -> Option<&Arc<MemoryCeiling>> {
+    self.inner.ceiling.as_ref()
   }
 
   /// What the pool holds and has done.
@@ -299,6 +315,10 @@ impl Inner {
     if !self.filling.load(Ordering::Relaxed) {
       return;
     }
+    // Near the memory ceiling: the next start nudges the pool again.
+    if self.ceiling.as_ref().is_some_and(|ceiling| !ceiling.has_room()) {
+      return;
+    }
     loop {
       let id = next_id();
       // The lock is not held while spawning: a cold start may be waiting to take an isolate.
@@ -316,7 +336,7 @@ impl Inner {
           pool.prepared(id, result);
         }
       });
-      let spawned = isolate::spawn(self.max_heap, Some(prepared), self.lowered);
+      let spawned = isolate::spawn(self.max_heap, self.ceiling.clone(), Some(prepared), self.lowered);
       let mut state = self.state.lock().unwrap();
       state.spawning.retain(|spawning| *spawning != id);
       let reported = state.reported.iter().position(|(early, _)| *early == id);

@@ -11,7 +11,7 @@ use crate::limits::Termination;
 
 static CREATED: AtomicU64 = AtomicU64::new(0);
 static DROPPED: AtomicU64 = AtomicU64::new(0);
-static TERMINATIONS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static TERMINATIONS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
 
 /// A snapshot of the counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +35,9 @@ pub struct Terminations {
   pub memory: u64,
   pub startup: u64,
   pub subrequests: u64,
+  /// Stopped to keep the node under its memory ceiling.
+  #[serde(default)]
+  pub node_memory: u64,
 }
 
 impl RuntimeStats {
@@ -49,6 +52,7 @@ impl RuntimeStats {
     t.memory += o.memory;
     t.startup += o.startup;
     t.subrequests += o.subrequests;
+    t.node_memory += o.node_memory;
   }
 }
 
@@ -66,6 +70,7 @@ pub fn stats() -> RuntimeStats {
       memory: count(Termination::Memory),
       startup: count(Termination::Startup),
       subrequests: count(Termination::Subrequests),
+      node_memory: count(Termination::NodeMemory),
     },
   }
 }
@@ -89,5 +94,6 @@ fn index(reason: Termination) -> usize {
     Termination::Memory => 2,
     Termination::Startup => 3,
     Termination::Subrequests => 4,
+    Termination::NodeMemory => 5,
   }
 }

@@ -93,7 +93,7 @@ impl WorkerHandle {
   ) -> Result<WorkerHandle, LoadError> {
     let began = Instant::now();
     options.limits.validate().map_err(LoadError::Limits)?;
-    let isolate = isolate::spawn(options.limits.memory_bytes(), None, false)?;
+    let isolate = isolate::spawn(options.limits.memory_bytes(), None, None, false)?;
     Self::assign(isolate, bundle, options, console, began, || {}).await
   }
 

@@ -43,6 +43,11 @@ pub enum Command {
     /// Evict a worker that got no request for this many seconds.
     #[arg(long, env = "EDGE_IDLE_TIMEOUT_SECS", default_value_t = NodeConfig::default().idle_timeout_secs)]
     idle_timeout_secs: u64,
+    /// The ceiling over all isolates' memory, in MiB: near it new isolates are refused with
+    /// 503, and the largest over their fair share are stopped first (default: 80% of the
+    /// machine's memory).
+    #[arg(long, env = "EDGE_NODE_MEMORY_MB")]
+    node_memory_mb: Option<u64>,
     /// Run isolates in host processes, each retired (and its memory returned) after it has
     /// created this many isolates. Bounds the quickjs engine's leak per dropped isolate.
     #[arg(long, env = "EDGE_RECYCLE_HOSTS_AFTER")]
@@ -219,6 +224,9 @@ pub enum Command {
     warm_isolates: usize,
     #[arg(long, default_value_t = Limits::default().memory_mb)]
     memory_mb: u64,
+    /// The ceiling over this host's isolates, in MiB.
+    #[arg(long)]
+    node_memory_mb: Option<u64>,
   },
 }
 

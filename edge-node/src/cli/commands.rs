@@ -70,6 +70,7 @@ pub fn main() -> ExitCode {
         isolates_per_worker,
         cache_mb,
         idle_timeout_secs,
+        node_memory_mb,
         recycle_hosts_after,
         watch,
         persist_to,
@@ -84,6 +85,7 @@ pub fn main() -> ExitCode {
           isolates_per_worker: Some(isolates_per_worker),
           cache_mb,
           idle_timeout_secs,
+          node_memory_mb,
           ..NodeConfig::default()
         };
         check.validate().map_err(anyhow::Error::msg).context("invalid settings")?;
@@ -94,6 +96,7 @@ pub fn main() -> ExitCode {
           warm_isolates_max: warm_isolates,
           isolates_per_worker,
           cache_mb,
+          node_memory_mb: check.node_memory_mb(),
           idle_timeout: check.idle_timeout(),
           recycle_hosts_after,
           drain_timeout: check.drain_timeout(),
@@ -152,8 +155,8 @@ pub fn main() -> ExitCode {
         let options = crate::cli::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         crate::cli::bench::run(&path, &options).await
       }
-      Command::IsolateHost { socket, warm_isolates, memory_mb } => {
-        crate::isolates::host::run(&socket, warm_isolates, memory_mb).await
+      Command::IsolateHost { socket, warm_isolates, memory_mb, node_memory_mb } => {
+        crate::isolates::host::run(&socket, warm_isolates, memory_mb, node_memory_mb).await
       }
     }
   });

@@ -251,6 +251,9 @@ pub struct NodeFlags {
   /// Overrides `idle_timeout_secs`.
   #[arg(long, env = "EDGE_IDLE_TIMEOUT_SECS")]
   pub idle_timeout_secs: Option<u64>,
+  /// Overrides `node_memory_mb`.
+  #[arg(long, env = "EDGE_NODE_MEMORY_MB")]
+  pub node_memory_mb: Option<u64>,
   /// Overrides `recycle_hosts_after`.
   #[arg(long, env = "EDGE_RECYCLE_HOSTS_AFTER")]
   pub recycle_hosts_after: Option<u64>,
@@ -340,6 +343,7 @@ impl NodeFlags {
     c.isolates_per_worker = self.isolates_per_worker.or(c.isolates_per_worker);
     set(&mut c.cache_mb, self.cache_mb);
     set(&mut c.idle_timeout_secs, self.idle_timeout_secs);
+    c.node_memory_mb = self.node_memory_mb.or(c.node_memory_mb);
     c.recycle_hosts_after = self.recycle_hosts_after.or(c.recycle_hosts_after);
     set(&mut c.drain_timeout_secs, self.drain_timeout_secs);
     set(&mut c.log_format, self.log_format);

@@ -80,11 +80,19 @@ pub fn live(view: &View) -> String {
   let stops: u64 = figures.clone().map(|f| f.terminations).sum();
   let _ = write!(
     html,
-    "<section class=\"cards\">\n{}{}{}{}{}</section>\n",
+    "<section class=\"cards\">\n{}{}{}{}{}{}</section>\n",
     card("workers", &view.workers.len().to_string(), "workers"),
     card("rate", &format!("{rate:.1}"), "requests / s"),
     card("cold-ratio", &percent(cold, started), &format!("cold starts ({cold} of {started})")),
     card("stops", &stops.to_string(), "limit stops"),
+    card(
+      "memory",
+      &format!("{} / {} MiB", view.memory.granted_mb, view.memory.limit_mb),
+      &format!(
+        "isolates' memory of the ceiling (node RSS {} MiB; {} stopped, {} refused at it)",
+        view.memory.resident_mb, view.memory.stopped, view.memory.refused
+      ),
+    ),
     card("uptime", &duration(view.uptime_secs), "up"),
   );
   for problem in &view.problems {

@@ -23,6 +23,22 @@ pub struct View {
   pub nodes: Vec<NodeStatus>,
   /// What could not be read (the cluster out of reach, say), for a notice on the page.
   pub problems: Vec<String>,
+  /// This node's memory: its ceiling over the isolates, and what it holds.
+  pub memory: MemoryView,
+}
+
+/// This node's memory, in MiB.
+#[derive(Debug, Default, Serialize)]
+pub struct MemoryView {
+  /// The ceiling over all isolates (`node_memory_mb`).
+  pub limit_mb: u64,
+  /// What the isolates may hold now under their granted heap limits.
+  pub granted_mb: u64,
+  /// Resident memory of the node's process (and its isolate hosts).
+  pub resident_mb: u64,
+  /// Isolates stopped to stay under the ceiling, and starts refused near it, so far.
+  pub stopped: u64,
+  pub refused: u64,
 }
 
 /// One worker.
@@ -110,6 +126,14 @@ impl View {
       }
     }
     let uptime_secs = dashboard.started.elapsed().map_or(0, |d| d.as_secs());
+    let scraped = node.cache().scrape().await.memory;
+    let memory = MemoryView {
+      limit_mb: scraped.ceiling.limit_bytes >> 20,
+      granted_mb: scraped.ceiling.granted_bytes >> 20,
+      resident_mb: scraped.resident_bytes >> 20,
+      stopped: scraped.ceiling.stopped_isolates,
+      refused: scraped.ceiling.refused_starts,
+    };
     View {
       node: dashboard.node_id.clone(),
       clustered: dashboard.clustered,
@@ -117,6 +141,7 @@ impl View {
       workers: rows.into_values().collect(),
       nodes,
       problems,
+      memory,
     }
   }
 }

@@ -28,6 +28,7 @@ use crate::isolates::slot::Runner;
 use crate::isolates::slot::SlotError;
 use crate::isolates::slot::WorkerSlot;
 use crate::observe::metrics::Metrics;
+use crate::observe::metrics::NodeMemory;
 use crate::observe::metrics::Scrape;
 use crate::observe::metrics::StartKind;
 
@@ -306,11 +307,20 @@ impl WarmCache {
     // This process's runtime counters, and with host processes theirs too.
     let mut runtime = edge_runtime::stats();
     let mut host_deaths = 0;
+    let mut memory = NodeMemory {
+      resident_bytes: crate::observe::metrics::resident_bytes(None).unwrap_or(0),
+      ..NodeMemory::default()
+    };
     let pool = match &self.runner {
-      Runner::Pool(pool) => pool.stats(),
+      Runner::Pool(pool) => {
+        memory.ceiling = pool.ceiling().map(|ceiling| ceiling.stats()).unwrap_or_default();
+        pool.stats()
+      }
       Runner::Fleet(fleet) => {
         runtime.add(&fleet.stats().await);
         host_deaths = *fleet.deaths().borrow();
+        memory.resident_bytes += fleet.resident_bytes().await;
+        memory.ceiling.limit_bytes = fleet.node_memory_mb() << 20;
         edge_runtime::PoolStats::default()
       }
     };
@@ -320,6 +330,7 @@ impl WarmCache {
       pool,
       runtime,
       host_deaths,
+      memory,
     }
   }
 }

@@ -58,6 +58,8 @@ pub struct Fleet {
   recycle_after: u64,
   warm_isolates: usize,
   memory_mb: u64,
+  /// The memory ceiling each host keeps its isolates under, in MiB.
+  node_memory_mb: u64,
   hosts: tokio::sync::Mutex<Vec<Arc<Host>>>,
   next_id: AtomicU64,
   retired: AtomicU64,
@@ -103,6 +105,7 @@ impl Fleet {
     recycle_after: u64,
     warm_isolates: usize,
     memory_mb: u64,
+    node_memory_mb: u64,
   ) -> anyhow::Result<Arc<Fleet>> {
     let dir = tempfile::Builder::new()
       .prefix("edge-hosts-")
@@ -114,6 +117,7 @@ impl Fleet {
       recycle_after: recycle_after.max(1),
       warm_isolates,
       memory_mb,
+      node_memory_mb,
       hosts: tokio::sync::Mutex::default(),
       next_id: AtomicU64::new(1),
       retired: AtomicU64::new(0),
@@ -160,6 +164,17 @@ impl Fleet {
       }
     }
     total
+  }
+
+  /// The memory ceiling each host keeps its isolates under, in MiB.
+  pub fn node_memory_mb(&self) -> u64 {
+    self.node_memory_mb
+  }
+
+  /// The resident memory of the host processes running now, in bytes.
+  pub async fn resident_bytes(&self) -> u64 {
+    let hosts: Vec<Arc<Host>> = self.hosts.lock().await.clone();
+    hosts.iter().filter_map(|host| crate::observe::metrics::resident_bytes(Some(host.pid?))).sum()
   }
 
   /// Host processes running now, and how many have been retired so far.
@@ -258,6 +273,7 @@ impl Fleet {
       .arg("--socket")
       .arg(&socket)
       .args(["--warm-isolates", &self.warm_isolates.to_string(), "--memory-mb", &self.memory_mb.to_string()])
+      .args(["--node-memory-mb", &self.node_memory_mb.to_string()])
       // Kept open and never written: the host exits when it reads end of input (this
       // process is gone).
       .stdin(std::process::Stdio::piped())

@@ -50,11 +50,20 @@ struct Host {
 }
 
 /// Serves isolates on `socket` until the node closes it (the node kills the process).
-pub async fn run(socket: &Path, warm_isolates: usize, memory_mb: u64) -> anyhow::Result<()> {
+pub async fn run(
+  socket: &Path,
+  warm_isolates: usize,
+  memory_mb: u64,
+  node_memory_mb: Option<u64>,
+) -> anyhow::Result<()> {
   let _ = std::fs::remove_file(socket);
   let listener =
     UnixListener::bind(socket).with_context(|| format!("cannot listen on {}", socket.display()))?;
-  let host = Arc::new(Host { pool: IsolatePool::new(warm_isolates, memory_mb), workers: Mutex::default() });
+  let ceiling = node_memory_mb
+    .map(|mb| edge_runtime::MemoryCeiling::new(usize::try_from(mb << 20).unwrap_or(usize::MAX)));
+  let pool = IsolatePool::under_ceiling(edge_runtime::PoolSize::fixed(warm_isolates), memory_mb, ceiling);
+  pool.fill();
+  let host = Arc::new(Host { pool, workers: Mutex::default() });
   // The node holds our stdin open and never writes to it: end of input means the node is
   // gone (however it died), and a host without its node exits instead of lingering.
   tokio::spawn(async {

@@ -163,7 +163,16 @@ impl WorkerSlot {
       }
       _ => {
         let kind = if isolates.is_empty() { StartKind::Cold } else { StartKind::ScaleOut };
-        let instance = self.start().await?;
+        let instance = match self.start().await {
+          Ok(instance) => instance,
+          // Near the node's memory ceiling a busy worker queues on the isolates it has.
+          Err(LoadError::NodeMemory { .. }) if least_busy.is_some() => {
+            let instance = least_busy.expect("checked").clone();
+            self.update(&isolates);
+            return Ok((instance, None));
+          }
+          Err(e) => return Err(e.into()),
+        };
         self.metrics.isolate_started();
         self.metrics.start(self.name(), kind);
         isolates.push(instance.clone());

@@ -8,6 +8,7 @@
 //! warm_isolates = 4                # kept ready when quiet
 //! warm_isolates_max = 32           # kept ready after a burst of cold starts
 //! cache_mb = 2048                  # warm-worker cache: measured isolate memory
+//! node_memory_mb = 16384           # ceiling over all isolates (default: 80% of the machine)
 //! idle_timeout_secs = 300          # evict a worker idle this long
 //! log_format = "json"              # or "human"
 //! [connections]                   # every listener's limits on its clients
@@ -78,6 +79,13 @@ pub struct NodeConfig {
   pub cache_mb: u64,
   /// A worker that gets no request for this many seconds is evicted. Default 300.
   pub idle_timeout_secs: u64,
+  /// The ceiling over the memory of all the node's isolates together, in MiB: each isolate's
+  /// heap limit is granted from it, near it (nine tenths granted) new isolates are refused
+  /// with 503, and an isolate that would pass it stops the largest over their fair share
+  /// first (`edge_runtime::ceiling`). At least `limits.memory_mb`. Default: 80% of the
+  /// machine's memory (or of the cgroup's limit, when lower). With isolate hosts each host
+  /// keeps its own isolates under it.
+  pub node_memory_mb: Option<u64>,
   /// Run isolates in host processes, each retired after creating this many isolates.
   /// Default: none (isolates in the node's process).
   pub recycle_hosts_after: Option<u64>,
@@ -183,6 +191,7 @@ impl Default for NodeConfig {
       isolates_per_worker: None,
       cache_mb: 2048,
       idle_timeout_secs: 300,
+      node_memory_mb: None,
       recycle_hosts_after: None,
       drain_timeout_secs: 10,
       log_format: LogFormat::Human,
@@ -255,6 +264,14 @@ impl NodeConfig {
         self.cache_mb, self.limits.memory_mb
       ));
     }
+    if let Some(mb) = self.node_memory_mb {
+      if mb < self.limits.memory_mb {
+        return Err(format!(
+          "node_memory_mb = {mb} is below limits.memory_mb ({}): no worker could reach its own limit",
+          self.limits.memory_mb
+        ));
+      }
+    }
     if self.idle_timeout_secs == 0 {
       return Err("idle_timeout_secs must be at least 1".into());
     }
@@ -321,6 +338,11 @@ impl NodeConfig {
     Ok(())
   }
 
+  /// The memory ceiling in MiB: `node_memory_mb`, or 80% of the machine's memory.
+  pub fn node_memory_mb(&self) -> u64 {
+    self.node_memory_mb.unwrap_or_else(default_node_memory_mb).max(self.limits.memory_mb)
+  }
+
   /// The secret keys from `secrets_key` or `secrets_keys_file` (read now), if any.
   pub fn keyring(&self) -> Result<Option<crate::platform::secrets::Keyring>, String> {
     let text = match (&self.secrets_key, &self.secrets_keys_file) {
@@ -363,4 +385,22 @@ impl NodeConfig {
 /// The number of cores, the default of `isolates_per_worker`.
 pub fn cores() -> usize {
   std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// 80% of the memory this process may use: the machine's (`MemTotal`), or its cgroup's limit
+/// (`memory.max`, cgroup v2) when that is lower.
+pub fn default_node_memory_mb() -> u64 {
+  let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|info| {
+    let line = info.lines().find(|line| line.starts_with("MemTotal:"))?.to_owned();
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib * 1024)
+  });
+  let cgroup =
+    std::fs::read_to_string("/sys/fs/cgroup/memory.max").ok().and_then(|max| max.trim().parse::<u64>().ok());
+  let bytes = match (total, cgroup) {
+    (Some(total), Some(cgroup)) => total.min(cgroup),
+    (Some(bytes), None) | (None, Some(bytes)) => bytes,
+    // Not Linux, or /proc not mounted: a modest default.
+    (None, None) => 4 << 30,
+  };
+  bytes / 10 * 8 >> 20
 }

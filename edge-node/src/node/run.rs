@@ -202,6 +202,7 @@ fn options(config: &NodeConfig) -> ServeOptions {
     warm_isolates_max: config.warm_isolates_max,
     isolates_per_worker: config.isolates_per_worker.unwrap_or_else(crate::node::config::cores),
     cache_mb: config.cache_mb,
+    node_memory_mb: config.node_memory_mb(),
     idle_timeout: config.idle_timeout(),
     recycle_hosts_after: config.recycle_hosts_after,
     drain_timeout: config.drain_timeout(),

@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use edge_runtime::IsolatePool;
 use edge_runtime::Limits;
+use edge_runtime::MemoryCeiling;
 use edge_runtime::PoolSize;
 
 use crate::catalog::routing::Router;
@@ -50,6 +51,8 @@ pub struct ServeOptions {
   pub isolates_per_worker: usize,
   /// Capacity of the warm-worker cache, in MiB of measured isolate memory.
   pub cache_mb: u64,
+  /// The ceiling over all isolates' memory, in MiB.
+  pub node_memory_mb: u64,
   /// A worker idle this long is evicted.
   pub idle_timeout: Duration,
   /// Run isolates in host processes retired after creating this many isolates (bounds the
@@ -96,16 +99,19 @@ impl Isolates {
   pub fn new(options: &ServeOptions) -> anyhow::Result<Isolates> {
     let limits = &options.limits;
     limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
+    let ceiling_mb = options.node_memory_mb;
+    tracing::info!(node_memory_mb = ceiling_mb, "memory ceiling over all isolates: {ceiling_mb} MiB");
     Ok(match options.recycle_hosts_after {
       None => {
         let size = PoolSize { min: options.warm_isolates, max: options.warm_isolates_max };
+        let ceiling = MemoryCeiling::new(usize::try_from(ceiling_mb << 20).unwrap_or(usize::MAX));
         // Workers booted before serving come first: the pool fills once they are started.
-        let pool = IsolatePool::deferred(size, limits.memory_mb);
+        let pool = IsolatePool::under_ceiling(size, limits.memory_mb, Some(ceiling));
         Isolates { runner: Runner::Pool(pool.clone()), pool: Some(pool) }
       }
       Some(after) => {
         let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
-        let fleet = Fleet::new(exe, after, options.warm_isolates, limits.memory_mb)?;
+        let fleet = Fleet::new(exe, after, options.warm_isolates, limits.memory_mb, ceiling_mb)?;
         Isolates { runner: Runner::Fleet(fleet), pool: None }
       }
     })

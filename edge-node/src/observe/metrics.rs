@@ -143,6 +143,7 @@ pub struct Metrics {
   pool_starts: Family<PoolResultLabel, Counter>,
   pool_failures: Counter,
   host_deaths: Counter,
+  memory: MemoryMetrics,
   isolates_created: Gauge,
   isolates_dropped: Gauge,
   leaked: Gauge,
@@ -280,6 +281,7 @@ impl Metrics {
       "Pre-warmed isolates the pool failed to prepare",
       pool_failures.clone(),
     );
+    let memory = MemoryMetrics::register(&mut registry);
     let isolates_created = Gauge::default();
     registry.register(
       "isolates_created",
@@ -360,6 +362,7 @@ impl Metrics {
       pool_starts,
       pool_failures,
       host_deaths,
+      memory,
       isolates_created,
       isolates_dropped,
       leaked,
@@ -477,6 +480,13 @@ impl Metrics {
     follow(&self.pool_starts.get_or_create(&PoolResultLabel { result: "miss" }), pool.misses);
     follow(&self.pool_failures, pool.failures);
     follow(&self.host_deaths, state.host_deaths);
+    let (memory, ceiling) = (&self.memory, &state.memory.ceiling);
+    memory.limit.set(ceiling.limit_bytes as i64);
+    memory.granted.set(ceiling.granted_bytes as i64);
+    memory.isolates.set(ceiling.isolates as i64);
+    memory.resident.set(state.memory.resident_bytes as i64);
+    follow(&memory.refused, ceiling.refused_starts);
+    follow(&memory.stopped, ceiling.stopped_isolates);
     let runtime = &state.runtime;
     self.isolates_created.set(runtime.isolates_created as i64);
     self.isolates_dropped.set(runtime.isolates_dropped as i64);
@@ -509,6 +519,83 @@ pub struct Scrape {
   pub runtime: edge_runtime::RuntimeStats,
   /// Isolate hosts that died unasked so far.
   pub host_deaths: u64,
+  /// The node's memory: its ceiling's ledger and the processes' resident memory.
+  pub memory: NodeMemory,
+}
+
+/// The node's memory at scrape time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodeMemory {
+  /// The memory ceiling's ledger (with isolate hosts, theirs added up).
+  pub ceiling: edge_runtime::CeilingStats,
+  /// Resident memory of the node's process and its isolate hosts, in bytes.
+  pub resident_bytes: u64,
+}
+
+/// The gauges and counters of the node's memory ceiling.
+struct MemoryMetrics {
+  limit: Gauge,
+  granted: Gauge,
+  isolates: Gauge,
+  resident: Gauge,
+  refused: Counter,
+  stopped: Counter,
+}
+
+impl MemoryMetrics {
+  fn register(registry: &mut Registry) -> MemoryMetrics {
+    let metrics = MemoryMetrics {
+      limit: Gauge::default(),
+      granted: Gauge::default(),
+      isolates: Gauge::default(),
+      resident: Gauge::default(),
+      refused: Counter::default(),
+      stopped: Counter::default(),
+    };
+    registry.register(
+      "node_memory_limit_bytes",
+      "The node's memory ceiling (node_memory_mb) over all its isolates",
+      metrics.limit.clone(),
+    );
+    registry.register(
+      "node_memory_granted_bytes",
+      "Memory the isolates may hold now under their granted heap limits, together",
+      metrics.granted.clone(),
+    );
+    registry.register(
+      "node_memory_isolates",
+      "Isolates holding a grant of the ceiling (prepared ones included)",
+      metrics.isolates.clone(),
+    );
+    registry.register(
+      "node_resident_memory_bytes",
+      "Resident memory of the node's process and its isolate hosts",
+      metrics.resident.clone(),
+    );
+    registry.register(
+      "node_memory_refused_starts",
+      "Isolate starts refused because the node was near its memory ceiling",
+      metrics.refused.clone(),
+    );
+    registry.register(
+      "node_memory_stopped_isolates",
+      "Isolates stopped to keep the node under its memory ceiling",
+      metrics.stopped.clone(),
+    );
+    metrics
+  }
+}
+
+/// The resident memory of process `pid` (this one when `None`), in bytes, from `/proc`.
+pub fn resident_bytes(pid: Option<u32>) -> Option<u64> {
+  let path = match pid {
+    None => "/proc/self/status".to_owned(),
+    Some(pid) => format!("/proc/{pid}/status"),
+  };
+  let status = std::fs::read_to_string(path).ok()?;
+  let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+  let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+  Some(kib * 1024)
 }
 
 /// How a request got its isolate.

@@ -66,6 +66,10 @@ pub fn load_failure(worker: &str, request_id: &str, error: &LoadError) -> Respon
     tracing::warn!(worker, limit = ?reason, "request {request_id}: {reason}");
     return limit_response(request_id, &reason.to_string());
   }
+  if let LoadError::NodeMemory { .. } = error {
+    tracing::warn!(worker, "request {request_id}: {error}");
+    return limit_response(request_id, &error.to_string());
+  }
   tracing::error!(worker, "request {request_id}: the worker could not start: {error}");
   plain(
     StatusCode::SERVICE_UNAVAILABLE,

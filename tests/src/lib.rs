@@ -646,17 +646,51 @@ pub struct Nats {
   child: Child,
   /// `nats://127.0.0.1:<port>`
   pub url: String,
+  /// Its monitoring endpoint, `http://127.0.0.1:<port>`.
+  pub monitor: String,
   pub log: Log,
+  /// The config file it runs with, if any.
+  config: Option<PathBuf>,
   _storage: tempfile::TempDir,
 }
 
 impl Nats {
+  /// A server with nats-server's default settings.
   pub fn start() -> Nats {
+    Nats::start_with(None)
+  }
+
+  /// A server that syncs every JetStream write to disk before acknowledging it
+  /// (`sync_interval: always`), as a cluster that must lose nothing runs it.
+  pub fn start_synced() -> Nats {
+    Nats::start_with(Some("jetstream { sync_interval: always }\n"))
+  }
+
+  fn start_with(settings: Option<&str>) -> Nats {
     let storage = tempfile::Builder::new().prefix("nats-").tempdir().expect("tempdir");
+    let config = settings.map(|settings| {
+      let path = storage.path().join("nats.conf");
+      std::fs::write(&path, settings).unwrap();
+      path
+    });
+    let (child, url, monitor, log) = Nats::spawn(storage.path(), config.as_deref(), "-1", "-1");
+    Nats { child, url, monitor, log, config, _storage: storage }
+  }
+
+  fn spawn(
+    storage: &Path,
+    config: Option<&Path>,
+    port: &str,
+    monitor_port: &str,
+  ) -> (Child, String, String, Log) {
     let bin = nats_server_bin();
-    let mut child = Command::new(&bin)
-      .args(["-js", "-a", "127.0.0.1", "-p", "-1", "-sd"])
-      .arg(storage.path())
+    let mut command = Command::new(&bin);
+    if let Some(config) = config {
+      command.arg("-c").arg(config);
+    }
+    let mut child = command
+      .args(["-js", "-a", "127.0.0.1", "-p", port, "-m", monitor_port, "-sd"])
+      .arg(storage.join("store"))
       .stdin(Stdio::null())
       .stdout(Stdio::null())
       .stderr(Stdio::piped())
@@ -667,23 +701,41 @@ impl Nats {
     let stderr = child.stderr.take().unwrap();
     let sink = log.clone();
     std::thread::spawn(move || {
+      let mut monitor = None;
       for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Some((_, address)) = line.split_once("Starting http monitor on ") {
+          monitor = Some(address.trim().to_owned());
+        }
         if let Some((_, address)) = line.split_once("Listening for client connections on ") {
-          let _ = port_tx.send(address.trim().to_owned());
+          let _ = port_tx.send((address.trim().to_owned(), monitor.take().unwrap_or_default()));
         }
         sink.push_line(&line);
       }
     });
-    let address = port_rx.recv_timeout(PROCESS_DEADLINE).unwrap_or_else(|_| {
+    let (address, monitor) = port_rx.recv_timeout(PROCESS_DEADLINE).unwrap_or_else(|_| {
       let _ = child.kill();
       panic!("nats-server did not start:\n{}", log.text())
     });
-    Nats { child, url: format!("nats://{address}"), log, _storage: storage }
+    (child, format!("nats://{address}"), format!("http://{monitor}"), log)
   }
 
   /// Where the server keeps its JetStream data.
   pub fn dir(&self) -> PathBuf {
-    self._storage.path().to_owned()
+    self._storage.path().join("store")
+  }
+
+  /// SIGKILLs the server (no chance to flush anything) and starts it again on the same ports,
+  /// over the same storage and settings; returns once it listens.
+  pub fn kill_and_restart(&mut self) {
+    self.child.kill().unwrap();
+    self.child.wait().unwrap();
+    let port = self.url.rsplit(':').next().unwrap().to_owned();
+    let monitor_port = self.monitor.rsplit(':').next().unwrap().to_owned();
+    let (child, url, monitor, log) =
+      Nats::spawn(self._storage.path(), self.config.as_deref(), &port, &monitor_port);
+    assert_eq!((url.as_str(), monitor.as_str()), (self.url.as_str(), self.monitor.as_str()));
+    self.child = child;
+    self.log = log;
   }
 }
 

@@ -272,6 +272,12 @@ pub struct NodeFlags {
   /// Overrides `cluster` (NATS, nats://host:port).
   #[arg(long, env = "EDGE_CLUSTER")]
   pub cluster: Option<String>,
+  /// Overrides `cluster_replicas` (copies of each stream and bucket, 3 for production).
+  #[arg(long, env = "EDGE_CLUSTER_REPLICAS")]
+  pub cluster_replicas: Option<usize>,
+  /// Overrides `cluster_monitor` (nats-server's monitoring endpoint, http://host:8222).
+  #[arg(long, env = "EDGE_CLUSTER_MONITOR")]
+  pub cluster_monitor: Option<String>,
   /// Overrides `node_id`.
   #[arg(long, env = "EDGE_NODE_ID")]
   pub node_id: Option<String>,
@@ -350,6 +356,8 @@ impl NodeFlags {
     c.data_dir = self.data_dir.or(c.data_dir);
     c.admin_token = self.admin_token.or(c.admin_token);
     c.cluster = self.cluster.or(c.cluster);
+    set(&mut c.cluster_replicas, self.cluster_replicas);
+    c.cluster_monitor = self.cluster_monitor.or(c.cluster_monitor);
     c.node_id = self.node_id.or(c.node_id);
     if let (Some(region), Some(latitude), Some(longitude)) = (self.region, self.latitude, self.longitude) {
       c.location = Some(crate::node::config::NodePlace { region, latitude, longitude });

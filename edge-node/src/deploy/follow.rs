@@ -40,7 +40,7 @@ impl DeployApi {
     let cell = self.cluster.as_ref().expect("follow is for a clustered API");
     let mut delay = std::time::Duration::from_millis(250);
     let cluster = loop {
-      match Cluster::connect(&link.url, &format!("edge node {}", link.node_id)).await {
+      match Cluster::join(&link.url, &format!("edge node {}", link.node_id), link.replicas).await {
         Ok(cluster) => break cluster,
         Err(e) => {
           tracing::warn!("{e}; serving the stored deployments, trying again in {delay:?}");
@@ -55,7 +55,8 @@ impl DeployApi {
     if let Err(e) = cluster.report(&self.report(&node, &url)).await {
       tracing::warn!("could not report to the cluster: {e}");
     }
-    tracing::info!(nats = link.url, node = link.node_id, "joined the cluster");
+    tracing::info!(nats = link.url, node = link.node_id, replicas = link.replicas, "joined the cluster");
+    warn_of_losses(&link).await;
     let heartbeat = tokio::spawn({
       let (api, node, cluster, url) = (self.clone(), node.clone(), cluster.clone(), url.clone());
       async move {
@@ -182,5 +183,38 @@ impl DeployApi {
         tracing::warn!("could not leave the cluster: {e}");
       }
     }
+  }
+}
+
+/// Says at start what the cluster could lose: one copy of everything, or a server that
+/// acknowledges writes before they are on disk (or one whose setting cannot be read).
+async fn warn_of_losses(link: &ClusterLink) {
+  if link.replicas < 3 {
+    tracing::warn!(
+      "cluster_replicas = {}: JetStream keeps {} of the deploys, KV, queues, usage and secrets, \
+       lost with its server's disk; production runs three nats-servers and cluster_replicas = 3",
+      link.replicas,
+      if link.replicas == 1 { "one copy" } else { "two copies" },
+    );
+  }
+  let lost = "a deploy, KV write or queued message acknowledged just before a crash of the \
+              server can be lost; run nats-server with `jetstream { sync_interval: always }`";
+  match &link.monitor {
+    None => tracing::warn!(
+      "cannot tell whether nats-server syncs writes to disk before acknowledging them (set \
+       cluster_monitor to its monitoring endpoint, http://host:8222): unless it does, {lost}"
+    ),
+    Some(monitor) => match crate::state::durability::server_sync(monitor).await {
+      Ok(crate::state::durability::Sync::Always) => {
+        tracing::info!(monitor, "nats-server syncs every write to disk before acknowledging it")
+      }
+      Ok(crate::state::durability::Sync::Every(interval)) => tracing::warn!(
+        monitor,
+        "nats-server flushes JetStream to disk only every {interval:?} (sync_interval): {lost}"
+      ),
+      Err(e) => {
+        tracing::warn!("cannot read nats-server's settings: {e}; unless it syncs every write, {lost}")
+      }
+    },
   }
 }

@@ -98,6 +98,10 @@ pub struct ClusterLink {
   pub url: String,
   /// This node's id, unique in the cluster.
   pub node_id: String,
+  /// How many copies of each stream and bucket the node keeps (`cluster_replicas`).
+  pub replicas: usize,
+  /// nats-server's monitoring endpoint (`cluster_monitor`), to check its durability.
+  pub monitor: Option<String>,
 }
 
 /// A worker as the API lists it.

@@ -106,6 +106,16 @@ pub struct NodeConfig {
   /// `data_dir` (where the node keeps the bundles it fetched) and `admin_token`. Default:
   /// none (the node alone).
   pub cluster: Option<String>,
+  /// How many copies JetStream keeps of each of the cluster's streams and buckets (deploys
+  /// and bundles, KV, queues, usage, secrets), 1 to 5. A node creates them with this many and
+  /// scales up those with fewer; the NATS cluster needs at least this many servers. Use 3 in
+  /// production (three nats-servers: one may die, nothing acknowledged is lost). Default 1.
+  pub cluster_replicas: usize,
+  /// The monitoring endpoint of the cluster's nats-server (`http://host:8222`, its `http`
+  /// setting): at start the node reads `/varz` there and warns unless the server syncs every
+  /// write to disk before acknowledging it (`sync_interval: always`). Default: none (the node
+  /// warns that it cannot tell).
+  pub cluster_monitor: Option<String>,
   /// This node's id in the cluster, unique among its nodes (`[A-Za-z0-9_-]`, at most 63).
   /// Default: the machine's host name.
   pub node_id: Option<String>,
@@ -198,6 +208,8 @@ impl Default for NodeConfig {
       data_dir: None,
       admin_token: None,
       cluster: None,
+      cluster_replicas: 1,
+      cluster_monitor: None,
       node_id: None,
       location: None,
       geo_key: None,
@@ -290,6 +302,19 @@ impl NodeConfig {
     }
     if self.cluster.is_some() && self.data_dir.is_none() {
       return Err("cluster needs data_dir: the node keeps the bundles it fetches there".into());
+    }
+    if !(1..=5).contains(&self.cluster_replicas) {
+      return Err(format!(
+        "cluster_replicas = {}: JetStream keeps 1 to 5 copies of a stream (3 for production)",
+        self.cluster_replicas
+      ));
+    }
+    if let Some(monitor) = &self.cluster_monitor {
+      if !monitor.starts_with("http://") {
+        return Err(format!(
+          "cluster_monitor {monitor:?}: give nats-server's monitoring endpoint as http://host:port"
+        ));
+      }
     }
     let id = self.node_id();
     if id.is_empty()
@@ -402,5 +427,5 @@ pub fn default_node_memory_mb() -> u64 {
     // Not Linux, or /proc not mounted: a modest default.
     (None, None) => 4 << 30,
   };
-  bytes / 10 * 8 >> 20
+  (bytes / 10 * 8) >> 20
 }

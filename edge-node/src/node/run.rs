@@ -141,7 +141,12 @@ pub async fn run(config: &NodeConfig) -> anyhow::Result<()> {
 
     if let Some(url) = &config.cluster {
       // What the data directory holds serves at once; the cluster's changes follow.
-      let link = crate::deploy::ClusterLink { url: url.clone(), node_id: config.node_id() };
+      let link = crate::deploy::ClusterLink {
+        url: url.clone(),
+        node_id: config.node_id(),
+        replicas: config.cluster_replicas,
+        monitor: config.cluster_monitor.clone(),
+      };
       tokio::spawn(api.follow(node.clone(), link, format!("http://{}", http.local_addr()?)));
     }
   }

@@ -12,6 +12,10 @@
 //! each key (so a node that was down catches up when it starts), fetches the bundles it does
 //! not hold into its data directory, starts them, swaps them in and reports in `edge-nodes`
 //! (`follow`, in the `deploy` layer's terms of applying a version).
+//!
+//! A node opens the cluster with its `cluster_replicas` ([`Cluster::join`]): every stream and
+//! bucket is created with that many copies, and one created with fewer is scaled up. A
+//! command-line client ([`Cluster::connect`]) uses what is there and never changes it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -175,6 +179,9 @@ fn js<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> ClusterErro
 #[derive(Clone)]
 pub struct Cluster {
   context: jetstream::Context,
+  /// How many copies of each stream a node asks for; `None` for a client, which leaves every
+  /// stream as it is and creates a missing one with one copy.
+  replicas: Option<usize>,
   bundles: ObjectStore,
   workers: kv::Store,
   nodes: kv::Store,
@@ -187,9 +194,35 @@ impl std::fmt::Debug for Cluster {
 }
 
 impl Cluster {
-  /// Connects to NATS at `url` (`nats://[user:password@]host:port`) and opens the buckets,
-  /// creating them when this is the cluster's first start.
+  /// Connects to NATS at `url` (`nats://[user:password@]host:port`) as a client: opens the
+  /// buckets as they are, creating those missing (with one copy) when this is the cluster's
+  /// first start.
   pub async fn connect(url: &str, client_name: &str) -> Result<Cluster, ClusterError> {
+    Cluster::open(url, client_name, None).await
+  }
+
+  /// Connects as a node that keeps `replicas` copies of everything (1 to 5; a cluster of
+  /// nats-servers needs at least that many servers): creates what is missing with that many
+  /// copies and scales up what has fewer.
+  pub async fn join(url: &str, client_name: &str, replicas: usize) -> Result<Cluster, ClusterError> {
+    Cluster::open(url, client_name, Some(replicas)).await
+  }
+
+  async fn open(url: &str, client_name: &str, replicas: Option<usize>) -> Result<Cluster, ClusterError> {
+    Cluster::open_buckets(url, client_name, replicas).await.map_err(|e| match (e, replicas) {
+      (ClusterError::JetStream(what, message), Some(copies)) if copies > 1 => ClusterError::JetStream(
+        what,
+        format!("{message} (cluster_replicas = {copies} needs a NATS cluster of at least {copies} JetStream servers)"),
+      ),
+      (e, _) => e,
+    })
+  }
+
+  async fn open_buckets(
+    url: &str,
+    client_name: &str,
+    replicas: Option<usize>,
+  ) -> Result<Cluster, ClusterError> {
     let client = async_nats::ConnectOptions::new()
       .name(client_name)
       .connection_timeout(Duration::from_secs(5))
@@ -197,6 +230,7 @@ impl Cluster {
       .await
       .map_err(|e| ClusterError::Connect(url.to_owned(), e.to_string()))?;
     let context = jetstream::new(client);
+    let copies = replicas.unwrap_or(1);
     let bundles = match context.get_object_store(BUNDLES).await {
       Ok(store) => store,
       Err(_) => context
@@ -204,33 +238,44 @@ impl Cluster {
           bucket: BUNDLES.into(),
           description: Some("edge: every version of every worker".into()),
           compression: true,
+          num_replicas: copies,
           ..Default::default()
         })
         .await
         .map_err(js("object store"))?,
     };
-    let workers = context
-      .create_or_update_key_value(kv::Config {
-        bucket: WORKERS.into(),
-        description: "edge: each worker's versions and active version".into(),
-        history: 8,
-        ..Default::default()
-      })
-      .await
-      .map_err(js("key-value bucket"))?;
-    let nodes = context
-      .create_or_update_key_value(kv::Config {
-        bucket: NODES.into(),
-        description: "edge: live nodes and what they serve".into(),
-        // More than one: listing keys takes the last value of each key as of its start, and
-        // with one kept a report rewritten at that moment would drop out of the list.
-        history: 5,
-        max_age: NODE_TTL,
-        ..Default::default()
-      })
-      .await
-      .map_err(js("key-value bucket"))?;
-    Ok(Cluster { context, bundles, workers, nodes })
+    // The object store has no update of its own: its stream is scaled like any other.
+    scale(&context, replicas, &format!("OBJ_{BUNDLES}")).await?;
+    let workers = open_bucket(
+      &context,
+      replicas,
+      WORKERS,
+      "edge: each worker's versions and active version",
+      kv::Config { history: 8, ..Default::default() },
+    )
+    .await?;
+    let nodes = open_bucket(
+      &context,
+      replicas,
+      NODES,
+      "edge: live nodes and what they serve",
+      // More than one: listing keys takes the last value of each key as of its start, and
+      // with one kept a report rewritten at that moment would drop out of the list.
+      kv::Config { history: 5, max_age: NODE_TTL, ..Default::default() },
+    )
+    .await?;
+    Ok(Cluster { context, replicas, bundles, workers, nodes })
+  }
+
+  /// Raises stream `name` to the node's replica count if it has fewer (a client changes
+  /// nothing).
+  pub async fn scale(&self, name: &str) -> Result<(), ClusterError> {
+    scale(&self.context, self.replicas, name).await
+  }
+
+  /// The settings of a new stream: `config` with the node's replica count.
+  pub fn stream_config(&self, config: jetstream::stream::Config) -> jetstream::stream::Config {
+    jetstream::stream::Config { num_replicas: self.replicas.unwrap_or(1), ..config }
   }
 
   /// The NATS connection itself, for what is not kept in JetStream (`observe::tail_cluster`).
@@ -267,16 +312,7 @@ impl Cluster {
     description: &str,
     config: kv::Config,
   ) -> Result<kv::Store, ClusterError> {
-    self
-      .context
-      .create_or_update_key_value(kv::Config {
-        bucket: name.into(),
-        description: description.into(),
-        history: 1,
-        ..config
-      })
-      .await
-      .map_err(js("key-value bucket"))
+    open_bucket(&self.context, self.replicas, name, description, kv::Config { history: 1, ..config }).await
   }
 
   /// The record of `name` and its revision; `None` for a worker never deployed or deleted.
@@ -455,6 +491,47 @@ impl Cluster {
   pub async fn watch_workers(&self) -> Result<kv::Watch, ClusterError> {
     self.workers.watch_with_history(">").await.map_err(js("watch"))
   }
+}
+
+/// Bucket `name` with `config`: a node (`Some` replicas) creates or updates it with its
+/// replica count; a client opens it as it is, creating it (one copy) only if it is missing.
+async fn open_bucket(
+  context: &jetstream::Context,
+  replicas: Option<usize>,
+  name: &str,
+  description: &str,
+  config: kv::Config,
+) -> Result<kv::Store, ClusterError> {
+  let config = kv::Config { bucket: name.into(), description: description.into(), ..config };
+  match replicas {
+    Some(replicas) => context
+      .create_or_update_key_value(kv::Config { num_replicas: replicas, ..config })
+      .await
+      .map_err(js("key-value bucket")),
+    None => match context.get_key_value(name).await {
+      Ok(store) => Ok(store),
+      Err(_) => context.create_key_value(config).await.map_err(js("key-value bucket")),
+    },
+  }
+}
+
+/// Raises stream `name` to `replicas` copies if it has fewer; nothing for a client (`None`).
+/// A server that cannot hold that many copies answers with an error, which is returned:
+/// fewer copies than configured are never kept silently.
+async fn scale(
+  context: &jetstream::Context,
+  replicas: Option<usize>,
+  name: &str,
+) -> Result<(), ClusterError> {
+  let Some(wanted) = replicas else { return Ok(()) };
+  let mut stream = context.get_stream(name).await.map_err(js("stream"))?;
+  let mut config = stream.info().await.map_err(js("stream info"))?.config.clone();
+  if config.num_replicas < wanted {
+    tracing::info!(stream = name, from = config.num_replicas, to = wanted, "scaling a stream up");
+    config.num_replicas = wanted;
+    context.update_stream(config).await.map_err(js("stream update"))?;
+  }
+  Ok(())
 }
 
 fn object_name(name: &str, id: &VersionId) -> String {

@@ -49,10 +49,12 @@ impl JetQueues {
     JetQueues { cluster, streams: Default::default(), consumers: Default::default() }
   }
 
+  fn cluster(&self) -> Result<&Cluster, QueueError> {
+    self.cluster.get().ok_or_else(|| QueueError::Storage("not connected to the cluster yet".into()))
+  }
+
   fn context(&self) -> Result<jetstream::Context, QueueError> {
-    let cluster =
-      self.cluster.get().ok_or_else(|| QueueError::Storage("not connected to the cluster yet".into()))?;
-    Ok(jetstream::new(cluster.client()))
+    Ok(jetstream::new(self.cluster()?.client()))
   }
 
   async fn stream(&self, queue: &str) -> Result<jetstream::stream::Stream, QueueError> {
@@ -60,19 +62,23 @@ impl JetQueues {
     if let Some(stream) = streams.get(queue) {
       return Ok(stream.clone());
     }
+    let cluster = self.cluster()?;
+    let name = format!("{STREAM_PREFIX}{queue}");
     let stream = self
       .context()?
-      .get_or_create_stream(jetstream::stream::Config {
-        name: format!("{STREAM_PREFIX}{queue}"),
+      .get_or_create_stream(cluster.stream_config(jetstream::stream::Config {
+        name: name.clone(),
         description: Some(format!("edge: the queue {queue}")),
         subjects: vec![subject(queue)],
         max_age: RETENTION,
         storage: jetstream::stream::StorageType::File,
         duplicate_window: Duration::from_secs(120),
         ..Default::default()
-      })
+      }))
       .await
       .map_err(storage)?;
+    // A queue created before the node's replica count was raised.
+    cluster.scale(&name).await.map_err(storage)?;
     streams.insert(queue.to_owned(), stream.clone());
     Ok(stream)
   }

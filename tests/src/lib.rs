@@ -255,9 +255,14 @@ impl DevServer {
   /// token `token`, its admin listener on a free port and `extra` arguments, and waits until it
   /// has joined the cluster; panics with its log if it does not start.
   pub fn cluster_node(nats: &Nats, id: &str, data: &Path, token: &str, extra: &[&str]) -> DevServer {
+    DevServer::cluster_node_at(&nats.url, id, data, token, extra)
+  }
+
+  /// [`DevServer::cluster_node`] for the NATS server at `url`.
+  pub fn cluster_node_at(url: &str, id: &str, data: &Path, token: &str, extra: &[&str]) -> DevServer {
     let dir = data.join(id);
     let mut args: Vec<&std::ffi::OsStr> =
-      ["--cluster", &nats.url, "--node-id", id, "--data-dir"].into_iter().map(std::ffi::OsStr::new).collect();
+      ["--cluster", url, "--node-id", id, "--data-dir"].into_iter().map(std::ffi::OsStr::new).collect();
     args.push(dir.as_os_str());
     args.extend(
       ["--admin-token", token, "--admin-listen", "127.0.0.1:0"].into_iter().map(std::ffi::OsStr::new),
@@ -736,6 +741,99 @@ impl Nats {
     assert_eq!((url.as_str(), monitor.as_str()), (self.url.as_str(), self.monitor.as_str()));
     self.child = child;
     self.log = log;
+  }
+}
+
+/// A NATS cluster of real nats-servers on loopback, JetStream clustered across them, each
+/// syncing every write (`sync_interval: always`); stopped when dropped.
+pub struct NatsCluster {
+  /// The servers, in order; a killed one is `None`.
+  servers: Vec<Option<Child>>,
+  /// `nats://127.0.0.1:<port>` of each server.
+  pub urls: Vec<String>,
+  /// `http://127.0.0.1:<port>` of each server's monitoring endpoint.
+  pub monitors: Vec<String>,
+  pub logs: Vec<Log>,
+  _storage: tempfile::TempDir,
+}
+
+/// A loopback port free right now (bound, then released for a server to take).
+fn free_port() -> u16 {
+  std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl NatsCluster {
+  /// Starts `size` servers routed to each other and returns once each has JetStream's
+  /// cluster metadata leader (it can create streams with `size` copies).
+  pub fn start(size: usize) -> NatsCluster {
+    let storage = tempfile::Builder::new().prefix("nats-cluster-").tempdir().expect("tempdir");
+    let ports: Vec<(u16, u16, u16)> = (0..size).map(|_| (free_port(), free_port(), free_port())).collect();
+    let bin = nats_server_bin();
+    let (mut servers, mut logs) = (Vec::new(), Vec::new());
+    for (i, (client, http, route)) in ports.iter().enumerate() {
+      let routes: Vec<String> =
+        ports.iter().filter(|p| p.2 != *route).map(|p| format!("nats://127.0.0.1:{}", p.2)).collect();
+      let store = storage.path().join(format!("n{i}"));
+      let config = storage.path().join(format!("n{i}.conf"));
+      std::fs::write(
+        &config,
+        format!(
+          "server_name: n{i}\nlisten: 127.0.0.1:{client}\nhttp: 127.0.0.1:{http}\n\
+           jetstream {{ store_dir: \"{}\", sync_interval: always }}\n\
+           cluster {{ name: edge, listen: 127.0.0.1:{route}, routes: [{}] }}\n",
+          store.display(),
+          routes.join(", ")
+        ),
+      )
+      .unwrap();
+      let mut child = Command::new(&bin)
+        .arg("-c")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {} (bash .ci/setup installs it): {e}", bin.display()));
+      let log = Log::default();
+      let (stderr, sink) = (child.stderr.take().unwrap(), log.clone());
+      std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+          sink.push_line(&line);
+        }
+      });
+      servers.push(Some(child));
+      logs.push(log);
+    }
+    for log in &logs {
+      // Every server learns who leads the cluster's metadata (itself, or another).
+      log.wait_for_line(|l| {
+        l.contains("JetStream cluster new metadata leader")
+          || l.contains("Self is new JetStream cluster metadata leader")
+      });
+    }
+    NatsCluster {
+      servers,
+      urls: ports.iter().map(|p| format!("nats://127.0.0.1:{}", p.0)).collect(),
+      monitors: ports.iter().map(|p| format!("http://127.0.0.1:{}", p.1)).collect(),
+      logs,
+      _storage: storage,
+    }
+  }
+
+  /// SIGKILLs server `i`.
+  pub fn kill(&mut self, i: usize) {
+    if let Some(mut child) = self.servers[i].take() {
+      child.kill().unwrap();
+      child.wait().unwrap();
+    }
+  }
+}
+
+impl Drop for NatsCluster {
+  fn drop(&mut self) {
+    for i in 0..self.servers.len() {
+      self.kill(i);
+    }
   }
 }
 

@@ -2,6 +2,8 @@
 //! `sync_interval: always`, a deploy, a KV write and a queued message acknowledged just
 //! before the server is SIGKILLed are all there after its restart, and the nodes catch up
 //! (a running node reconnects and follows new deploys, a new node serves what was deployed).
+//! With three nats-servers and `cluster_replicas = 3`, every stream and bucket has three
+//! copies, and a SIGKILLed server (the one the node and the CLI talked to) loses nothing.
 //! A node says at start what the cluster could lose: one copy, a server that acknowledges
 //! before syncing, or one whose settings it cannot read; and a replica count the servers
 //! cannot hold, or out of range, is a clear error.
@@ -168,4 +170,111 @@ fn a_replica_count_out_of_range_is_refused() {
       assert!(err.contains(&format!("cluster_replicas = {count}: JetStream keeps 1 to 5 copies")), "{err}");
     }
   }
+}
+
+/// `edge deploy <dir> --cluster <url> --wait`, tried again while the servers elect new
+/// leaders after one died (each failure a clear error, which the last attempt shows).
+fn deploy_while_electing(url: &str, dir: &Path, node: &DevServer) -> String {
+  let deadline = std::time::Instant::now() + PROCESS_DEADLINE;
+  loop {
+    let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--cluster", url, "--wait"]);
+    if code == 0 {
+      return out;
+    }
+    eprintln!("deploy attempt failed ({code}):\n{out}\n{err}");
+    assert!(
+      std::time::Instant::now() < deadline,
+      "deploy failed until the deadline:\n{out}\n{err}\nthe node's log:\n{}",
+      node.log.text()
+    );
+    // The next attempt after a beat: an election takes a few hundred milliseconds.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+  }
+}
+
+/// Every stream's copies, as the server with monitoring endpoint `monitor` reports them.
+async fn copies(monitor: &str) -> Vec<(String, u64)> {
+  let reply = send(
+    http::Request::get(format!("{monitor}/jsz?streams=true&config=true")).body(Default::default()).unwrap(),
+  )
+  .await;
+  assert_eq!(reply.status, 200, "{}", reply.body);
+  let mut found = Vec::new();
+  for account in reply.json()["account_details"].as_array().cloned().unwrap_or_default() {
+    for stream in account["stream_detail"].as_array().cloned().unwrap_or_default() {
+      let name = stream["name"].as_str().unwrap_or_default().to_owned();
+      found.push((name, stream["config"]["num_replicas"].as_u64().unwrap_or(0)));
+    }
+  }
+  found.sort();
+  found
+}
+
+/// Waits until every server's `/healthz` says its JetStream is current with the cluster.
+async fn healthy(nats: &NatsCluster) {
+  let deadline = std::time::Instant::now() + PROCESS_DEADLINE;
+  for monitor in &nats.monitors {
+    loop {
+      let reply =
+        send(http::Request::get(format!("{monitor}/healthz")).body(Default::default()).unwrap()).await;
+      if reply.status == 200 {
+        break;
+      }
+      assert!(std::time::Instant::now() < deadline, "{monitor}/healthz: {} {}", reply.status, reply.body);
+      tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+  }
+}
+
+#[tokio::test]
+async fn with_three_copies_the_cluster_loses_nothing_when_a_nats_server_dies() {
+  let mut nats = NatsCluster::start(3);
+  healthy(&nats).await;
+  let data = tempfile::tempdir().unwrap();
+  let source = tempfile::tempdir().unwrap();
+  let a = DevServer::cluster_node_at(
+    &nats.urls[0],
+    "a",
+    data.path(),
+    TOKEN,
+    &["--cluster-replicas", "3", "--cluster-monitor", &nats.monitors[0]],
+  );
+  a.log.wait_for(&["nats-server syncs every write to disk before acknowledging it"]);
+  assert!(
+    !a.log.text().contains("cluster_replicas ="),
+    "three copies are not warned about:\n{}",
+    a.log.text()
+  );
+  let out = deploy_while_electing(&nats.urls[0], &app(source.path(), "three copies"), &a);
+  assert!(out.contains("active on 1 node(s)"), "{out}");
+  let first = out.strip_prefix("deployed app version ").and_then(|rest| rest.split_whitespace().next());
+  let first = first.unwrap_or_else(|| panic!("{out}")).to_owned();
+  deploy_while_electing(&nats.urls[0], &sample("kv-counter"), &a);
+  assert_eq!(hits(&a).await, 1);
+
+  // Every stream the node made: three copies (the deploys' buckets, the bundles, the KV namespace).
+  let streams = copies(&nats.monitors[1]).await;
+  for wanted in ["KV_edge-workers", "KV_edge-nodes", "OBJ_edge-bundles"] {
+    assert!(streams.iter().any(|(name, _)| name == wanted), "{wanted} in {streams:?}");
+  }
+  assert!(streams.iter().any(|(name, _)| name.starts_with("KV_") && name.contains("counter")), "{streams:?}");
+  assert!(streams.iter().all(|(_, copies)| *copies == 3), "{streams:?}");
+
+  // The server the node and the CLI talked to dies; the other two hold everything.
+  nats.kill(0);
+  // (A deploy whose wait timed out in the election still landed: the last one is active.)
+  let out = deploy_while_electing(&nats.urls[1], &app(source.path(), "one server down"), &a);
+  let version = out.strip_prefix("deployed app version ").and_then(|rest| rest.split_whitespace().next());
+  let version = version.unwrap_or_else(|| panic!("{out}")).to_owned();
+  a.log.wait_for(&["activated from the cluster", "app", &version]);
+  let reply = get_on(&a, "app.edge.localhost", "/").await;
+  assert_eq!((reply.status, reply.body.as_str()), (200, "one server down"));
+  assert_eq!(hits(&a).await, 2);
+  let (code, versions, err) = run_edge(&["versions", "app", "--cluster", &nats.urls[2]]);
+  assert_eq!(code, 0, "{err}");
+  assert!(
+    versions.lines().next().is_some_and(|l| l.contains(&first)),
+    "the first version is kept: {versions}"
+  );
+  assert!(versions.lines().last().is_some_and(|l| l.starts_with(&format!("* {version}"))), "{versions}");
 }

@@ -91,6 +91,8 @@ impl DeployApi {
 
   /// Catches up with the cluster, then applies its changes until the watch breaks.
   pub(super) async fn follow_once(&self, node: &Node, cluster: &Cluster, url: &str) -> ClusterError {
+    let reconnected = cluster.next_reconnect();
+    tokio::pin!(reconnected);
     let names = match cluster.worker_names().await {
       Ok(names) => names,
       Err(e) => return e,
@@ -104,7 +106,12 @@ impl DeployApi {
       Ok(changes) => changes,
       Err(e) => return e,
     };
-    while let Some(change) = futures::StreamExt::next(&mut changes).await {
+    loop {
+      let change = tokio::select! {
+        change = futures::StreamExt::next(&mut changes) => change,
+        () = &mut reconnected => return ClusterError::JetStream("watch", "reconnected to NATS".into()),
+      };
+      let Some(change) = change else { break };
       let change = match change {
         Ok(change) => change,
         Err(e) => return ClusterError::JetStream("watch", e.to_string()),

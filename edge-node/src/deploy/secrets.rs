@@ -83,6 +83,8 @@ impl DeployApi {
 
   /// Serves each worker again whose secrets change in the cluster, until the watch breaks.
   pub(super) async fn follow_secrets(&self, node: &Node, cluster: &Cluster) -> Result<(), String> {
+    let reconnected = cluster.next_reconnect();
+    tokio::pin!(reconnected);
     let bucket = cluster.secrets_bucket(crate::platform::secrets::BUCKET).await.map_err(|e| e.to_string())?;
     let mut changes = bucket.watch_all().await.map_err(|e| e.to_string())?;
     // Catch up (the node may have started from its copy, or missed changes while away),
@@ -92,7 +94,12 @@ impl DeployApi {
     for worker in workers {
       self.reapply_logged(node, &worker).await;
     }
-    while let Some(change) = futures::StreamExt::next(&mut changes).await {
+    loop {
+      let change = tokio::select! {
+        change = futures::StreamExt::next(&mut changes) => change,
+        () = &mut reconnected => return Err("reconnected to NATS".into()),
+      };
+      let Some(change) = change else { break };
       let change = change.map_err(|e| e.to_string())?;
       if let Some((worker, _)) = change.key.split_once('.') {
         self.reapply_logged(node, worker).await;

@@ -185,6 +185,12 @@ pub struct Cluster {
   bundles: ObjectStore,
   workers: kv::Store,
   nodes: kv::Store,
+  /// The other buckets, opened once each: two tasks opening one bucket at once would both ask
+  /// JetStream to create it (a clustered server can leave the second request unanswered),
+  /// and every later use would cost a round trip.
+  opened: std::sync::Arc<tokio::sync::Mutex<BTreeMap<String, kv::Store>>>,
+  /// How many times the client reconnected to NATS.
+  reconnects: tokio::sync::watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -223,17 +229,33 @@ impl Cluster {
     client_name: &str,
     replicas: Option<usize>,
   ) -> Result<Cluster, ClusterError> {
+    // Counts reconnections (a connection after a disconnection): watches are consumers on
+    // the server that was lost, and a follower restarts them rather than trust them.
+    let (reconnected, reconnects) = tokio::sync::watch::channel(0u64);
+    let lost = std::sync::atomic::AtomicBool::new(false);
     let client = async_nats::ConnectOptions::new()
       .name(client_name)
       .connection_timeout(Duration::from_secs(5))
+      .event_callback(move |event| {
+        match event {
+          async_nats::Event::Disconnected => lost.store(true, std::sync::atomic::Ordering::Relaxed),
+          async_nats::Event::Connected if lost.swap(false, std::sync::atomic::Ordering::Relaxed) => {
+            reconnected.send_modify(|count| *count += 1)
+          }
+          _ => {}
+        }
+        async {}
+      })
       .connect(url)
       .await
       .map_err(|e| ClusterError::Connect(url.to_owned(), e.to_string()))?;
     let context = jetstream::new(client);
     let copies = replicas.unwrap_or(1);
-    let bundles = match context.get_object_store(BUNDLES).await {
-      Ok(store) => store,
-      Err(_) => context
+    // Created only when it is not there: a server that does not answer (electing a leader)
+    // is an error, not a missing store to create with other settings.
+    let bundles = match exists(&context, &format!("OBJ_{BUNDLES}")).await? {
+      true => context.get_object_store(BUNDLES).await.map_err(js("object store"))?,
+      false => context
         .create_object_store(jetstream::object_store::Config {
           bucket: BUNDLES.into(),
           description: Some("edge: every version of every worker".into()),
@@ -264,13 +286,27 @@ impl Cluster {
       kv::Config { history: 5, max_age: NODE_TTL, ..Default::default() },
     )
     .await?;
-    Ok(Cluster { context, replicas, bundles, workers, nodes })
+    Ok(Cluster { context, replicas, bundles, workers, nodes, opened: Default::default(), reconnects })
   }
 
   /// Raises stream `name` to the node's replica count if it has fewer (a client changes
   /// nothing).
   pub async fn scale(&self, name: &str) -> Result<(), ClusterError> {
     scale(&self.context, self.replicas, name).await
+  }
+
+  /// Resolves at the first reconnection to NATS after this call. A watch (an ordered consumer)
+  /// lived on the server that was lost; async-nats recreates it when it misses heartbeats, but
+  /// a consumer lost mid-election can stay silent, so followers start their watches again.
+  pub fn next_reconnect(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut reconnects = self.reconnects.clone();
+    reconnects.borrow_and_update();
+    async move {
+      if reconnects.changed().await.is_err() {
+        // The client is gone: nothing will reconnect.
+        std::future::pending::<()>().await;
+      }
+    }
   }
 
   /// The settings of a new stream: `config` with the node's replica count.
@@ -305,14 +341,23 @@ impl Cluster {
     self.bucket(name, "edge: a KV namespace of workers", config).await
   }
 
-  /// Bucket `name` with the latest value of each key and `config`'s other settings.
+  /// Bucket `name` with the latest value of each key and `config`'s other settings, opened
+  /// (or created) on first use.
   async fn bucket(
     &self,
     name: &str,
     description: &str,
     config: kv::Config,
   ) -> Result<kv::Store, ClusterError> {
-    open_bucket(&self.context, self.replicas, name, description, kv::Config { history: 1, ..config }).await
+    let mut opened = self.opened.lock().await;
+    if let Some(bucket) = opened.get(name) {
+      return Ok(bucket.clone());
+    }
+    let bucket =
+      open_bucket(&self.context, self.replicas, name, description, kv::Config { history: 1, ..config })
+        .await?;
+    opened.insert(name.to_owned(), bucket.clone());
+    Ok(bucket)
   }
 
   /// The record of `name` and its revision; `None` for a worker never deployed or deleted.
@@ -508,9 +553,24 @@ async fn open_bucket(
       .create_or_update_key_value(kv::Config { num_replicas: replicas, ..config })
       .await
       .map_err(js("key-value bucket")),
-    None => match context.get_key_value(name).await {
-      Ok(store) => Ok(store),
-      Err(_) => context.create_key_value(config).await.map_err(js("key-value bucket")),
+    None => match exists(context, &format!("KV_{name}")).await? {
+      true => context.get_key_value(name).await.map_err(js("key-value bucket")),
+      false => context.create_key_value(config).await.map_err(js("key-value bucket")),
+    },
+  }
+}
+
+/// Whether stream `name` exists; an error for any other answer (or none).
+async fn exists(context: &jetstream::Context, name: &str) -> Result<bool, ClusterError> {
+  match context.get_stream(name).await {
+    Ok(_) => Ok(true),
+    Err(e) => match e.kind() {
+      jetstream::context::GetStreamErrorKind::JetStream(error)
+        if error.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+      {
+        Ok(false)
+      }
+      _ => Err(ClusterError::JetStream("stream", e.to_string())),
     },
   }
 }

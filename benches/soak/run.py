@@ -77,7 +77,7 @@ def start_node(edge, data, hosts):
     if hosts:
         args += ["--recycle-hosts-after", "200"]
     node = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "EDGE_LOG": "warn"})
+                            env={**os.environ, "EDGE_LOG": "warn,edge_node::isolates::cache=info"})
     urls = []
     while len(urls) < 2:
         line = node.stdout.readline()
@@ -260,6 +260,10 @@ def main():
         # Besides the host deaths the soak causes.
         "node_errors": [line.strip() for line in log if " ERROR " in line and "an isolate host died" not in line][:20],
         "hosts_died": sum("an isolate host died" in line for line in log),
+        # From each death noticed to its workers running on a new host, as the node logs it.
+        "recovery_ms": [float(m.group(1)) for m in
+                        (re.search(r'ms="?([\d.]+)', line) for line in log
+                         if "recovered from an isolate host's death" in line) if m],
     }
     for name, r in results.items():
         if r["failed"] or r["p99_ms"] is None:
@@ -278,7 +282,7 @@ def write_results(path, s):
     section = f"""## {time.strftime('%Y-%m-%d')} — soak, {s['duration_s'] // 60} min, {s['mode']} (`benches/soak/run.py`)
 
 2-vCPU AMD EPYC VM (shared), release build of {commit}. One `edge node`; wrk (1 thread, {CONNECTIONS}
-connections each) on hello, json, stream and kv-counter; a deploy or a rollback every 30 s; a
+connections each) on {', '.join(s['by_worker'])}; a deploy or a rollback every 30 s; a
 CPU hog and a memory bomb every 3 s; {SLOW} slowloris connections (`slowhttptest -H`){'; one isolate host SIGKILLed every 60 s' if s['mode'] == 'isolate hosts' else ''}.
 
 | good requests | failed | p99 (worst worker) | RSS start → end | open files start → end |
@@ -287,6 +291,7 @@ CPU hog and a memory bomb every 3 s; {SLOW} slowloris connections (`slowhttptest
 
 Hogs and bombs: {c['hogs'] + c['bombs']} sent, {c['stopped_with_503']} stopped with 503; {c['deploys']} deploys and
 {c['rollbacks']} rollbacks ({len(c['release_errors'])} failed){f"; {c['hosts_killed']} hosts killed" if s['mode'] == 'isolate hosts' else ''}.
+By worker: {'; '.join(f"{name} {w['requests']:,} requests, {w['failed']} failed, p99 {w['p99_ms']} ms" for name, w in s['by_worker'].items())}.{f" Workers running again after each host death (ms): {s['recovery_ms']}." if s.get('recovery_ms') else ''}
 
 """
     text = path.read_text()

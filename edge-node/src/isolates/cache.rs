@@ -344,6 +344,8 @@ enum PickError {
 /// as many as each worker had, without waiting for a request.
 async fn recover(cache: Cache<Key, Arc<WorkerSlot>>, mut deaths: tokio::sync::watch::Receiver<u64>) {
   while deaths.changed().await.is_ok() {
+    let noticed = std::time::Instant::now();
+    let mut restarted = 0;
     let slots: Vec<(Arc<Key>, Arc<WorkerSlot>)> = cache.iter().collect();
     for (key, slot) in slots {
       let before = slot.resident();
@@ -354,6 +356,7 @@ async fn recover(cache: Cache<Key, Arc<WorkerSlot>>, mut deaths: tokio::sync::wa
       match slot.ensure(before).await {
         Ok(started) => {
           tracing::info!(worker = %key.worker, started, "started again after its isolate host died");
+          restarted += 1;
           // Weigh the entry again with its new isolates.
           cache.insert((*key).clone(), slot).await;
         }
@@ -363,6 +366,9 @@ async fn recover(cache: Cache<Key, Arc<WorkerSlot>>, mut deaths: tokio::sync::wa
         }
       }
     }
+    // From the death noticed (the child's exit) to its workers running on a new host.
+    let ms = noticed.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(workers = restarted, ms = format!("{ms:.1}"), "recovered from an isolate host's death");
   }
 }
 

@@ -78,6 +78,10 @@ mod snapshot {
     }
 
     let consumed: HashSet<&str> = output.consumed_lazy_specifiers.iter().map(String::as_str).collect();
+    // deno_core finds an entry by binary search (it checks the order only in debug builds):
+    // the table must be sorted by specifier, not left in the extensions' order.
+    let mut lazy_files = lazy_files;
+    lazy_files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut table = String::from("&[\n");
     for (specifier, source) in &lazy_files {
       if consumed.contains(specifier.as_str()) {

@@ -524,6 +524,18 @@ impl ApiNode {
   }
 }
 
+/// Writes version `greeting` of the worker `app` (it answers its `GREETING` var) into
+/// `root/app`, and returns that folder.
+pub fn greeting_app(root: &Path, greeting: &str) -> PathBuf {
+  let dir = root.join("app");
+  std::fs::create_dir_all(&dir).unwrap();
+  std::fs::write(dir.join("edge.toml"), format!("name = \"app\"\n[vars]\nGREETING = \"{greeting}\"\n"))
+    .unwrap();
+  std::fs::write(dir.join("worker.js"), "export default { fetch: (r, env) => new Response(env.GREETING) };")
+    .unwrap();
+  dir
+}
+
 /// `edge deploy <dir> --cluster <nats> --wait`, which must succeed.
 pub fn deploy_to_cluster(nats: &Nats, dir: &Path) {
   let (code, out, err) = run_edge(&["deploy", dir.to_str().unwrap(), "--cluster", &nats.url, "--wait"]);

@@ -35,15 +35,9 @@ fn on_cluster(nats: &Nats, args: &[&str]) -> String {
   out
 }
 
-/// Writes version `greeting` of the worker `app` into `root/app`.
+/// Version `greeting` of the worker `app`, as a path for the command line.
 fn app(root: &Path, greeting: &str) -> String {
-  let dir = root.join("app");
-  std::fs::create_dir_all(&dir).unwrap();
-  std::fs::write(dir.join("edge.toml"), format!("name = \"app\"\n[vars]\nGREETING = \"{greeting}\"\n"))
-    .unwrap();
-  std::fs::write(dir.join("worker.js"), "export default { fetch: (r, env) => new Response(env.GREETING) };")
-    .unwrap();
-  dir.to_str().unwrap().to_owned()
+  greeting_app(root, greeting).to_str().unwrap().to_owned()
 }
 
 async fn greeting(server: &DevServer) -> String {

@@ -14,17 +14,6 @@ use edge_tests::*;
 
 const TOKEN: &str = "durability-token-0123456789";
 
-/// Writes version `greeting` of the worker `app` into `root/app`.
-fn app(root: &Path, greeting: &str) -> std::path::PathBuf {
-  let dir = root.join("app");
-  std::fs::create_dir_all(&dir).unwrap();
-  std::fs::write(dir.join("edge.toml"), format!("name = \"app\"\n[vars]\nGREETING = \"{greeting}\"\n"))
-    .unwrap();
-  std::fs::write(dir.join("worker.js"), "export default { fetch: (r, env) => new Response(env.GREETING) };")
-    .unwrap();
-  dir
-}
-
 /// What `app` answers on `server`, once it answers `expected` (a node follows the cluster
 /// asynchronously; the log line says when it has).
 async fn says(server: &DevServer, expected: &str) {
@@ -50,7 +39,7 @@ async fn writes_acknowledged_before_nats_is_killed_are_there_after_its_restart()
   deploy_to_cluster(&nats, &sample("kv-counter"));
 
   // Each acknowledged, then the server dies without a chance to flush anything.
-  deploy_to_cluster(&nats, &app(source.path(), "before the crash"));
+  deploy_to_cluster(&nats, &greeting_app(source.path(), "before the crash"));
   says(&a, "before the crash").await;
   assert_eq!(hits(&a).await, 1);
   let sent = post_on(&a, "producer.edge.localhost", "/", r#"[{"n": 7, "mode": "ok"}]"#).await;
@@ -72,7 +61,7 @@ async fn writes_acknowledged_before_nats_is_killed_are_there_after_its_restart()
   assert!(delivered.contains("queue-seen n=7"), "{delivered}");
 
   // The node that was running when the server died follows the cluster again.
-  deploy_to_cluster(&nats, &app(source.path(), "after the restart"));
+  deploy_to_cluster(&nats, &greeting_app(source.path(), "after the restart"));
   for node in [&a, &b] {
     node.log.wait_for(&["activated from the cluster", "app", "2-"]);
     let reply = get_on(node, "app.edge.localhost", "/").await;
@@ -136,7 +125,7 @@ async fn a_node_says_what_the_cluster_could_lose() {
   assert_eq!(get_on(&d, "nothing.edge.localhost", "/").await.status, 404);
   // The streams kept their one copy, and the cluster still works for the others.
   let source = tempfile::tempdir().unwrap();
-  deploy_to_cluster(&nats, &app(source.path(), "still one copy"));
+  deploy_to_cluster(&nats, &greeting_app(source.path(), "still one copy"));
   says(&a, "still one copy").await;
 }
 
@@ -245,7 +234,7 @@ async fn with_three_copies_the_cluster_loses_nothing_when_a_nats_server_dies() {
     "three copies are not warned about:\n{}",
     a.log.text()
   );
-  let out = deploy_while_electing(&nats.urls[0], &app(source.path(), "three copies"), &a);
+  let out = deploy_while_electing(&nats.urls[0], &greeting_app(source.path(), "three copies"), &a);
   assert!(out.contains("active on 1 node(s)"), "{out}");
   let first = out.strip_prefix("deployed app version ").and_then(|rest| rest.split_whitespace().next());
   let first = first.unwrap_or_else(|| panic!("{out}")).to_owned();
@@ -263,7 +252,7 @@ async fn with_three_copies_the_cluster_loses_nothing_when_a_nats_server_dies() {
   // The server the node and the CLI talked to dies; the other two hold everything.
   nats.kill(0);
   // (A deploy whose wait timed out in the election still landed: the last one is active.)
-  let out = deploy_while_electing(&nats.urls[1], &app(source.path(), "one server down"), &a);
+  let out = deploy_while_electing(&nats.urls[1], &greeting_app(source.path(), "one server down"), &a);
   let version = out.strip_prefix("deployed app version ").and_then(|rest| rest.split_whitespace().next());
   let version = version.unwrap_or_else(|| panic!("{out}")).to_owned();
   a.log.wait_for(&["activated from the cluster", "app", &version]);

@@ -6,9 +6,12 @@ stopped (memory_mb 128, generous CPU and wall-clock limits) and one hello neighb
 ceiling in CEILINGS (MiB; a value far above the machine's memory puts the ceiling out of reach,
 as before it existed) it sends ROUNDS waves of BOMBS concurrent bomb requests, while a client
 asks the neighbour in a loop and a thread samples the node's RSS. Reports the RSS peak, how the
-bombs were stopped, the neighbour's p50/p99 and failures.
+bombs were stopped, the neighbour's p50/p99 and failures. With HOSTS=N the node runs its
+isolates in host processes (`--recycle-hosts-after N`), and the RSS is the node's and all its
+hosts' together.
 
   python3 benches/load/memory_bombs.py <edge binary>
+  HOSTS=20 python3 benches/load/memory_bombs.py <edge binary>
 """
 import collections
 import concurrent.futures
@@ -26,6 +29,7 @@ from pathlib import Path
 BOMBS = int(os.environ.get("BOMBS", "30"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 CEILINGS = [int(c) for c in os.environ.get("CEILINGS", "1024,1000000").split(",")]
+HOSTS = os.environ.get("HOSTS")
 
 BOMB = "export default { async fetch() { const keep = []; while (true) keep.push(new Uint8Array(1 << 20)); } };\n"
 HELLO = "export default { fetch() { return new Response('hello'); } };\n"
@@ -51,16 +55,24 @@ def ask(url, host):
 
 
 def rss(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
+    """Resident memory of `pid` and all its descendants (isolate hosts), in bytes."""
+    total = 0
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                total = int(line.split()[1]) * 1024
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in open(f"/proc/{pid}/task/{task}/children").read().split():
+                total += rss(int(child))
+    except OSError:
+        pass
+    return total
 
 
 def run(edge, root, ceiling):
     node = subprocess.Popen(
         [edge, "node", "--workers-dir", str(root), "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-         "--node-memory-mb", str(ceiling)],
+         "--node-memory-mb", str(ceiling)] + (["--recycle-hosts-after", HOSTS] if HOSTS else []),
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "EDGE_LOG": "warn"})
     url = None
     while url is None:
@@ -98,7 +110,7 @@ def run(edge, root, ceiling):
     node.wait()
     times.sort()
     p99 = times[int(len(times) * 0.99)] if times else float("nan")
-    print(f"ceiling {ceiling} MiB: RSS peak {peak[0] >> 20} MiB, at the end {end >> 20} MiB; "
+    print(f"ceiling {ceiling} MiB{f' (hosts after {HOSTS})' if HOSTS else ''}: RSS peak {peak[0] >> 20} MiB, at the end {end >> 20} MiB; "
           f"neighbour {len(times)} requests, {failed} failed, p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms")
     for outcome, count in outcomes.most_common():
         print(f"  {count:4} x {outcome}")

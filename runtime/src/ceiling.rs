@@ -17,6 +17,11 @@
 //! not enough, the one asking gets what is left if that is worth having, and is stopped
 //! itself otherwise.
 //!
+//! The ceiling itself may move ([`MemoryCeiling::set_limit`]): a node whose isolates run in
+//! several host processes keeps one ceiling over all of them by giving each host's ledger a
+//! share and moving the shares as the hosts' needs change. A ceiling lowered below what is
+//! granted stops the largest isolates over their fair share until the grants fit.
+//!
 //! Without a ceiling (the runtime used on its own) isolates get their whole limit at once,
 //! as before.
 
@@ -40,7 +45,8 @@ const LEAST_GROWTH: usize = 4 << 20;
 
 /// The ceiling over the memory of all the isolates of a process.
 pub struct MemoryCeiling {
-  limit: usize,
+  /// In bytes; changed only under the ledger's lock.
+  limit: AtomicUsize,
   ledger: Mutex<Ledger>,
   refused: AtomicU64,
   stopped: AtomicU64,
@@ -86,7 +92,7 @@ impl MemoryCeiling {
   /// A ceiling of `limit_bytes` over every isolate started under it.
   pub fn new(limit_bytes: usize) -> Arc<MemoryCeiling> {
     Arc::new(MemoryCeiling {
-      limit: limit_bytes,
+      limit: AtomicUsize::new(limit_bytes),
       ledger: Mutex::default(),
       refused: AtomicU64::new(0),
       stopped: AtomicU64::new(0),
@@ -95,13 +101,58 @@ impl MemoryCeiling {
 
   /// The ceiling, in bytes.
   pub fn limit(&self) -> usize {
-    self.limit
+    self.limit.load(Ordering::Relaxed)
+  }
+
+  /// Moves the ceiling to `limit_bytes`. Grants over the new ceiling are made to fit at once
+  /// by stopping the largest isolates over their fair share (largest first); the others keep
+  /// what they hold.
+  pub fn set_limit(&self, limit_bytes: usize) {
+    let mut ledger = self.ledger.lock().unwrap();
+    self.limit.store(limit_bytes, Ordering::Relaxed);
+    if ledger.granted > limit_bytes {
+      self.make_room(&mut ledger, 0, None, 0);
+    }
+  }
+
+  /// Stops the largest isolates over their fair share that hold more than `floor` bytes
+  /// (leaving `spare` alone), largest first, until `need` bytes are free under the ceiling.
+  /// Their grants count as free at once: a stopped isolate takes no more memory and is
+  /// dropped in moments.
+  fn make_room(&self, ledger: &mut Ledger, need: usize, spare: Option<&Arc<Member>>, floor: usize) {
+    let limit = self.limit();
+    let fair = limit / ledger.members.len().max(1);
+    let mut larger: Vec<Arc<Member>> = ledger
+      .members
+      .iter()
+      .filter(|m| spare.is_none_or(|spare| !Arc::ptr_eq(m, spare)))
+      .filter(|m| m.allowance.load(Ordering::Relaxed) > fair.max(floor))
+      .cloned()
+      .collect();
+    larger.sort_by_key(|m| std::cmp::Reverse(m.allowance.load(Ordering::Relaxed)));
+    for victim in larger {
+      if ledger.granted.saturating_add(need) <= limit {
+        break;
+      }
+      let freed = victim.allowance.swap(0, Ordering::Relaxed);
+      victim.doomed.store(true, Ordering::Relaxed);
+      ledger.granted -= freed;
+      ledger.members.retain(|m| !Arc::ptr_eq(m, &victim));
+      self.stopped.fetch_add(1, Ordering::Relaxed);
+      tracing::warn!(
+        held_mb = freed >> 20,
+        fair_mb = fair >> 20,
+        ceiling_mb = limit >> 20,
+        "node memory ceiling reached: stopping the largest isolate over its fair share"
+      );
+      victim.control.trip(Termination::NodeMemory);
+    }
   }
 
   pub fn stats(&self) -> CeilingStats {
     let ledger = self.ledger.lock().unwrap();
     CeilingStats {
-      limit_bytes: self.limit as u64,
+      limit_bytes: self.limit() as u64,
       granted_bytes: ledger.granted as u64,
       isolates: ledger.members.len() as u64,
       refused_starts: self.refused.load(Ordering::Relaxed),
@@ -111,7 +162,7 @@ impl MemoryCeiling {
 
   /// Past this much granted, no new isolate starts.
   fn near(&self) -> usize {
-    self.limit / 10 * 9
+    self.limit() / 10 * 9
   }
 
   /// Whether a new isolate could start now.
@@ -121,7 +172,7 @@ impl MemoryCeiling {
 
   fn refusal(&self, granted: usize) -> LoadError {
     self.refused.fetch_add(1, Ordering::Relaxed);
-    LoadError::NodeMemory { granted_mb: (granted >> 20) as u64, limit_mb: (self.limit >> 20) as u64 }
+    LoadError::NodeMemory { granted_mb: (granted >> 20) as u64, limit_mb: (self.limit() >> 20) as u64 }
   }
 
   /// A grant of `allowance` bytes for a new isolate controlled by `control`, unless the node
@@ -179,36 +230,11 @@ impl Grant {
     }
     let current = self.allowance();
     let need = wanted.saturating_sub(current);
-    if ceiling.limit.saturating_sub(ledger.granted) < need {
+    if ceiling.limit().saturating_sub(ledger.granted) < need {
       // Room from the largest isolates over their fair share that hold more than this one.
-      let fair = ceiling.limit / ledger.members.len().max(1);
-      let mut larger: Vec<Arc<Member>> = ledger
-        .members
-        .iter()
-        .filter(|m| !Arc::ptr_eq(m, &self.member))
-        .filter(|m| m.allowance.load(Ordering::Relaxed) > fair.max(current))
-        .cloned()
-        .collect();
-      larger.sort_by_key(|m| std::cmp::Reverse(m.allowance.load(Ordering::Relaxed)));
-      for victim in larger {
-        if ceiling.limit.saturating_sub(ledger.granted) >= need {
-          break;
-        }
-        let freed = victim.allowance.swap(0, Ordering::Relaxed);
-        victim.doomed.store(true, Ordering::Relaxed);
-        ledger.granted -= freed;
-        ledger.members.retain(|m| !Arc::ptr_eq(m, &victim));
-        ceiling.stopped.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-          held_mb = freed >> 20,
-          fair_mb = fair >> 20,
-          ceiling_mb = ceiling.limit >> 20,
-          "node memory ceiling reached: stopping the largest isolate over its fair share"
-        );
-        victim.control.trip(Termination::NodeMemory);
-      }
+      ceiling.make_room(&mut ledger, need, Some(&self.member), current);
     }
-    let give = need.min(ceiling.limit.saturating_sub(ledger.granted));
+    let give = need.min(ceiling.limit().saturating_sub(ledger.granted));
     if give < need && give < LEAST_GROWTH {
       self.member.doomed.store(true, Ordering::Relaxed);
       ledger.granted -= current;
@@ -217,7 +243,7 @@ impl Grant {
       ceiling.stopped.fetch_add(1, Ordering::Relaxed);
       tracing::warn!(
         held_mb = current >> 20,
-        ceiling_mb = ceiling.limit >> 20,
+        ceiling_mb = ceiling.limit() >> 20,
         "node memory ceiling reached: stopping an isolate that needs more than is left"
       );
       return None;
@@ -298,5 +324,30 @@ mod tests {
     assert_eq!(ceiling.stats().granted_bytes, 12 * MIB as u64);
     other.shrink(5 * MIB);
     assert_eq!(ceiling.stats().granted_bytes, 5 * MIB as u64);
+  }
+
+  #[test]
+  fn a_lowered_ceiling_stops_the_largest_over_their_share_until_the_grants_fit() {
+    let ceiling = MemoryCeiling::new(100 * MIB);
+    let (a, b, c) = (Control::new(), Control::new(), Control::new());
+    let large = ceiling.admit(&a, 10 * MIB).unwrap();
+    let middle = ceiling.admit(&b, 10 * MIB).unwrap();
+    let _small = ceiling.admit(&c, 10 * MIB).unwrap();
+    assert_eq!(large.grow(50 * MIB), Some(50 * MIB));
+    assert_eq!(middle.grow(30 * MIB), Some(30 * MIB));
+    // Raised: nothing changes but the room.
+    ceiling.set_limit(200 * MIB);
+    assert_eq!((a.tripped(), b.tripped()), (None, None));
+    assert!(ceiling.has_room());
+    // 90 granted, lowered to 60: the largest (over the fair share of 20) goes, and that is enough.
+    ceiling.set_limit(60 * MIB);
+    assert_eq!(a.tripped(), Some(Termination::NodeMemory));
+    assert_eq!((b.tripped(), c.tripped()), (None, None));
+    assert_eq!(ceiling.stats().granted_bytes, 40 * MIB as u64);
+    assert_eq!(ceiling.stats().limit_bytes, 60 * MIB as u64);
+    assert!(ceiling.has_room(), "40 of 60 granted is under nine tenths");
+    ceiling.set_limit(40 * MIB);
+    assert!(!ceiling.has_room(), "all of it granted");
+    assert_eq!(b.tripped(), None, "grants that fit exactly stay");
   }
 }

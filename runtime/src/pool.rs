@@ -109,7 +109,7 @@ struct State {
 }
 
 /// What the pool has done so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PoolStats {
   /// Warm isolates ready now.
   pub ready: usize,
@@ -123,6 +123,18 @@ pub struct PoolStats {
   pub misses: u64,
   /// Isolates the pool failed to prepare.
   pub failures: u64,
+}
+
+impl PoolStats {
+  /// Adds another pool's figures (the pools of several processes, together).
+  pub fn add(&mut self, other: &PoolStats) {
+    self.ready += other.ready;
+    self.warming += other.warming;
+    self.target += other.target;
+    self.hits += other.hits;
+    self.misses += other.misses;
+    self.failures += other.failures;
+  }
 }
 
 impl std::fmt::Debug for IsolatePool {

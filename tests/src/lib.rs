@@ -307,6 +307,19 @@ impl DevServer {
     }
   }
 
+  /// `{base}/readyz` once it answers anything but `503` (a node is unready while its warm
+  /// pool first fills), within a minute.
+  pub async fn ready_at(&self, base: &str) -> Reply {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+      let reply = get(&format!("{base}/readyz")).await;
+      if reply.status != 503 || std::time::Instant::now() > deadline {
+        return reply;
+      }
+      tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+  }
+
   /// Sends `signal` (for example "HUP") without waiting for anything.
   pub fn signal(&self, signal: &str) {
     let pid = self.pid().to_string();
@@ -336,14 +349,7 @@ impl DevServer {
 
   /// Resident memory of `edge` and all its descendants (isolate hosts), in bytes.
   pub fn total_rss(&self) -> u64 {
-    fn rss(pid: &str) -> u64 {
-      let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-      let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1));
-      let own = kib.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) * 1024;
-      let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-      own + children.split_whitespace().map(rss).sum::<u64>()
-    }
-    rss(&self.pid().to_string())
+    tree_rss(self.pid())
   }
 
   /// The full URL of `path` on this server.
@@ -359,6 +365,22 @@ impl Drop for DevServer {
       let _ = child.wait();
     }
   }
+}
+
+/// Resident memory of process `pid` and all its descendants, in bytes.
+pub fn tree_rss(pid: u32) -> u64 {
+  let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+  let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1));
+  let own = kib.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) * 1024;
+  // A child is listed under the thread that spawned it, which need not be the main one.
+  let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten();
+  let children: Vec<u32> = tasks
+    .flat_map(|task| {
+      let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+      list.split_whitespace().filter_map(|c| c.parse().ok()).collect::<Vec<u32>>()
+    })
+    .collect();
+  own + children.into_iter().map(tree_rss).sum::<u64>()
 }
 
 /// The first URL starting with `scheme` in `line`.

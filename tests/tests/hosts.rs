@@ -65,4 +65,11 @@ async fn a_nodes_metrics_count_the_isolates_of_its_hosts() {
   let text = server.metrics().await;
   assert!(metric(&text, "edge_isolates_created") >= 4.0, "the hosts' isolates are counted:\n{text}");
   assert_eq!(metric(&text, "edge_resident_isolates"), 4.0, "{text}");
+  // The hosts' pools and memory ledgers are the node's too: each start took a pre-warmed
+  // isolate or prepared its own, and the running host's isolates hold grants of the ceiling.
+  let starts = metric(&text, "edge_pool_starts_total{result=\"hit\"}")
+    + metric(&text, "edge_pool_starts_total{result=\"miss\"}");
+  assert!(starts >= 4.0, "the hosts' pool starts are counted:\n{text}");
+  assert!(metric(&text, "edge_node_memory_granted_bytes") > 0.0, "{text}");
+  assert!(metric(&text, "edge_node_memory_isolates") >= 4.0, "{text}");
 }

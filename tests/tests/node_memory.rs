@@ -1,7 +1,8 @@
 //! The node-wide memory ceiling (`--node-memory-mb`): thirty memory bombs at once keep the
 //! node's resident memory under the ceiling plus its own overhead, each bomb gets a `503`
 //! naming why it was stopped, a neighbour keeps answering `200`, and `/metrics` shows the
-//! ceiling, what is granted, and what was stopped or refused.
+//! ceiling, what is granted, and what was stopped or refused. With isolate hosts
+//! (`--recycle-hosts-after`) the ceiling holds over the node and all its hosts together.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
@@ -51,23 +52,34 @@ fn workers() -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thirty_memory_bombs_stay_under_the_ceiling_while_a_neighbour_answers() {
+  thirty_bombs(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_isolate_hosts_the_ceiling_holds_over_all_of_them() {
+  // Hosts retire after 20 isolates: the bombs' replacements spread over several hosts at once.
+  thirty_bombs(&["--recycle-hosts-after", "20"]).await;
+}
+
+/// Thirty bombs at once under a ceiling of 1 GiB, with `extra` flags for the node.
+async fn thirty_bombs(extra: &[&str]) {
   let dir = workers();
-  let server = DevServer::node(dir.path(), &["--node-memory-mb", "1024", "--admin-token", TOKEN]);
+  let mut args = vec!["--node-memory-mb", "1024", "--admin-token", TOKEN];
+  args.extend_from_slice(extra);
+  let server = DevServer::node(dir.path(), &args);
   assert_eq!(get_on(&server, "hello.edge.localhost", "/").await.status, 200);
   let metrics = server.metrics().await;
   assert_eq!(metric(&metrics, "edge_node_memory_limit_bytes"), (1024u64 << 20) as f64);
 
-  // The node's resident memory, sampled on a thread of its own while the bombs run.
+  // The resident memory of the node and its hosts, sampled on a thread of its own while the
+  // bombs run.
   let done = Arc::new(AtomicBool::new(false));
   let peak = Arc::new(AtomicU64::new(0));
   let sampler = {
     let (done, peak, pid) = (done.clone(), peak.clone(), server.pid());
     std::thread::spawn(move || {
       while !done.load(Ordering::Relaxed) {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let kib = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1));
-        let rss = kib.and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) * 1024;
-        peak.fetch_max(rss, Ordering::Relaxed);
+        peak.fetch_max(tree_rss(pid), Ordering::Relaxed);
         std::thread::yield_now();
       }
     })
@@ -99,15 +111,16 @@ async fn thirty_memory_bombs_stay_under_the_ceiling_while_a_neighbour_answers() 
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert!(
       REASONS.iter().any(|reason| reply.body.contains(reason)),
-      "a bomb's 503 names why: {}",
-      reply.body
+      "a bomb's 503 names why: {}\n{}",
+      reply.body,
+      server.log.text()
     );
     by_ceiling += usize::from(!reply.body.contains(REASONS[0]));
   }
   done.store(true, Ordering::Relaxed);
   sampler.join().unwrap();
   let peak = peak.load(Ordering::Relaxed);
-  assert!(peak < 1536 << 20, "the node's resident memory peaked at {} MiB", peak >> 20);
+  assert!(peak < 1536 << 20, "the node's resident memory (its hosts' with it) peaked at {} MiB", peak >> 20);
   assert!(neighbour > 0);
   // Thirty bombs of 128 MiB each cannot all fit in 1024 MiB: the ceiling stopped or refused some.
   assert!(by_ceiling > 0, "no bomb was stopped by the ceiling");

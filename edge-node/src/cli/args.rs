@@ -224,9 +224,10 @@ pub enum Command {
     warm_isolates: usize,
     #[arg(long, default_value_t = Limits::default().memory_mb)]
     memory_mb: u64,
-    /// The ceiling over this host's isolates, in MiB.
+    /// The ceiling over this host's isolates, in bytes: its first share of the node's
+    /// ceiling (the node moves it later).
     #[arg(long)]
-    node_memory_mb: Option<u64>,
+    ceiling_bytes: Option<u64>,
   },
 }
 

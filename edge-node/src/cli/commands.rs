@@ -155,8 +155,8 @@ pub fn main() -> ExitCode {
         let options = crate::cli::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         crate::cli::bench::run(&path, &options).await
       }
-      Command::IsolateHost { socket, warm_isolates, memory_mb, node_memory_mb } => {
-        crate::isolates::host::run(&socket, warm_isolates, memory_mb, node_memory_mb).await
+      Command::IsolateHost { socket, warm_isolates, memory_mb, ceiling_bytes } => {
+        crate::isolates::host::run(&socket, warm_isolates, memory_mb, ceiling_bytes).await
       }
     }
   });

@@ -317,11 +317,12 @@ impl WarmCache {
         pool.stats()
       }
       Runner::Fleet(fleet) => {
-        runtime.add(&fleet.stats().await);
+        let hosts = fleet.stats().await;
+        runtime.add(&hosts.runtime);
         host_deaths = *fleet.deaths().borrow();
         memory.resident_bytes += fleet.resident_bytes().await;
-        memory.ceiling.limit_bytes = fleet.node_memory_mb() << 20;
-        edge_runtime::PoolStats::default()
+        memory.ceiling = hosts.ceiling;
+        hosts.pool
       }
     };
     Scrape {

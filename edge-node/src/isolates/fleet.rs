@@ -13,6 +13,14 @@
 //! starts them again on a new host, and a request that was in flight on it learns why
 //! ([`Hosted::lost`]), so that the request path can repeat it once or answer `503` naming the
 //! cause.
+//!
+//! The node's memory ceiling holds over all its hosts together: each host's ledger gets a
+//! *share* (`PUT /ceiling`), and [`Fleet::balance`] moves the shares every
+//! [`BALANCE_INTERVAL`] and whenever a host is spawned. The budget is the ceiling less what the
+//! engine has leaked in the running hosts; each host keeps what its isolates hold now, and
+//! what is free is split evenly among the hosts. The shares never add up to more than the
+//! budget, so neither do the isolates' grants, and a host near its share refuses new isolates
+//! or stops its largest, as one process under the whole ceiling would.
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -38,7 +46,9 @@ use tokio::io::AsyncBufReadExt;
 use tokio::net::UnixStream;
 
 use crate::manifest::LoadedWorker;
+use crate::proto::wire::CeilingShare;
 use crate::proto::wire::Failure;
+use crate::proto::wire::HostStats;
 use crate::proto::wire::HostedWorker;
 use crate::proto::wire::Started;
 use crate::proto::wire::CPU_HEADER;
@@ -46,10 +56,15 @@ use crate::proto::wire::FAILURE_HEADER;
 use crate::proto::wire::REQUEST_ID_HEADER;
 use crate::proto::wire::URL_HEADER;
 use edge_runtime::CpuTime;
-use edge_runtime::RuntimeStats;
 
 /// How long a new host may take to say it is ready.
 const HOST_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often the hosts' shares of the memory ceiling are moved.
+const BALANCE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How long a host may take to answer a call of the fleet's own (its figures, its share).
+const HOST_CALL_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The node's isolate hosts.
 pub struct Fleet {
@@ -58,13 +73,15 @@ pub struct Fleet {
   recycle_after: u64,
   warm_isolates: usize,
   memory_mb: u64,
-  /// The memory ceiling each host keeps its isolates under, in MiB.
-  node_memory_mb: u64,
+  /// The node's memory ceiling over all hosts' isolates, in bytes.
+  ceiling_bytes: u64,
   hosts: tokio::sync::Mutex<Vec<Arc<Host>>>,
   next_id: AtomicU64,
   retired: AtomicU64,
-  /// The counters of retired hosts.
-  retired_stats: Mutex<RuntimeStats>,
+  /// The counters of hosts that are gone (retired or dead; for a dead one, as last read).
+  gone_stats: Mutex<HostStats>,
+  /// Whether the task that balances the hosts' shares runs.
+  balancing: AtomicBool,
   /// Hosts that died unasked, counted; the cache watches it.
   deaths: tokio::sync::watch::Sender<u64>,
 }
@@ -81,6 +98,8 @@ struct Host {
   died: tokio::sync::watch::Sender<Option<String>>,
   /// The workers started on it.
   workers: Mutex<Vec<std::sync::Weak<Hosted>>>,
+  /// Its figures as last read.
+  last: Mutex<HostStats>,
   /// The HTTP/2 connection requests to it share, once made.
   connection: tokio::sync::Mutex<Option<hyper::client::conn::http2::SendRequest<HostBody>>>,
 }
@@ -117,11 +136,12 @@ impl Fleet {
       recycle_after: recycle_after.max(1),
       warm_isolates,
       memory_mb,
-      node_memory_mb,
+      ceiling_bytes: node_memory_mb << 20,
       hosts: tokio::sync::Mutex::default(),
       next_id: AtomicU64::new(1),
       retired: AtomicU64::new(0),
-      retired_stats: Mutex::default(),
+      gone_stats: Mutex::default(),
+      balancing: AtomicBool::new(false),
       deaths: tokio::sync::watch::Sender::new(0),
     }))
   }
@@ -138,6 +158,8 @@ impl Fleet {
       let mut hosts = self.hosts.lock().await;
       hosts.retain(|h| !Arc::ptr_eq(h, host));
     }
+    // Its counters as last read live on; its leak and its share went with the process.
+    self.forget(&host.last.lock().unwrap());
     // Out of the fleet first: a request told of the death starts its worker elsewhere.
     host.died.send_replace(Some(cause.clone()));
     let workers: Vec<Arc<Hosted>> =
@@ -153,22 +175,73 @@ impl Fleet {
     self.deaths.send_modify(|count| *count += 1);
   }
 
-  /// The runtime counters of every host, the retired ones included (whose processes have
-  /// exited, so they leak nothing any more).
-  pub async fn stats(&self) -> RuntimeStats {
-    let mut total = *self.retired_stats.lock().unwrap();
+  /// The figures of every host, the gone ones' counters included: their runtimes', their
+  /// pools' and their ledgers' (whose limit is the node's ceiling, shared out).
+  pub async fn stats(&self) -> HostStats {
+    let mut total = *self.gone_stats.lock().unwrap();
     let hosts: Vec<Arc<Host>> = self.hosts.lock().await.clone();
     for host in hosts {
       if let Some(stats) = host.stats().await {
-        total.add(&stats);
+        add(&mut total, &stats);
       }
     }
+    total.ceiling.limit_bytes = self.ceiling_bytes;
     total
   }
 
-  /// The memory ceiling each host keeps its isolates under, in MiB.
-  pub fn node_memory_mb(&self) -> u64 {
-    self.node_memory_mb
+  /// A start refused near the ceiling, in the node's figures: what the running hosts' isolates
+  /// hold (as last read) and the engine leaked in them, of the whole ceiling.
+  async fn refusal(&self) -> LoadError {
+    let hosts: Vec<Arc<Host>> = self.hosts.lock().await.clone();
+    let held: u64 = hosts
+      .iter()
+      .map(|host| {
+        let last = host.last.lock().unwrap();
+        last.ceiling.granted_bytes + last.runtime.leaked_bytes_estimate
+      })
+      .sum();
+    LoadError::NodeMemory { granted_mb: held >> 20, limit_mb: self.ceiling_bytes >> 20 }
+  }
+
+  /// Counts a host that is gone: its counters stay, what it held now is no more.
+  fn forget(&self, last: &HostStats) {
+    let mut gone = *last;
+    gone.runtime.leaked_bytes_estimate = 0;
+    gone.pool = edge_runtime::PoolStats { ready: 0, warming: 0, target: 0, ..gone.pool };
+    gone.ceiling =
+      edge_runtime::CeilingStats { limit_bytes: 0, granted_bytes: 0, isolates: 0, ..gone.ceiling };
+    add(&mut self.gone_stats.lock().unwrap(), &gone);
+  }
+
+  /// Moves the hosts' shares of the memory ceiling (see the module's documentation).
+  async fn balance(&self) {
+    let hosts = self.hosts.lock().await;
+    self.share_out(&hosts, false).await;
+  }
+
+  /// Gives each of `hosts` its share of the ceiling: what it holds now plus an even part of
+  /// what is free, counting a `newcomer` about to start; returns the newcomer's share.
+  async fn share_out(&self, hosts: &[Arc<Host>], newcomer: bool) -> u64 {
+    let mut read = Vec::with_capacity(hosts.len());
+    for host in hosts {
+      match tokio::time::timeout(HOST_CALL_TIMEOUT, host.stats()).await {
+        Ok(Some(stats)) => read.push((host, stats)),
+        // A host that does not answer now keeps its share, and it counts as held.
+        _ => read.push((host, *host.last.lock().unwrap())),
+      }
+    }
+    let leaked: u64 = read.iter().map(|(_, stats)| stats.runtime.leaked_bytes_estimate).sum();
+    let held: u64 = read.iter().map(|(_, stats)| stats.ceiling.granted_bytes).sum();
+    let budget = self.ceiling_bytes.saturating_sub(leaked);
+    let free = budget.saturating_sub(held);
+    let part = free / (read.len() as u64 + u64::from(newcomer)).max(1);
+    for (host, stats) in read {
+      let limit = stats.ceiling.granted_bytes + part;
+      if limit != stats.ceiling.limit_bytes {
+        let _ = tokio::time::timeout(HOST_CALL_TIMEOUT, host.share(limit)).await;
+      }
+    }
+    part
   }
 
   /// The resident memory of the host processes running now, in bytes.
@@ -216,7 +289,11 @@ impl Fleet {
     if response.headers().contains_key(FAILURE_HEADER) {
       let failure = failure_of(response).await.unwrap_or(Failure::Unavailable);
       self.release(&hosted).await;
-      return Err(failure.into_load_error());
+      return Err(match failure {
+        // The host refused at its share: say what the node's whole ceiling holds.
+        Failure::NodeMemory { .. } => self.refusal().await,
+        failure => failure.into_load_error(),
+      });
     }
     let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     if let Ok(started) = serde_json::from_slice::<Started>(&body) {
@@ -244,10 +321,8 @@ impl Fleet {
         let host = hosts.swap_remove(at);
         self.retired.fetch_add(1, Ordering::Relaxed);
         // Its counters live on in the node's metrics; its leak goes with the process.
-        if let Some(mut stats) = host.stats().await {
-          stats.leaked_bytes_estimate = 0;
-          self.retired_stats.lock().unwrap().add(&stats);
-        }
+        let last = host.stats().await.unwrap_or_else(|| *host.last.lock().unwrap());
+        self.forget(&last);
         let estimate = host.created.load(Ordering::Relaxed) * edge_runtime::engine::LEAK_PER_DROPPED_ISOLATE;
         tracing::info!(
           isolates = host.created.load(Ordering::Relaxed),
@@ -267,13 +342,15 @@ impl Fleet {
     {
       return Ok(host.clone());
     }
+    // Its share of the memory ceiling comes out of the others' free part first.
+    let share = self.share_out(&hosts, true).await;
     let socket = self.dir.path().join(format!("host-{}.sock", self.next_id.fetch_add(1, Ordering::Relaxed)));
     let mut child = tokio::process::Command::new(&self.exe)
       .arg("isolate-host")
       .arg("--socket")
       .arg(&socket)
       .args(["--warm-isolates", &self.warm_isolates.to_string(), "--memory-mb", &self.memory_mb.to_string()])
-      .args(["--node-memory-mb", &self.node_memory_mb.to_string()])
+      .args(["--ceiling-bytes", &share.to_string()])
       // Kept open and never written: the host exits when it reads end of input (this
       // process is gone).
       .stdin(std::process::Stdio::piped())
@@ -297,12 +374,40 @@ impl Fleet {
       retiring: AtomicBool::new(false),
       died: tokio::sync::watch::Sender::new(None),
       workers: Mutex::default(),
+      last: Mutex::default(),
       connection: tokio::sync::Mutex::default(),
     });
     tokio::spawn(supervise(Arc::downgrade(self), host.clone(), child, stopped));
     hosts.push(host.clone());
+    if !self.balancing.swap(true, Ordering::Relaxed) {
+      tokio::spawn(balance(Arc::downgrade(self)));
+    }
     Ok(host)
   }
+}
+
+/// Moves the hosts' shares of the ceiling every [`BALANCE_INTERVAL`], for as long as the
+/// fleet exists.
+async fn balance(fleet: std::sync::Weak<Fleet>) {
+  let mut every = tokio::time::interval(BALANCE_INTERVAL);
+  every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+  loop {
+    every.tick().await;
+    let Some(fleet) = fleet.upgrade() else { return };
+    fleet.balance().await;
+  }
+}
+
+/// Adds one host's figures to a total.
+fn add(total: &mut HostStats, other: &HostStats) {
+  total.runtime.add(&other.runtime);
+  total.pool.add(&other.pool);
+  let (t, o) = (&mut total.ceiling, &other.ceiling);
+  t.limit_bytes += o.limit_bytes;
+  t.granted_bytes += o.granted_bytes;
+  t.isolates += o.isolates;
+  t.refused_starts += o.refused_starts;
+  t.stopped_isolates += o.stopped_isolates;
 }
 
 /// Owns a host's process until it ends: stops it when asked, and reaps it either way (no
@@ -352,12 +457,23 @@ fn describe(status: std::process::ExitStatus) -> String {
 }
 
 impl Host {
-  /// The host's runtime counters (`GET /stats`), if it answers.
-  async fn stats(&self) -> Option<RuntimeStats> {
+  /// The host's figures (`GET /stats`), if it answers; kept as its last known.
+  async fn stats(&self) -> Option<HostStats> {
     let request = Request::get("/stats").body(Full::<Bytes>::default()).expect("valid request");
     let response = self.send(request).await.ok()?;
     let body = response.into_body().collect().await.ok()?.to_bytes();
-    serde_json::from_slice(&body).ok()
+    let stats: HostStats = serde_json::from_slice(&body).ok()?;
+    *self.last.lock().unwrap() = stats;
+    Some(stats)
+  }
+
+  /// Moves the host's share of the memory ceiling to `limit_bytes`.
+  async fn share(&self, limit_bytes: u64) -> anyhow::Result<()> {
+    let share = serde_json::to_vec(&CeilingShare { limit_bytes })?;
+    let request = Request::put("/ceiling").body(Full::new(Bytes::from(share))).expect("valid request");
+    let response = self.send(request).await?;
+    anyhow::ensure!(response.status().is_success(), "the host refused its share: {}", response.status());
+    Ok(())
   }
 
   /// Sends one request to the host, on the HTTP/2 connection every request to it shares.

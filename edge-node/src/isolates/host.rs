@@ -8,7 +8,10 @@
 //! - `PUT /workers/{id}` starts a worker ([`HostedWorker`] as JSON); `DELETE` stops it.
 //! - `/workers/{id}/fetch` runs one request (any method; the original URL in `x-edge-url`),
 //!   streaming both bodies; a failure comes back as JSON, marked by `x-edge-host-failure`.
-//! - `GET /stats` returns the runtime's counters.
+//! - `GET /stats` returns its figures ([`HostStats`]: the runtime's counters, its pool's, and
+//!   its memory ledger's).
+//! - `PUT /ceiling` moves its memory ceiling ([`CeilingShare`]): the node shares its own
+//!   ceiling out among its hosts (see [`crate::isolates::fleet`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -33,7 +36,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::UnixListener;
 
+use crate::proto::wire::CeilingShare;
 use crate::proto::wire::Failure;
+use crate::proto::wire::HostStats;
 use crate::proto::wire::HostedWorker;
 use crate::proto::wire::Started;
 use crate::proto::wire::CPU_HEADER;
@@ -54,13 +59,13 @@ pub async fn run(
   socket: &Path,
   warm_isolates: usize,
   memory_mb: u64,
-  node_memory_mb: Option<u64>,
+  ceiling_bytes: Option<u64>,
 ) -> anyhow::Result<()> {
   let _ = std::fs::remove_file(socket);
   let listener =
     UnixListener::bind(socket).with_context(|| format!("cannot listen on {}", socket.display()))?;
-  let ceiling = node_memory_mb
-    .map(|mb| edge_runtime::MemoryCeiling::new(usize::try_from(mb << 20).unwrap_or(usize::MAX)));
+  let ceiling =
+    ceiling_bytes.map(|bytes| edge_runtime::MemoryCeiling::new(usize::try_from(bytes).unwrap_or(usize::MAX)));
   let pool = IsolatePool::under_ceiling(edge_runtime::PoolSize::fixed(warm_isolates), memory_mb, ceiling);
   pool.fill();
   let host = Arc::new(Host { pool, workers: Mutex::default() });
@@ -99,7 +104,8 @@ async fn handle(host: Arc<Host>, request: Request<Incoming>) -> Result<Response<
     (http::Method::PUT, ["workers", id]) => start(&host, id, request).await,
     (http::Method::DELETE, ["workers", id]) => stop(&host, id).await,
     (_, ["workers", id, "fetch"]) => fetch(&host, id, request).await,
-    (http::Method::GET, ["stats"]) => json(StatusCode::OK, &edge_runtime::stats()),
+    (http::Method::GET, ["stats"]) => json(StatusCode::OK, &host.stats()),
+    (http::Method::PUT, ["ceiling"]) => share(&host, request).await,
     _ => plain(StatusCode::NOT_FOUND, "no such host endpoint"),
   };
   Ok(response)
@@ -124,6 +130,34 @@ async fn start(host: &Host, id: &str, request: Request<Incoming>) -> Response<Bo
       json(StatusCode::OK, &started)
     }
     Err(error) => failure(&Failure::from(&error)),
+  }
+}
+
+impl Host {
+  fn stats(&self) -> HostStats {
+    HostStats {
+      runtime: edge_runtime::stats(),
+      pool: self.pool.stats(),
+      ceiling: self.pool.ceiling().map(|ceiling| ceiling.stats()).unwrap_or_default(),
+    }
+  }
+}
+
+/// The node moves this host's share of its memory ceiling.
+async fn share(host: &Host, request: Request<Incoming>) -> Response<Body> {
+  let body = match request.into_body().collect().await {
+    Ok(body) => body.to_bytes(),
+    Err(e) => return plain(StatusCode::BAD_REQUEST, &format!("cannot read the share: {e}")),
+  };
+  let Some(ceiling) = host.pool.ceiling() else {
+    return plain(StatusCode::CONFLICT, "this host runs without a memory ceiling");
+  };
+  match serde_json::from_slice::<CeilingShare>(&body) {
+    Ok(share) => {
+      ceiling.set_limit(usize::try_from(share.limit_bytes).unwrap_or(usize::MAX));
+      plain(StatusCode::NO_CONTENT, "")
+    }
+    Err(e) => plain(StatusCode::BAD_REQUEST, &format!("invalid share: {e}")),
   }
 }
 

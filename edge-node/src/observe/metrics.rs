@@ -513,7 +513,7 @@ impl Metrics {
 pub struct Scrape {
   pub cached_workers: u64,
   pub cache_weight_kib: u64,
-  /// This process's pool of pre-warmed isolates (host processes keep their own).
+  /// The pool of pre-warmed isolates: this process's, or its isolate hosts' added up.
   pub pool: edge_runtime::PoolStats,
   /// Runtime counters of this process and its isolate hosts.
   pub runtime: edge_runtime::RuntimeStats,

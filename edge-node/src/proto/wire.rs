@@ -1,5 +1,6 @@
 //! What crosses between a node and its isolate host processes (see [`crate::isolates::host`] and
-//! [`crate::isolates::fleet`]): a worker as JSON, failures as JSON, and the headers that mark them.
+//! [`crate::isolates::fleet`]): a worker as JSON, failures as JSON, and the headers that mark them;
+//! a host's figures, and the share of the node's memory ceiling the node gives it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +31,24 @@ pub const CPU_HEADER: &str = "x-edge-cpu-us";
 pub struct Started {
   /// The isolate's measured memory ([`edge_runtime::WorkerHandle::memory_bytes`]).
   pub memory_bytes: usize,
+}
+
+/// What a host answers to `GET /stats`.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct HostStats {
+  /// Its runtime's counters.
+  pub runtime: edge_runtime::RuntimeStats,
+  /// Its pool of pre-warmed isolates.
+  pub pool: edge_runtime::PoolStats,
+  /// Its ledger: its share of the node's ceiling, and what its isolates hold of it.
+  pub ceiling: edge_runtime::CeilingStats,
+}
+
+/// What a host's isolates may hold together (`PUT /ceiling`): its share of the node's
+/// memory ceiling, in bytes.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct CeilingShare {
+  pub limit_bytes: u64,
 }
 
 /// A worker as a host receives it.
@@ -97,6 +116,11 @@ pub enum Failure {
   },
   NoResponse,
   Terminated(Termination),
+  /// The host is near its share of the node's memory ceiling: no new isolate starts.
+  NodeMemory {
+    granted_mb: u64,
+    limit_mb: u64,
+  },
   Unavailable,
 }
 
@@ -116,6 +140,9 @@ impl From<&LoadError> for Failure {
   fn from(error: &LoadError) -> Failure {
     let limit = match error {
       LoadError::Terminated(reason) => Some(*reason),
+      LoadError::NodeMemory { granted_mb, limit_mb } => {
+        return Failure::NodeMemory { granted_mb: *granted_mb, limit_mb: *limit_mb }
+      }
       _ => None,
     };
     Failure::Load { message: error.to_string(), limit }
@@ -131,7 +158,7 @@ impl Failure {
       Failure::Terminated(reason) | Failure::Load { limit: Some(reason), .. } => {
         WorkerError::Terminated(reason)
       }
-      Failure::Load { .. } | Failure::Unavailable => WorkerError::Unavailable,
+      Failure::Load { .. } | Failure::NodeMemory { .. } | Failure::Unavailable => WorkerError::Unavailable,
     }
   }
 
@@ -139,6 +166,7 @@ impl Failure {
     match self {
       Failure::Load { limit: Some(reason), .. } => LoadError::Terminated(reason),
       Failure::Load { message, .. } => LoadError::Module(message),
+      Failure::NodeMemory { granted_mb, limit_mb } => LoadError::NodeMemory { granted_mb, limit_mb },
       other => LoadError::Isolate(format!("{other:?}")),
     }
   }

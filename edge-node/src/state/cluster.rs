@@ -216,10 +216,14 @@ impl Cluster {
 
   async fn open(url: &str, client_name: &str, replicas: Option<usize>) -> Result<Cluster, ClusterError> {
     Cluster::open_buckets(url, client_name, replicas).await.map_err(|e| match (e, replicas) {
-      (ClusterError::JetStream(what, message), Some(copies)) if copies > 1 => ClusterError::JetStream(
+      // Only where JetStream's refusal is about copies: a timeout while a new cluster
+      // settles is not.
+      (ClusterError::JetStream(what, message), Some(copies)) if copies > 1 && about_copies(&message) => {
+        ClusterError::JetStream(
         what,
-        format!("{message} (cluster_replicas = {copies} needs a NATS cluster of at least {copies} JetStream servers)"),
-      ),
+          format!("{message} (cluster_replicas = {copies} needs a NATS cluster of at least {copies} JetStream servers)"),
+        )
+      }
       (e, _) => e,
     })
   }
@@ -639,6 +643,14 @@ fn unpack(archive: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
   Ok(files)
 }
 
+/// Whether a JetStream error is about the number of copies asked for (replicas over what
+/// the servers can hold: "insufficient resources", "no suitable peers", "replicas > 1 not
+/// supported in non-clustered mode").
+fn about_copies(message: &str) -> bool {
+  let message = message.to_ascii_lowercase();
+  ["replica", "insufficient resources", "no suitable peers"].iter().any(|sign| message.contains(sign))
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -672,5 +684,13 @@ mod tests {
     assert!(!DeploymentStatus::new("w", active.clone(), &[]).converged);
     let status = DeploymentStatus::new("w", active, &both[..1]);
     assert_eq!(status.nodes[0].url.as_deref(), Some("http://w.localhost:8080/"));
+  }
+
+  #[test]
+  fn the_copies_hint_is_for_refusals_about_copies_only() {
+    assert!(about_copies("replicas > 1 not supported in non-clustered mode"));
+    assert!(about_copies("insufficient resources"));
+    assert!(about_copies("no suitable peers for placement"));
+    assert!(!about_copies("timed out: didn't receive a response"));
   }
 }

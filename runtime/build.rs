@@ -5,6 +5,9 @@
 //! extension script that the bootstrap did *not* evaluate (and so is not in the snapshot),
 //! embedded as text, because deno_core records those files only by their registry path.
 //!
+//! It also bundles the `node:*` modules of Node compatibility into `node_sources.rs`
+//! (`build/node.rs`), whatever the features.
+//!
 //! With the `snapshot` feature off (the V8 type-check on machines without the V8 library)
 //! this script does nothing and the runtime boots its extensions at every start instead.
 
@@ -27,6 +30,9 @@ mod extension;
 #[path = "build/compact.rs"]
 mod compact;
 
+#[path = "build/node.rs"]
+mod node;
+
 fn main() {
   println!("cargo:rerun-if-changed=build.rs");
   println!("cargo:rerun-if-changed=src/values.rs");
@@ -37,6 +43,8 @@ fn main() {
   // js/wasm_worker.js is embedded by bundle.rs with include_str!, which cargo tracks itself.
   #[cfg(feature = "snapshot")]
   snapshot::build();
+  let out_dir = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+  node::build(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), &out_dir);
 }
 
 #[cfg(feature = "snapshot")]

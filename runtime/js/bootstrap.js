@@ -531,6 +531,10 @@ async function serve(handler) {
     while (true) {
       const head = await op_edge_next_request();
       if (head === null) break;
+      // Each request starts with no async context: a store a handler entered without a
+      // scope (AsyncLocalStorage.enterWith) must not reach the next request. (Checked first:
+      // the engine starts tracking contexts at the first set.)
+      if (core.getAsyncContext() !== undefined) core.setAsyncContext(undefined);
       handle(handler, head);
     }
     // Shutting down: let ctx.waitUntil() work finish.

@@ -13,6 +13,13 @@
 //!
 //! A bundle whose entry module is a `.wasm` file is a pure WebAssembly worker: its entry
 //! becomes `js/wasm_worker.js`, which adapts the WASM worker ABI to a fetch handler.
+//!
+//! With Node.js compatibility on, `node:<name>` (and the bare `<name>`) of the built-in
+//! modules this build has (`startup::NODE_MODULES`) resolve to them; deno_core serves those
+//! from their embedded sources itself. Those modules, and only they, may import the
+//! embedder's `ext:` modules. Anything refused resolves to a `refused:` URL whose loading
+//! fails with the reason: an error from `resolve` would let deno_core fall back to a lazily
+//! loaded module of the same name.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +39,9 @@ use deno_error::JsErrorBox;
 
 /// The URL prefix of every module of a worker.
 pub const MODULE_ROOT: &str = "worker:///";
+
+/// The scheme of a refused import: its loading fails with the reason, its path.
+const REFUSED: &str = "refused:";
 
 /// The path of the generated entry module of a pure WebAssembly worker.
 const WASM_ENTRY: &str = "__wasm_worker__.js";
@@ -132,11 +142,14 @@ impl WorkerBundle {
   }
 
   /// The loader of this bundle's modules.
-  pub(crate) fn loader(&self) -> BundleLoader {
+  /// Its loader; `nodejs`: whether Node.js compatibility is on.
+  pub(crate) fn loader(&self, nodejs: bool) -> BundleLoader {
     BundleLoader {
       modules: self.modules.clone(),
       rules: self.rules.clone(),
       wasm_main: self.is_wasm().then(|| self.main.clone()),
+      nodejs,
+      refusals: Default::default(),
     }
   }
 }
@@ -151,6 +164,16 @@ pub(crate) struct BundleLoader {
   rules: Arc<ModuleRules>,
   /// The `.wasm` entry of a pure WebAssembly worker.
   wasm_main: Option<String>,
+  /// Whether `node:*` modules resolve.
+  nodejs: bool,
+  /// The reasons of refused imports; `refused:<n>` names the n-th.
+  refusals: std::cell::RefCell<Vec<String>>,
+}
+
+/// Whether `referrer` is one of the built-in modules (which may import the embedder's), or
+/// the embedder itself (deno_core's referrer of a module the isolate loads, `.`).
+fn is_builtin(referrer: &str) -> bool {
+  referrer.starts_with("node:") || referrer.starts_with("ext:") || referrer == "."
 }
 
 impl BundleLoader {
@@ -159,6 +182,20 @@ impl BundleLoader {
     url: &ModuleSpecifier,
     requested: &RequestedModuleType,
   ) -> Result<ModuleSource, JsErrorBox> {
+    // A built-in module the loader resolved (deno_core serves most of them from its lazy
+    // sources itself, but not a module the isolate loads on its own).
+    if let Some(source) = crate::startup::node_module(url.as_str()) {
+      return Ok(ModuleSource::new(
+        ModuleType::JavaScript,
+        ModuleSourceCode::String(source.to_owned().into()),
+        url,
+        None,
+      ));
+    }
+    if let Some(n) = url.as_str().strip_prefix(REFUSED) {
+      let reason = n.parse::<usize>().ok().and_then(|n| self.refusals.borrow().get(n).cloned());
+      return Err(JsErrorBox::type_error(reason.unwrap_or_else(|| format!("cannot import {url}"))));
+    }
     let path = url.as_str().strip_prefix(MODULE_ROOT).ok_or_else(|| {
       JsErrorBox::type_error(format!(
         "cannot import {url}: only modules of the worker itself can be imported"
@@ -212,6 +249,48 @@ impl BundleLoader {
   }
 }
 
+impl BundleLoader {
+  /// An import refused with `reason` (see the module's documentation).
+  fn refused(&self, reason: String) -> ModuleSpecifier {
+    let mut refusals = self.refusals.borrow_mut();
+    refusals.push(reason);
+    ModuleSpecifier::parse(&format!("{REFUSED}{}", refusals.len() - 1)).expect("a valid URL")
+  }
+
+  /// Where an import of a built-in module (`node:*`, or `ext:*` from a built-in) goes, or
+  /// `None` for any other import.
+  fn resolve_builtin(&self, specifier: &str, referrer: &str) -> Option<ModuleSpecifier> {
+    if specifier.starts_with("ext:") {
+      return Some(match is_builtin(referrer) {
+        true => ModuleSpecifier::parse(specifier).ok()?,
+        false => {
+          self.refused(format!("cannot import {specifier:?} from {referrer}: it is internal to the runtime"))
+        }
+      });
+    }
+    let (name, prefixed) = match specifier.strip_prefix("node:") {
+      Some(name) => (name, true),
+      None => (specifier, false),
+    };
+    let node = format!("node:{name}");
+    let known = crate::startup::is_node_module(&node);
+    if !prefixed && !known {
+      // A bare name that is no built-in: an ordinary import (refused as such).
+      return None;
+    }
+    Some(match (known, self.nodejs || is_builtin(referrer)) {
+      (true, true) => ModuleSpecifier::parse(&node).ok()?,
+      (_, false) => self.refused(format!(
+        "cannot import {specifier:?} from {referrer}: Node.js compatibility is off for this worker \
+         (compatibility_flags = [\"nodejs_compat\"] in its edge.toml turns it on)"
+      )),
+      (false, true) => self.refused(format!(
+        "cannot import {specifier:?} from {referrer}: this runtime has no Node.js module {node:?} yet"
+      )),
+    })
+  }
+}
+
 impl ModuleLoader for BundleLoader {
   fn resolve(
     &self,
@@ -219,6 +298,9 @@ impl ModuleLoader for BundleLoader {
     referrer: &str,
     _kind: ResolutionKind,
   ) -> Result<ModuleSpecifier, ModuleLoaderError> {
+    if let Some(url) = self.resolve_builtin(specifier, referrer) {
+      return Ok(url);
+    }
     let url = deno_core::resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
     if !url.as_str().starts_with(MODULE_ROOT) {
       return Err(JsErrorBox::type_error(format!(
@@ -244,7 +326,13 @@ mod tests {
 
   fn loader(files: &[(&str, &str)]) -> BundleLoader {
     let modules = files.iter().map(|(p, s)| (p.to_string(), Arc::from(s.as_bytes()))).collect();
-    BundleLoader { modules: Arc::new(modules), rules: Arc::default(), wasm_main: None }
+    BundleLoader {
+      modules: Arc::new(modules),
+      rules: Arc::default(),
+      wasm_main: None,
+      nodejs: false,
+      refusals: Default::default(),
+    }
   }
 
   #[test]

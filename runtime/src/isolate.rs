@@ -42,6 +42,7 @@ use crate::extension;
 use crate::limits::Limits;
 use crate::limits::Termination;
 use crate::ops;
+use crate::options::Compatibility;
 use crate::options::ConsoleFn;
 use crate::options::ConsoleLine;
 use crate::options::WorkerOptions;
@@ -311,6 +312,7 @@ fn prepare(
     extensions: extension::extensions(crate::permissions::fetch_options()),
     startup_snapshot: startup::SNAPSHOT,
     residual_lazy_js_sources: startup::RESIDUAL_JS,
+    residual_lazy_esm_sources: startup::NODE_MODULES,
     create_params: Some(engine::create_params(limit)),
     ..Default::default()
   })
@@ -365,12 +367,12 @@ async fn run(isolate: Prepared, assignment: Assignment, control: &Arc<Control>) 
     let _ = ready.send(Err(e));
     return;
   }
-  *loader.bundle.borrow_mut() = Some(bundle.loader());
+  *loader.bundle.borrow_mut() = Some(bundle.loader(options.compatibility.nodejs));
 
   control.enter(options.limits.startup_cpu(), Termination::Startup);
   // A terminated evaluation never settles: the trip itself ends the wait.
   let loaded = tokio::select! {
-    loaded = load(&mut js, &bundle, start) => loaded,
+    loaded = load(&mut js, &bundle, options.compatibility, start) => loaded,
     () = control.killed() => Ok(()),
   };
   control.exit();
@@ -443,10 +445,20 @@ fn give_state(
 async fn load(
   js: &mut JsRuntime,
   bundle: &WorkerBundle,
+  compatibility: Compatibility,
   start: v8::Global<v8::Function>,
 ) -> Result<(), LoadError> {
   if !bundle.modules.contains_key(&bundle.main) {
     return Err(LoadError::MissingMain(bundle.main.clone()));
+  }
+  if compatibility.nodejs {
+    // Node's globals (each module behind them evaluated when first read).
+    let globals = ModuleSpecifier::parse(NODE_GLOBALS).expect("a valid URL");
+    let module = js.load_side_es_module(&globals).await.map_err(|e| LoadError::Isolate(e.to_string()))?;
+    let evaluated = js.mod_evaluate(module);
+    js.with_event_loop_future(evaluated, PollEventLoopOptions::default())
+      .await
+      .map_err(|e| LoadError::Isolate(e.to_string()))?;
   }
   let module =
     js.load_main_es_module(&bundle.main_url()).await.map_err(|e| LoadError::Module(e.to_string()))?;
@@ -472,6 +484,9 @@ async fn load(
   }
   Ok(())
 }
+
+/// The module that defines Node's globals (`runtime/node/src/internal-globals.mjs`).
+const NODE_GLOBALS: &str = "node:internal/globals";
 
 /// Runs the event loop, each turn an entry into JavaScript under the CPU its requests have
 /// left (see `ops::Exchanges::turn_budget`), charged to the requests that were active in it

@@ -63,6 +63,7 @@ pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
 pub use ops::{BindingFuture, BindingResult};
+pub use options::Compatibility;
 pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
 pub use pool::{IsolatePool, PoolSize, PoolStats};
 pub use stats::{stats, RuntimeStats};

@@ -22,6 +22,17 @@ pub struct WorkerOptions {
   pub outbound: Outbound,
   /// Its platform bindings (KV namespaces, ...), answered by the host.
   pub bindings: Bindings,
+  /// What its code may rely on beyond the Web APIs.
+  pub compatibility: Compatibility,
+}
+
+/// What a worker's code may rely on beyond the Web APIs: Cloudflare's compatibility flags,
+/// as the host resolved them from the worker's date and flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Compatibility {
+  /// Node.js compatibility (`nodejs_compat`): the `node:*` modules are importable, and the
+  /// globals `Buffer`, `process` and `global` exist.
+  pub nodejs: bool,
 }
 
 /// A worker's platform bindings: each name on `env` with its kind (`kv`), and the host's

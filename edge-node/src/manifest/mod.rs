@@ -24,6 +24,7 @@
 //! A top-level `routes = ["example.com/*"]` adds route patterns on a node.
 
 pub mod bundle;
+pub mod compatibility;
 pub mod names;
 pub mod pattern;
 pub mod queues;
@@ -66,10 +67,12 @@ pub struct Manifest {
   /// `index.js`, else `index.ts`, else `worker.wasm` (a pure WebAssembly worker).
   pub main: Option<String>,
   /// The date of the Workers runtime behaviour the worker was written for (`YYYY-MM-DD`), as
-  /// wrangler records it. Checked and kept; this runtime has one behaviour so far.
+  /// wrangler records it: from 2026-08-04 on, Node.js compatibility is on by default
+  /// ([`compatibility`]).
   pub compatibility_date: Option<String>,
-  /// Workers compatibility flags (`nodejs_compat`, ...): checked and named in a warning, since
-  /// none changes this runtime's behaviour yet.
+  /// Workers compatibility flags: `nodejs_compat` turns Node.js compatibility on (the
+  /// `node:*` modules, and the globals `Buffer`, `process` and `global`), `no_nodejs_compat`
+  /// off; any other is named in a warning, since it changes nothing here.
   pub compatibility_flags: Vec<String>,
   /// Variables on `env`, by name. Strings stay strings; tables and arrays arrive as objects.
   pub vars: BTreeMap<String, toml::Value>,
@@ -479,12 +482,15 @@ fn build(
     crate::manifest::names::check_date(date)
       .map_err(|m| ManifestError::invalid(&manifest_path, format!("compatibility_date: {m}")))?;
   }
-  if !manifest.compatibility_flags.is_empty() {
+  let (compatibility, ignored) =
+    compatibility::resolve(manifest.compatibility_date.as_deref(), &manifest.compatibility_flags)
+      .map_err(|m| ManifestError::invalid(&manifest_path, m))?;
+  if !ignored.is_empty() {
     tracing::warn!(
       target: "edge::config",
-      "{}: compatibility flags with no effect here yet: {}",
+      "{}: compatibility flags with no effect here: {}",
       manifest_path.display(),
-      manifest.compatibility_flags.join(", ")
+      ignored.join(", ")
     );
   }
 
@@ -620,7 +626,7 @@ fn build(
   Ok(LoadedWorker {
     source_map,
     bundle: WorkerBundle { name, main, modules: Arc::new(modules), rules: Arc::new(rules.runtime()) },
-    options: WorkerOptions { env, limits, outbound, bindings },
+    options: WorkerOptions { env, limits, outbound, bindings, compatibility },
     routes,
     kv,
     services,

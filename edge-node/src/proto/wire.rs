@@ -63,6 +63,9 @@ pub struct HostedWorker {
   pub env: BTreeMap<String, serde_json::Value>,
   pub limits: Limits,
   pub outbound: Outbound,
+  /// What its code may rely on beyond the Web APIs.
+  #[serde(default)]
+  pub compatibility: edge_runtime::Compatibility,
 }
 
 impl HostedWorker {
@@ -76,6 +79,7 @@ impl HostedWorker {
       env: options.env.clone(),
       limits: options.limits.clone(),
       outbound: options.outbound.clone(),
+      compatibility: options.compatibility,
     }
   }
 
@@ -94,7 +98,13 @@ impl HostedWorker {
     };
     Ok((
       bundle,
-      WorkerOptions { env: self.env, limits: self.limits, outbound: self.outbound, ..Default::default() },
+      WorkerOptions {
+        env: self.env,
+        limits: self.limits,
+        outbound: self.outbound,
+        compatibility: self.compatibility,
+        ..Default::default()
+      },
     ))
   }
 }

@@ -1,0 +1,36 @@
+// node:internal/globals: the globals of Node compatibility — `Buffer`, `process` and `global` — evaluated before a
+// worker's module when its compatibility settings turn Node on. Each module behind them is
+// loaded the first time the global is read, so a worker that never touches `Buffer` never
+// evaluates node:buffer.
+
+import { core } from "ext:core/mod.js";
+
+function lazyGlobal(name, specifier, pick) {
+  const load = core.createLazyLoader(specifier);
+  let value;
+  let loaded = false;
+  Object.defineProperty(globalThis, name, {
+    get() {
+      if (!loaded) {
+        value = pick(load());
+        loaded = true;
+      }
+      return value;
+    },
+    set(replacement) {
+      value = replacement;
+      loaded = true;
+    },
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+lazyGlobal("Buffer", "node:buffer", (module) => module.Buffer);
+lazyGlobal("process", "node:process", (module) => module.default);
+Object.defineProperty(globalThis, "global", {
+  value: globalThis,
+  writable: true,
+  enumerable: false,
+  configurable: true,
+});

@@ -1,0 +1,208 @@
+//! Node.js compatibility (`compatibility_flags = ["nodejs_compat"]`, or a compatibility date of
+//! 2026-08-04 or later): the `node:*` modules a worker imports, the globals `Buffer`,
+//! `process` and `global`, AsyncLocalStorage's context across `await`, timers, microtasks and
+//! ticks (and never from one request into the next), and the refusals when it is off.
+//! Expected values are what Node.js itself gives for the same calls.
+
+use std::path::Path;
+
+use edge_tests::*;
+
+/// Uses every module there is so far; answers what each gave.
+const WORKER: &str = r#"
+import { Buffer } from "node:buffer";
+import { EventEmitter, once, on, errorMonitor } from "node:events";
+import path, { posix } from "node:path";
+import { basename } from "node:path/posix";
+import { StringDecoder } from "node:string_decoder";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import process from "node:process";
+import bare from "buffer";
+
+const als = new AsyncLocalStorage();
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/leak") {
+      // Entered without a scope: must not reach the next request.
+      als.enterWith("leaked");
+      return new Response("entered");
+    }
+    if (url.pathname === "/store") return new Response(String(als.getStore()));
+    return als.run(url.searchParams.get("id"), async () => {
+      const out = {};
+      out.base64url = Buffer.from("hello??>>").toString("base64url");
+      out.fromBase64url = Buffer.from("aGVsbG8_Pz4-", "base64url").toString();
+      out.hex = Buffer.from([1, 2, 255]).toString("hex");
+      out.concat = Buffer.concat([Buffer.from("ab"), Buffer.alloc(2, 0x63)]).toString("latin1");
+      out.readUInt32BE = Buffer.from([0xde, 0xad, 0xbe, 0xef]).readUInt32BE(0);
+      out.bufferGlobal = globalThis.Buffer === Buffer && bare.Buffer === Buffer;
+      const emitter = new EventEmitter();
+      setTimeout(() => emitter.emit("go", 42), 1);
+      out.once = (await once(emitter, "go"))[0];
+      const seen = [];
+      emitter.on(errorMonitor, (e) => seen.push(`monitor ${e.message}`));
+      emitter.on("error", (e) => seen.push(`error ${e.message}`));
+      emitter.emit("error", new Error("boom"));
+      out.errorMonitor = seen;
+      const ticks = on(emitter, "tick");
+      queueMicrotask(() => { emitter.emit("tick", 1); emitter.emit("tick", 2); });
+      const got = [];
+      for await (const [n] of ticks) { got.push(n); if (got.length === 2) break; }
+      out.on = got;
+      out.join = path.join("/a/b", "../c", "d.txt");
+      out.relative = path.relative("/data/a/b", "/data/c");
+      out.parse = posix.parse("/home/u/file.tar.gz");
+      out.basename = basename("/x/y.js", ".js");
+      const decoder = new StringDecoder("utf8");
+      out.decoder = decoder.write(Buffer.from([0xe2, 0x82])) + decoder.end(Buffer.from([0xac]));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      out.afterTimer = als.getStore();
+      out.afterMicrotask = await new Promise((resolve) => queueMicrotask(() => resolve(als.getStore())));
+      out.afterTick = await new Promise((resolve) => process.nextTick(() => resolve(als.getStore())));
+      const resource = als.run("other", () => new AsyncResource("job"));
+      out.resource = resource.runInAsyncScope(() => als.getStore());
+      out.afterResource = als.getStore();
+      out.env = process.env.GREETING;
+      out.process = [globalThis.process === process, process.platform, typeof process.version, process.cwd()];
+      out.global = global === globalThis;
+      return Response.json(out);
+    });
+  },
+};
+"#;
+
+fn worker(root: &Path, name: &str, source: &str, manifest: &str) -> std::path::PathBuf {
+  let dir = root.join(name);
+  std::fs::create_dir_all(&dir).unwrap();
+  std::fs::write(dir.join("worker.js"), source).unwrap();
+  std::fs::write(dir.join("edge.toml"), manifest).unwrap();
+  dir
+}
+
+const MANIFEST: &str = "compatibility_flags = [\"nodejs_compat\"]\n[vars]\nGREETING = \"hi\"\n";
+
+async fn check_everything(server: &DevServer, host: &str) {
+  let reply = get_on(server, host, "/?id=first").await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  let out = reply.json();
+  assert_eq!(out["base64url"], "aGVsbG8_Pz4-");
+  assert_eq!(out["fromBase64url"], "hello??>>");
+  assert_eq!(out["hex"], "0102ff");
+  assert_eq!(out["concat"], "abcc");
+  assert_eq!(out["readUInt32BE"], 3735928559u64);
+  assert_eq!(out["bufferGlobal"], true);
+  assert_eq!(out["once"], 42);
+  assert_eq!(out["errorMonitor"], serde_json::json!(["monitor boom", "error boom"]));
+  assert_eq!(out["on"], serde_json::json!([1, 2]));
+  assert_eq!(out["join"], "/a/c/d.txt");
+  assert_eq!(out["relative"], "../../c");
+  assert_eq!(
+    out["parse"],
+    serde_json::json!({"root": "/", "dir": "/home/u", "base": "file.tar.gz", "ext": ".gz", "name": "file.tar"})
+  );
+  assert_eq!(out["basename"], "y");
+  assert_eq!(out["decoder"], "€");
+  for after in ["afterTimer", "afterMicrotask", "afterTick", "afterResource"] {
+    assert_eq!(out[after], "first", "the store after {after}: {out}");
+  }
+  assert_eq!(out["resource"], "other", "an AsyncResource runs in the context it was made in");
+  assert_eq!(out["env"], "hi");
+  assert_eq!(out["process"], serde_json::json!([true, "linux", "string", "/"]));
+  assert_eq!(out["global"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_with_nodejs_compat_uses_node_modules() {
+  let root = tempfile::tempdir().unwrap();
+  let dir = worker(root.path(), "node", WORKER, MANIFEST);
+  let server = DevServer::start(&dir);
+  check_everything(&server, "node.localhost").await;
+
+  // Concurrent requests each keep their own store across their awaits.
+  let requests: Vec<_> = (0..8)
+    .map(|i| {
+      let url = server.at(&format!("/?id=r{i}"));
+      tokio::spawn(async move { get(&url).await })
+    })
+    .collect();
+  for (i, request) in requests.into_iter().enumerate() {
+    let out = request.await.unwrap().json();
+    assert_eq!(out["afterTimer"], format!("r{i}"), "{out}");
+    assert_eq!(out["afterTick"], format!("r{i}"), "{out}");
+  }
+
+  // A store entered without a scope stays in its request.
+  assert_eq!(get(&server.at("/leak")).await.body, "entered");
+  assert_eq!(get(&server.at("/store")).await.body, "undefined");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolate_hosts_give_node_modules_too() {
+  let root = tempfile::tempdir().unwrap();
+  worker(root.path(), "node", WORKER, MANIFEST);
+  let server = DevServer::node(root.path(), &["--recycle-hosts-after", "10"]);
+  check_everything(&server, "node.edge.localhost").await;
+}
+
+#[test]
+fn node_modules_are_refused_with_the_reason_when_compatibility_is_off() {
+  let root = tempfile::tempdir().unwrap();
+  let source = "import { Buffer } from \"node:buffer\";\nexport default { fetch() { return new Response(Buffer.from('x')); } };\n";
+  for manifest in [
+    "",
+    "compatibility_date = \"2025-06-01\"\n",
+    "compatibility_date = \"2027-01-01\"\ncompatibility_flags = [\"no_nodejs_compat\"]\n",
+  ] {
+    let dir = worker(root.path(), "off", source, manifest);
+    let failed = DevServer::try_start(&dir).err().expect("node:buffer is refused without Node compatibility");
+    assert!(
+      failed.stderr.contains("cannot import \"node:buffer\"")
+        && failed.stderr.contains("Node.js compatibility is off"),
+      "{manifest}: {}",
+      failed.stderr
+    );
+  }
+  // A bare built-in name says the same; another bare name is an ordinary import.
+  let bare = "import b from \"buffer\";\nexport default { fetch() { return new Response(''); } };\n";
+  let failed =
+    DevServer::try_start(&worker(root.path(), "bare", bare, "")).err().expect("\"buffer\" is refused");
+  assert!(failed.stderr.contains("Node.js compatibility is off"), "{}", failed.stderr);
+  let other = "import l from \"lodash\";\nexport default { fetch() { return new Response(''); } };\n";
+  let failed = DevServer::try_start(&worker(root.path(), "lodash", other, MANIFEST))
+    .err()
+    .expect("\"lodash\" is no module");
+  assert!(failed.stderr.contains("\"lodash\""), "{}", failed.stderr);
+  // A module this runtime does not have is named.
+  let dir = worker(
+    root.path(),
+    "none",
+    "import \"node:nonexistent\";\nexport default { fetch() { return new Response(''); } };\n",
+    MANIFEST,
+  );
+  let failed = DevServer::try_start(&dir).err().expect("node:nonexistent is refused");
+  assert!(failed.stderr.contains("no Node.js module \"node:nonexistent\""), "{}", failed.stderr);
+  // A worker cannot reach the runtime's internals.
+  let dir = worker(root.path(), "internal", "import { core } from \"ext:core/mod.js\";\nexport default { fetch() { return new Response(typeof core); } };\n", MANIFEST);
+  let failed = DevServer::try_start(&dir).err().expect("ext: modules are internal");
+  assert!(failed.stderr.contains("ext:core/mod.js"), "{}", failed.stderr);
+  // Contradicting flags are refused at once.
+  let dir =
+    worker(root.path(), "both", source, "compatibility_flags = [\"nodejs_compat\", \"no_nodejs_compat\"]\n");
+  let failed = DevServer::try_start(&dir).err().expect("contradicting flags are refused");
+  assert!(failed.stderr.contains("contradict"), "{}", failed.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recent_compatibility_date_turns_node_on_and_globals_are_absent_without_it() {
+  let root = tempfile::tempdir().unwrap();
+  let probe =
+    "export default { fetch() { return Response.json([typeof Buffer, typeof process, typeof global]); } };\n";
+  let dated = worker(root.path(), "dated", probe, "compatibility_date = \"2026-08-04\"\n");
+  let server = DevServer::start(&dated);
+  assert_eq!(get(&server.at("/")).await.json(), serde_json::json!(["function", "object", "object"]));
+  let plain = worker(root.path(), "plain", probe, "compatibility_date = \"2026-08-03\"\n");
+  let server = DevServer::start(&plain);
+  assert_eq!(get(&server.at("/")).await.json(), serde_json::json!(["undefined", "undefined", "undefined"]));
+}

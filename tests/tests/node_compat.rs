@@ -206,3 +206,76 @@ async fn a_recent_compatibility_date_turns_node_on_and_globals_are_absent_withou
   let server = DevServer::start(&plain);
   assert_eq!(get(&server.at("/")).await.json(), serde_json::json!(["undefined", "undefined", "undefined"]));
 }
+
+/// node:util, node:util/types, node:timers (+promises) and node:diagnostics_channel.
+const UTIL_WORKER: &str = r#"import util, { promisify, inspect, format, types, inherits, callbackify, isDeepStrictEqual } from "node:util";
+import { isUint8Array } from "node:util/types";
+import timers, { setTimeout as later } from "node:timers";
+import { setTimeout as sleep, setInterval as every } from "node:timers/promises";
+import dc from "node:diagnostics_channel";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { EventEmitter } from "node:events";
+
+export default {
+  async fetch() {
+    const out = {};
+    out.inspect = inspect(new Map([[1, { a: [1, 2, { b: "x" }] }]]));
+    out.format = format("%s=%d %j %o", "a", 42, { j: 1 }, [1]);
+    out.types = [types.isDate(new Date()), isUint8Array(new Uint8Array(1)), types.isPromise(Promise.resolve()), types.isAsyncFunction(async () => {}), types.isRegExp(/x/)];
+    const cb = (x, done) => later(() => done(null, x * 2), 1);
+    out.promisify = await promisify(cb)(21);
+    out.callbackify = await new Promise((r) => callbackify(async (x) => x + 1)(1, (e, v) => r(v)));
+    function Child() { EventEmitter.call(this); }
+    inherits(Child, EventEmitter);
+    out.inherits = new Child() instanceof EventEmitter && Child.super_ === EventEmitter;
+    out.deep = [isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), isDeepStrictEqual({ a: 1 }, { a: "1" })];
+    const t = later(() => {}, 1000);
+    out.timeout = [typeof t.ref, typeof t.unref, typeof +t, t.hasRef()];
+    timers.clearTimeout(t);
+    out.sleep = await sleep(2, "slept");
+    const ticks = [];
+    for await (const v of every(1, "tick")) { ticks.push(v); if (ticks.length === 3) break; }
+    out.every = ticks;
+    const ch = dc.channel("edge:test");
+    const seen = [];
+    ch.subscribe((m, name) => seen.push([m.n, name]));
+    ch.publish({ n: 1 });
+    out.channel = [seen, dc.hasSubscribers("edge:test")];
+    const store = new AsyncLocalStorage();
+    ch.bindStore(store, (m) => `store ${m.n}`);
+    out.runStores = ch.runStores({ n: 2 }, () => store.getStore());
+    const tc = dc.tracingChannel("edge:trace");
+    const events = [];
+    tc.subscribe({ start: () => events.push("start"), end: () => events.push("end"), asyncEnd: () => events.push("asyncEnd") });
+    await tc.tracePromise(async () => 1);
+    out.tracing = events;
+    out.defaultInspect = util.inspect("x");
+    return Response.json(out);
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn util_timers_and_diagnostics_channel_answer_as_node_does() {
+  let root = tempfile::tempdir().unwrap();
+  let dir = worker(root.path(), "util", UTIL_WORKER, MANIFEST);
+  let server = DevServer::start(&dir);
+  let reply = get(&server.at("/")).await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  let out = reply.json();
+  // What Node.js 20 prints for the same calls.
+  assert_eq!(out["inspect"], "Map(1) { 1 => { a: [ 1, 2, [Object] ] } }");
+  assert_eq!(out["format"], "a=42 {\"j\":1} [ 1, [length]: 1 ]");
+  assert_eq!(out["defaultInspect"], "'x'");
+  assert_eq!(out["types"], serde_json::json!([true, true, true, true, true]));
+  assert_eq!(out["promisify"], 42);
+  assert_eq!(out["callbackify"], 2);
+  assert_eq!(out["inherits"], true);
+  assert_eq!(out["deep"], serde_json::json!([true, false]));
+  assert_eq!(out["timeout"], serde_json::json!(["function", "function", "number", true]));
+  assert_eq!(out["sleep"], "slept");
+  assert_eq!(out["every"], serde_json::json!(["tick", "tick", "tick"]));
+  assert_eq!(out["channel"], serde_json::json!([[[1, "edge:test"], [2, "edge:test"]], true]));
+  assert_eq!(out["runStores"], "store 2");
+  assert_eq!(out["tracing"], serde_json::json!(["start", "end", "asyncEnd"]));
+}

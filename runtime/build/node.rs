@@ -19,6 +19,7 @@ const OUT: &str = "node";
 pub fn build(manifest_dir: &Path, out_dir: &Path) {
   let root = manifest_dir.join("node");
   println!("cargo:rerun-if-changed={}", root.join("src").display());
+  println!("cargo:rerun-if-changed={}", root.join("shims").display());
   println!("cargo:rerun-if-changed={}", root.join("package-lock.json").display());
   let esbuild = root.join("node_modules/.bin/esbuild");
   if !esbuild.exists() {
@@ -50,6 +51,9 @@ pub fn build(manifest_dir: &Path, out_dir: &Path) {
       "--public-path=ext:edge_node/",
       "--external:node:*",
       "--external:ext:*",
+      // What the packages require of Node, from the worker's own (shims/).
+      "--alias:process=./shims/process.cjs",
+      "--alias:abort-controller=./shims/abort-controller.cjs",
       // The packages' licence notices stay with their code.
       "--legal-comments=eof",
       // Not --minify-whitespace: QuickJS parses a long line far more slowly (the buffer

@@ -279,3 +279,66 @@ async fn util_timers_and_diagnostics_channel_answer_as_node_does() {
   assert_eq!(out["runStores"], "store 2");
   assert_eq!(out["tracing"], serde_json::json!(["start", "end", "asyncEnd"]));
 }
+
+/// node:stream (a pipeline through a Transform, with the async context kept), stream/promises,
+/// stream/web, and the conversions to and from Web streams.
+const STREAM_WORKER: &str = r#"import { Readable, Writable, Transform, PassThrough, pipeline, finished, Duplex } from "node:stream";
+import { pipeline as pipelineP } from "node:stream/promises";
+import { ReadableStream as RS } from "node:stream/web";
+import { AsyncLocalStorage } from "node:async_hooks";
+
+const als = new AsyncLocalStorage();
+
+export default {
+  async fetch() {
+    return als.run("ctx", async () => {
+      const out = {};
+      const chunks = [];
+      await pipelineP(
+        Readable.from(["a", "b", "c"]),
+        new Transform({ transform(chunk, enc, cb) { cb(null, chunk.toString().toUpperCase()); } }),
+        new Writable({ write(chunk, enc, cb) { chunks.push(chunk.toString() + ":" + als.getStore()); cb(); } }),
+      );
+      out.pipeline = chunks;
+      out.cb = await new Promise((resolve) => {
+        const pass = new PassThrough();
+        let data = "";
+        pass.on("data", (d) => (data += d));
+        pipeline(Readable.from(["x", "y"]), pass, (err) => resolve([err ?? null, data]));
+      });
+      const web = Readable.toWeb(Readable.from([new TextEncoder().encode("web!")]));
+      out.toWeb = await new Response(web).text();
+      const node = Readable.fromWeb(new Response("from web").body);
+      let text = "";
+      for await (const c of node) text += Buffer.from(c).toString();
+      out.fromWeb = text;
+      out.webSame = RS === ReadableStream;
+      out.finished = await new Promise((r) => { const s = Readable.from(["1"]); finished(s, (e) => r(e ?? "done")); s.resume(); });
+      const body = Readable.toWeb(Readable.from(["streamed ", "body"]));
+      out.response = await new Response(body).text();
+      return Response.json(out);
+    });
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_pipe_and_convert_to_and_from_web_streams() {
+  let root = tempfile::tempdir().unwrap();
+  let dir = worker(root.path(), "stream", STREAM_WORKER, MANIFEST);
+  let server = DevServer::start(&dir);
+  let reply = get(&server.at("/")).await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  assert_eq!(
+    reply.json(),
+    serde_json::json!({
+      "pipeline": ["A:ctx", "B:ctx", "C:ctx"],
+      "cb": [null, "xy"],
+      "toWeb": "web!",
+      "fromWeb": "from web",
+      "webSame": true,
+      "finished": "done",
+      "response": "streamed body",
+    })
+  );
+}

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use deno_core::Extension;
 
+use crate::node_ops::*;
 use crate::ops::*;
 
 /// The `User-Agent` of a worker's outbound `fetch` and its `navigator.userAgent`.
@@ -35,6 +36,8 @@ deno_core::extension!(
     op_edge_subrequest,
     op_edge_trace,
     op_edge_print,
+    op_edge_node_digest,
+    op_edge_node_hmac,
   ],
   esm_entry_point = "ext:edge_runtime/bootstrap.js",
   esm = [dir "js", "bootstrap.js"],

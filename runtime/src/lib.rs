@@ -11,8 +11,9 @@
 //!
 //! Modules, declared below in dependency order (each uses only those before it; the test
 //! `tests/tests/layers.rs` keeps it so): [`engine`] (the only engine-specific code),
-//! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` and
-//! `extension` (these three shared with the snapshot build script), `startup` (the embedded
+//! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` (with
+//! `node_ops`, those of `node:crypto`) and
+//! `extension` (all shared with the snapshot build script), `startup` (the embedded
 //! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], [`body`],
 //! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`ceiling`] (the node-wide memory
 //! ceiling's ledger), [`options`] (what a
@@ -27,6 +28,8 @@ pub mod limits;
 mod values;
 
 mod ops;
+
+mod node_ops;
 
 mod extension;
 

@@ -342,3 +342,57 @@ async fn streams_pipe_and_convert_to_and_from_web_streams() {
     })
   );
 }
+
+/// node:crypto's hashes, HMACs, random values and pbkdf2.
+const CRYPTO_WORKER: &str = r#"import crypto, { createHash, createHmac, randomBytes, randomUUID, randomInt, timingSafeEqual, pbkdf2, webcrypto } from "node:crypto";
+
+export default {
+  async fetch() {
+    const out = {};
+    out.md5 = createHash("md5").update("abc").digest("hex");
+    out.sha1 = createHash("sha1").update("a").update(Buffer.from("bc")).digest("base64");
+    out.sha256 = createHash("sha256").update("hello").digest("hex");
+    out.sha512 = createHash("SHA512").update("").digest("base64url");
+    out.hmac = createHmac("sha256", "key").update("The quick brown fox jumps over the lazy dog").digest("hex");
+    out.copy = (() => { const h = createHash("sha256").update("ab"); const c = h.copy(); c.update("c"); return [h.digest("hex").slice(0, 8), c.digest("hex").slice(0, 8)]; })();
+    out.oneshot = crypto.hash("sha1", "abc");
+    try { createHash("whirlpool"); } catch (e) { out.unsupported = e.message; }
+    try { const h = createHash("md5"); h.digest(); h.digest(); } catch (e) { out.twice = e.code; }
+    out.random = [randomBytes(16).length, randomUUID().length, (() => { const n = randomInt(10, 20); return n >= 10 && n < 20; })()];
+    out.safe = [timingSafeEqual(Buffer.from("ab"), Buffer.from("ab")), timingSafeEqual(Buffer.from("ab"), Buffer.from("ac"))];
+    out.pbkdf2 = await new Promise((r) => pbkdf2("password", "salt", 1, 20, "sha1", (e, k) => r(e ? e.message : k.toString("hex"))));
+    out.webcrypto = webcrypto === globalThis.crypto;
+    try { crypto.createCipheriv("aes-256-gcm"); } catch (e) { out.notYet = e.message; }
+    return Response.json(out);
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crypto_hashes_and_hmacs_answer_as_node_does() {
+  let root = tempfile::tempdir().unwrap();
+  let dir = worker(root.path(), "crypto", CRYPTO_WORKER, MANIFEST);
+  let server = DevServer::start(&dir);
+  let reply = get(&server.at("/")).await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  // What Node.js 20 gives for the same calls.
+  assert_eq!(
+    reply.json(),
+    serde_json::json!({
+      "md5": "900150983cd24fb0d6963f7d28e17f72",
+      "sha1": "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",
+      "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+      "sha512": "z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg_SpIdNs6c5H0NE8XYXysP-DGNKHfuwvY7kxvUdBeoGlODJ6-SfaPg",
+      "hmac": "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+      "copy": ["fb8e20fc", "ba7816bf"],
+      "oneshot": "a9993e364706816aba3e25717850c26c9cd0d89d",
+      "unsupported": "Digest method not supported",
+      "twice": "ERR_CRYPTO_HASH_FINALIZED",
+      "random": [16, 36, true],
+      "safe": [true, false],
+      "pbkdf2": "0c60c80f961f0e71f3a9b524af6012062fe037a6",
+      "webcrypto": true,
+      "notYet": "crypto.createCipheriv is not supported here yet",
+    })
+  );
+}

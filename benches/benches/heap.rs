@@ -16,6 +16,10 @@ mod values;
 #[allow(dead_code)]
 mod ops;
 
+#[path = "../../runtime/src/node_ops.rs"]
+#[allow(dead_code)]
+mod node_ops;
+
 #[path = "../../runtime/src/extension.rs"]
 #[allow(dead_code)]
 mod extension;

@@ -63,6 +63,7 @@ async fn run(
     .and_then(|v| v.to_str().ok())
     .and_then(|v| v.parse::<u64>().ok());
   if declared.is_some_and(|length| length > limit) {
+    linger(request.into_body());
     return boxed(respond::body_too_large(request_id, limit));
   }
   let url = format!("{}://{}{}", if exchange.tls { "https" } else { "http" }, exchange.host, exchange.path);
@@ -234,4 +235,30 @@ fn load_failed(
     _ => EventKind::Exception { message, stack: String::new() },
   });
   respond::load_failure(name, request_id, error)
+}
+
+/// Most of a refused request body read and dropped after its answer ([`linger`]).
+const LINGER_BYTES: u64 = 16 << 20;
+/// The longest a refused request body is read after its answer.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reads and drops a request body the node answered without reading (a declared length over
+/// the limit), up to [`LINGER_BYTES`] and [`LINGER_TIME`], as nginx's lingering close does:
+/// a connection closed with the client's data unread is reset, and a client still sending
+/// would see that reset instead of the answer.
+fn linger(body: Incoming) {
+  use http_body_util::BodyExt as _;
+  tokio::spawn(async move {
+    let mut body = body;
+    let mut read = 0u64;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+      while let Some(Ok(frame)) = body.frame().await {
+        read += frame.data_ref().map_or(0, |data| data.len() as u64);
+        if read > LINGER_BYTES {
+          break;
+        }
+      }
+    })
+    .await;
+  });
 }

@@ -126,9 +126,6 @@ impl Isolates {
   }
 }
 
-/// The longest a node stays unready while its warm pool first fills.
-const READY_FILL_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Builds a node for `workers` on `isolates`. With `boot`, each is booted now (and stays in
 /// the cache), so that a broken one fails the start with its error; otherwise a worker boots
 /// on its first request. `domain` as in [`Router::new`].
@@ -178,23 +175,7 @@ pub async fn start_node(
   tokio::spawn(crate::platform::queues::consumer::run(workers.clone(), bindings.queues.clone()));
   tokio::spawn(crate::isolates::warm::keep(workers.clone()));
   let node = Node::new(NodeParts { workers, bindings, tail, tracing, geo_key, meter, alerts, budgets });
-  match pool {
-    // Ready once the pool's first fill is done (a node taken into rotation at once would
-    // meet its first traffic with restores instead of warm isolates), or after
-    // READY_FILL_TIMEOUT whatever the pool did, so that a pool that cannot fill does not
-    // keep the node out of rotation.
-    Some(pool) => {
-      let ready = node.clone();
-      tokio::spawn(async move {
-        let filled = tokio::time::timeout(READY_FILL_TIMEOUT, pool.wait_full()).await;
-        if filled.is_err() {
-          tracing::warn!("the warm pool did not fill within {READY_FILL_TIMEOUT:?}; ready all the same");
-        }
-        ready.set_ready(true);
-      });
-    }
-    None => node.set_ready(true),
-  }
+  node.set_ready(true);
   Ok(node)
 }
 

@@ -307,19 +307,6 @@ impl DevServer {
     }
   }
 
-  /// `{base}/readyz` once it answers anything but `503` (a node is unready while its warm
-  /// pool first fills), within a minute.
-  pub async fn ready_at(&self, base: &str) -> Reply {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-      let reply = get(&format!("{base}/readyz")).await;
-      if reply.status != 503 || std::time::Instant::now() > deadline {
-        return reply;
-      }
-      tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-  }
-
   /// Sends `signal` (for example "HUP") without waiting for anything.
   pub fn signal(&self, signal: &str) {
     let pid = self.pid().to_string();

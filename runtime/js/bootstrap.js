@@ -123,6 +123,29 @@ function refusedAddress(e) {
   return null;
 }
 
+// Deno's crates raise some failures as DOMExceptions, by class name (`DOMExceptionOperationError`
+// for a tampered AES-GCM ciphertext): deno_core builds the JS error from a builder registered
+// for the name, and without one the engine was handed no object ("TypeError: not an object").
+for (
+  const name of [
+    "AbortError",
+    "DataError",
+    "InvalidAccessError",
+    "InvalidCharacterError",
+    "InvalidStateError",
+    "NetworkError",
+    "NotFoundError",
+    "NotSupportedError",
+    "OperationError",
+    "QuotaExceededError",
+    "SyntaxError",
+    "TimeoutError",
+    "TypeMismatchError",
+  ]
+) {
+  core.registerErrorBuilder(`DOMException${name}`, (message) => new domException.DOMException(message, name));
+}
+
 // Classes and constants: non-enumerable, like on the web. Functions: writable.
 const classes = {
   AbortController: abortSignal.AbortController,

@@ -136,6 +136,11 @@ async fn crypto_random_uuid_and_subtle() {
   assert_eq!(body["sha256"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   // HMAC-SHA256(key "secret", "message"), as computed by any other implementation.
   assert_eq!(body["hmac"], "8b5f48702995c1598c573db1e21866a9b825d4a794d169d7060a03605796360b");
+  assert_eq!(
+    body["tampered"],
+    json!([true, "OperationError"]),
+    "a tampered ciphertext is refused as WebCrypto says"
+  );
 }
 
 #[tokio::test]

@@ -82,6 +82,17 @@ pub struct CeilingStats {
   pub stopped_isolates: u64,
 }
 
+impl CeilingStats {
+  /// Adds another ledger's figures (the ledgers of several processes, together).
+  pub fn add(&mut self, other: &CeilingStats) {
+    self.limit_bytes += other.limit_bytes;
+    self.granted_bytes += other.granted_bytes;
+    self.isolates += other.isolates;
+    self.refused_starts += other.refused_starts;
+    self.stopped_isolates += other.stopped_isolates;
+  }
+}
+
 impl std::fmt::Debug for MemoryCeiling {
   fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     f.debug_struct("MemoryCeiling").field("stats", &self.stats()).finish()

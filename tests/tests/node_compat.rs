@@ -81,6 +81,15 @@ fn worker(root: &Path, name: &str, source: &str, manifest: &str) -> std::path::P
   dir
 }
 
+/// What `source`, as a worker with Node compatibility named `name`, answers to `GET /`.
+async fn answer(name: &str, source: &str) -> serde_json::Value {
+  let root = tempfile::tempdir().unwrap();
+  let server = DevServer::start(&worker(root.path(), name, source, MANIFEST));
+  let reply = get(&server.at("/")).await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  reply.json()
+}
+
 const MANIFEST: &str = "compatibility_flags = [\"nodejs_compat\"]\n[vars]\nGREETING = \"hi\"\n";
 
 async fn check_everything(server: &DevServer, host: &str) {
@@ -257,12 +266,7 @@ export default {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn util_timers_and_diagnostics_channel_answer_as_node_does() {
-  let root = tempfile::tempdir().unwrap();
-  let dir = worker(root.path(), "util", UTIL_WORKER, MANIFEST);
-  let server = DevServer::start(&dir);
-  let reply = get(&server.at("/")).await;
-  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
-  let out = reply.json();
+  let out = answer("util", UTIL_WORKER).await;
   // What Node.js 20 prints for the same calls.
   assert_eq!(out["inspect"], "Map(1) { 1 => { a: [ 1, 2, [Object] ] } }");
   assert_eq!(out["format"], "a=42 {\"j\":1} [ 1, [length]: 1 ]");
@@ -324,13 +328,9 @@ export default {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_pipe_and_convert_to_and_from_web_streams() {
-  let root = tempfile::tempdir().unwrap();
-  let dir = worker(root.path(), "stream", STREAM_WORKER, MANIFEST);
-  let server = DevServer::start(&dir);
-  let reply = get(&server.at("/")).await;
-  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  let out = answer("stream", STREAM_WORKER).await;
   assert_eq!(
-    reply.json(),
+    out,
     serde_json::json!({
       "pipeline": ["A:ctx", "B:ctx", "C:ctx"],
       "cb": [null, "xy"],
@@ -370,14 +370,10 @@ export default {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crypto_hashes_and_hmacs_answer_as_node_does() {
-  let root = tempfile::tempdir().unwrap();
-  let dir = worker(root.path(), "crypto", CRYPTO_WORKER, MANIFEST);
-  let server = DevServer::start(&dir);
-  let reply = get(&server.at("/")).await;
-  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  let out = answer("crypto", CRYPTO_WORKER).await;
   // What Node.js 20 gives for the same calls.
   assert_eq!(
-    reply.json(),
+    out,
     serde_json::json!({
       "md5": "900150983cd24fb0d6963f7d28e17f72",
       "sha1": "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",

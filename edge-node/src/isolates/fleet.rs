@@ -402,12 +402,7 @@ async fn balance(fleet: std::sync::Weak<Fleet>) {
 fn add(total: &mut HostStats, other: &HostStats) {
   total.runtime.add(&other.runtime);
   total.pool.add(&other.pool);
-  let (t, o) = (&mut total.ceiling, &other.ceiling);
-  t.limit_bytes += o.limit_bytes;
-  t.granted_bytes += o.granted_bytes;
-  t.isolates += o.isolates;
-  t.refused_starts += o.refused_starts;
-  t.stopped_isolates += o.stopped_isolates;
+  total.ceiling.add(&other.ceiling);
 }
 
 /// Owns a host's process until it ends: stops it when asked, and reaps it either way (no

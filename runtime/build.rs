@@ -22,7 +22,7 @@ mod values;
 mod ops;
 
 #[cfg(feature = "snapshot")]
-#[path = "src/node_ops.rs"]
+#[path = "src/node_ops/mod.rs"]
 #[allow(dead_code)]
 mod node_ops;
 
@@ -42,7 +42,7 @@ fn main() {
   println!("cargo:rerun-if-changed=build.rs");
   println!("cargo:rerun-if-changed=src/values.rs");
   println!("cargo:rerun-if-changed=src/ops.rs");
-  println!("cargo:rerun-if-changed=src/node_ops.rs");
+  println!("cargo:rerun-if-changed=src/node_ops");
   println!("cargo:rerun-if-changed=src/extension.rs");
   println!("cargo:rerun-if-changed=js");
   println!("cargo:rerun-if-changed=build");

@@ -16,7 +16,7 @@ mod values;
 #[allow(dead_code)]
 mod ops;
 
-#[path = "../../runtime/src/node_ops.rs"]
+#[path = "../../runtime/src/node_ops/mod.rs"]
 #[allow(dead_code)]
 mod node_ops;
 

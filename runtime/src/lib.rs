@@ -12,7 +12,7 @@
 //! Modules, declared below in dependency order (each uses only those before it; the test
 //! `tests/tests/layers.rs` keeps it so): [`engine`] (the only engine-specific code),
 //! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` (with
-//! `node_ops`, those of `node:crypto`) and
+//! `node_ops`, those of the `node:*` modules) and
 //! `extension` (all shared with the snapshot build script), `startup` (the embedded
 //! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], [`body`],
 //! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`ceiling`] (the node-wide memory

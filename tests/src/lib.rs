@@ -84,6 +84,28 @@ pub fn npm_project(root: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
   dir
 }
 
+/// The `edge.toml` of a test worker with Node.js compatibility (and a var, `GREETING`).
+pub const NODE_MANIFEST: &str = "compatibility_flags = [\"nodejs_compat\"]\n[vars]\nGREETING = \"hi\"\n";
+
+/// A worker folder `root/name` with `worker.js` (`source`) and `edge.toml` (`manifest`).
+pub fn node_worker(root: &Path, name: &str, source: &str, manifest: &str) -> PathBuf {
+  let dir = root.join(name);
+  std::fs::create_dir_all(&dir).unwrap();
+  std::fs::write(dir.join("worker.js"), source).unwrap();
+  std::fs::write(dir.join("edge.toml"), manifest).unwrap();
+  dir
+}
+
+/// What `source`, as a worker with Node compatibility named `name` served by `edge dev`,
+/// answers to `GET /` (a 200 with JSON, or the test fails with the body and the log).
+pub async fn node_answer(name: &str, source: &str) -> serde_json::Value {
+  let root = tempfile::tempdir().unwrap();
+  let server = DevServer::start(&node_worker(root.path(), name, source, NODE_MANIFEST));
+  let reply = get(&server.at("/")).await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  reply.json()
+}
+
 /// Everything a process wrote to stderr so far, shared with the thread that reads it.
 #[derive(Clone, Default)]
 pub struct Log(Arc<(Mutex<String>, Condvar)>);

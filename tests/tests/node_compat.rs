@@ -4,8 +4,6 @@
 //! ticks (and never from one request into the next), and the refusals when it is off.
 //! Expected values are what Node.js itself gives for the same calls.
 
-use std::path::Path;
-
 use edge_tests::*;
 
 /// Uses every module there is so far; answers what each gave.
@@ -73,25 +71,6 @@ export default {
 };
 "#;
 
-fn worker(root: &Path, name: &str, source: &str, manifest: &str) -> std::path::PathBuf {
-  let dir = root.join(name);
-  std::fs::create_dir_all(&dir).unwrap();
-  std::fs::write(dir.join("worker.js"), source).unwrap();
-  std::fs::write(dir.join("edge.toml"), manifest).unwrap();
-  dir
-}
-
-/// What `source`, as a worker with Node compatibility named `name`, answers to `GET /`.
-async fn answer(name: &str, source: &str) -> serde_json::Value {
-  let root = tempfile::tempdir().unwrap();
-  let server = DevServer::start(&worker(root.path(), name, source, MANIFEST));
-  let reply = get(&server.at("/")).await;
-  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
-  reply.json()
-}
-
-const MANIFEST: &str = "compatibility_flags = [\"nodejs_compat\"]\n[vars]\nGREETING = \"hi\"\n";
-
 async fn check_everything(server: &DevServer, host: &str) {
   let reply = get_on(server, host, "/?id=first").await;
   assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
@@ -125,7 +104,7 @@ async fn check_everything(server: &DevServer, host: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_with_nodejs_compat_uses_node_modules() {
   let root = tempfile::tempdir().unwrap();
-  let dir = worker(root.path(), "node", WORKER, MANIFEST);
+  let dir = node_worker(root.path(), "node", WORKER, NODE_MANIFEST);
   let server = DevServer::start(&dir);
   check_everything(&server, "node.localhost").await;
 
@@ -150,7 +129,7 @@ async fn a_worker_with_nodejs_compat_uses_node_modules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolate_hosts_give_node_modules_too() {
   let root = tempfile::tempdir().unwrap();
-  worker(root.path(), "node", WORKER, MANIFEST);
+  node_worker(root.path(), "node", WORKER, NODE_MANIFEST);
   let server = DevServer::node(root.path(), &["--recycle-hosts-after", "10"]);
   check_everything(&server, "node.edge.localhost").await;
 }
@@ -164,7 +143,7 @@ fn node_modules_are_refused_with_the_reason_when_compatibility_is_off() {
     "compatibility_date = \"2025-06-01\"\n",
     "compatibility_date = \"2027-01-01\"\ncompatibility_flags = [\"no_nodejs_compat\"]\n",
   ] {
-    let dir = worker(root.path(), "off", source, manifest);
+    let dir = node_worker(root.path(), "off", source, manifest);
     let failed = DevServer::try_start(&dir).err().expect("node:buffer is refused without Node compatibility");
     assert!(
       failed.stderr.contains("cannot import \"node:buffer\"")
@@ -176,29 +155,33 @@ fn node_modules_are_refused_with_the_reason_when_compatibility_is_off() {
   // A bare built-in name says the same; another bare name is an ordinary import.
   let bare = "import b from \"buffer\";\nexport default { fetch() { return new Response(''); } };\n";
   let failed =
-    DevServer::try_start(&worker(root.path(), "bare", bare, "")).err().expect("\"buffer\" is refused");
+    DevServer::try_start(&node_worker(root.path(), "bare", bare, "")).err().expect("\"buffer\" is refused");
   assert!(failed.stderr.contains("Node.js compatibility is off"), "{}", failed.stderr);
   let other = "import l from \"lodash\";\nexport default { fetch() { return new Response(''); } };\n";
-  let failed = DevServer::try_start(&worker(root.path(), "lodash", other, MANIFEST))
+  let failed = DevServer::try_start(&node_worker(root.path(), "lodash", other, NODE_MANIFEST))
     .err()
     .expect("\"lodash\" is no module");
   assert!(failed.stderr.contains("\"lodash\""), "{}", failed.stderr);
   // A module this runtime does not have is named.
-  let dir = worker(
+  let dir = node_worker(
     root.path(),
     "none",
     "import \"node:nonexistent\";\nexport default { fetch() { return new Response(''); } };\n",
-    MANIFEST,
+    NODE_MANIFEST,
   );
   let failed = DevServer::try_start(&dir).err().expect("node:nonexistent is refused");
   assert!(failed.stderr.contains("no Node.js module \"node:nonexistent\""), "{}", failed.stderr);
   // A worker cannot reach the runtime's internals.
-  let dir = worker(root.path(), "internal", "import { core } from \"ext:core/mod.js\";\nexport default { fetch() { return new Response(typeof core); } };\n", MANIFEST);
+  let dir = node_worker(root.path(), "internal", "import { core } from \"ext:core/mod.js\";\nexport default { fetch() { return new Response(typeof core); } };\n", NODE_MANIFEST);
   let failed = DevServer::try_start(&dir).err().expect("ext: modules are internal");
   assert!(failed.stderr.contains("ext:core/mod.js"), "{}", failed.stderr);
   // Contradicting flags are refused at once.
-  let dir =
-    worker(root.path(), "both", source, "compatibility_flags = [\"nodejs_compat\", \"no_nodejs_compat\"]\n");
+  let dir = node_worker(
+    root.path(),
+    "both",
+    source,
+    "compatibility_flags = [\"nodejs_compat\", \"no_nodejs_compat\"]\n",
+  );
   let failed = DevServer::try_start(&dir).err().expect("contradicting flags are refused");
   assert!(failed.stderr.contains("contradict"), "{}", failed.stderr);
 }
@@ -208,10 +191,10 @@ async fn a_recent_compatibility_date_turns_node_on_and_globals_are_absent_withou
   let root = tempfile::tempdir().unwrap();
   let probe =
     "export default { fetch() { return Response.json([typeof Buffer, typeof process, typeof global]); } };\n";
-  let dated = worker(root.path(), "dated", probe, "compatibility_date = \"2026-08-04\"\n");
+  let dated = node_worker(root.path(), "dated", probe, "compatibility_date = \"2026-08-04\"\n");
   let server = DevServer::start(&dated);
   assert_eq!(get(&server.at("/")).await.json(), serde_json::json!(["function", "object", "object"]));
-  let plain = worker(root.path(), "plain", probe, "compatibility_date = \"2026-08-03\"\n");
+  let plain = node_worker(root.path(), "plain", probe, "compatibility_date = \"2026-08-03\"\n");
   let server = DevServer::start(&plain);
   assert_eq!(get(&server.at("/")).await.json(), serde_json::json!(["undefined", "undefined", "undefined"]));
 }
@@ -266,7 +249,7 @@ export default {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn util_timers_and_diagnostics_channel_answer_as_node_does() {
-  let out = answer("util", UTIL_WORKER).await;
+  let out = node_answer("util", UTIL_WORKER).await;
   // What Node.js 20 prints for the same calls.
   assert_eq!(out["inspect"], "Map(1) { 1 => { a: [ 1, 2, [Object] ] } }");
   assert_eq!(out["format"], "a=42 {\"j\":1} [ 1, [length]: 1 ]");
@@ -328,7 +311,7 @@ export default {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_pipe_and_convert_to_and_from_web_streams() {
-  let out = answer("stream", STREAM_WORKER).await;
+  let out = node_answer("stream", STREAM_WORKER).await;
   assert_eq!(
     out,
     serde_json::json!({
@@ -339,56 +322,6 @@ async fn streams_pipe_and_convert_to_and_from_web_streams() {
       "webSame": true,
       "finished": "done",
       "response": "streamed body",
-    })
-  );
-}
-
-/// node:crypto's hashes, HMACs, random values and pbkdf2.
-const CRYPTO_WORKER: &str = r#"import crypto, { createHash, createHmac, randomBytes, randomUUID, randomInt, timingSafeEqual, pbkdf2, webcrypto } from "node:crypto";
-
-export default {
-  async fetch() {
-    const out = {};
-    out.md5 = createHash("md5").update("abc").digest("hex");
-    out.sha1 = createHash("sha1").update("a").update(Buffer.from("bc")).digest("base64");
-    out.sha256 = createHash("sha256").update("hello").digest("hex");
-    out.sha512 = createHash("SHA512").update("").digest("base64url");
-    out.hmac = createHmac("sha256", "key").update("The quick brown fox jumps over the lazy dog").digest("hex");
-    out.copy = (() => { const h = createHash("sha256").update("ab"); const c = h.copy(); c.update("c"); return [h.digest("hex").slice(0, 8), c.digest("hex").slice(0, 8)]; })();
-    out.oneshot = crypto.hash("sha1", "abc");
-    try { createHash("whirlpool"); } catch (e) { out.unsupported = e.message; }
-    try { const h = createHash("md5"); h.digest(); h.digest(); } catch (e) { out.twice = e.code; }
-    out.random = [randomBytes(16).length, randomUUID().length, (() => { const n = randomInt(10, 20); return n >= 10 && n < 20; })()];
-    out.safe = [timingSafeEqual(Buffer.from("ab"), Buffer.from("ab")), timingSafeEqual(Buffer.from("ab"), Buffer.from("ac"))];
-    out.pbkdf2 = await new Promise((r) => pbkdf2("password", "salt", 1, 20, "sha1", (e, k) => r(e ? e.message : k.toString("hex"))));
-    out.webcrypto = webcrypto === globalThis.crypto;
-    try { crypto.createCipheriv("aes-256-gcm"); } catch (e) { out.notYet = e.message; }
-    return Response.json(out);
-  },
-};
-"#;
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crypto_hashes_and_hmacs_answer_as_node_does() {
-  let out = answer("crypto", CRYPTO_WORKER).await;
-  // What Node.js 20 gives for the same calls.
-  assert_eq!(
-    out,
-    serde_json::json!({
-      "md5": "900150983cd24fb0d6963f7d28e17f72",
-      "sha1": "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",
-      "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
-      "sha512": "z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg_SpIdNs6c5H0NE8XYXysP-DGNKHfuwvY7kxvUdBeoGlODJ6-SfaPg",
-      "hmac": "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
-      "copy": ["fb8e20fc", "ba7816bf"],
-      "oneshot": "a9993e364706816aba3e25717850c26c9cd0d89d",
-      "unsupported": "Digest method not supported",
-      "twice": "ERR_CRYPTO_HASH_FINALIZED",
-      "random": [16, 36, true],
-      "safe": [true, false],
-      "pbkdf2": "0c60c80f961f0e71f3a9b524af6012062fe037a6",
-      "webcrypto": true,
-      "notYet": "crypto.createCipheriv is not supported here yet",
     })
   );
 }

@@ -1,10 +1,76 @@
-// node:crypto, first part: hashes and HMACs (synchronous, through the runtime's ops on
-// RustCrypto), random values, timingSafeEqual, pbkdf2 and hkdf (asynchronous, through
-// WebCrypto), and `webcrypto` itself. Ciphers, signatures and KeyObject come next; what is
-// not here yet throws, naming itself.
+// node:crypto: hashes and HMACs, random values, timingSafeEqual and key derivation (PBKDF2,
+// scrypt, HKDF) here; ciphers (node:internal/crypto/cipher), keys (.../keys) and signatures
+// (.../sig) in the modules beside it. The cryptography is the runtime's ops on RustCrypto
+// and ring (runtime/src/node_ops/); these modules give it Node's API, arguments, encodings
+// and errors. Diffie-Hellman, ECDH and X509Certificate are not here: they throw, naming
+// themselves.
 
-import { op_edge_node_digest, op_edge_node_hmac } from "ext:core/ops";
+import {
+  op_edge_node_digest,
+  op_edge_node_hkdf,
+  op_edge_node_hmac,
+  op_edge_node_pbkdf2,
+  op_edge_node_scrypt,
+} from "ext:core/ops";
 import { Buffer } from "node:buffer";
+import { Transform } from "node:stream";
+import { crypto as CONSTANTS } from "node:internal/constants";
+import {
+  Cipheriv,
+  createCipheriv,
+  createDecipheriv,
+  Decipheriv,
+  getCiphers,
+} from "node:internal/crypto/cipher";
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  generateKeySync,
+  KeyObject,
+} from "node:internal/crypto/keys";
+import {
+  createSign,
+  createVerify,
+  privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
+  publicEncrypt,
+  sign,
+  Sign,
+  verify,
+  Verify,
+} from "node:internal/crypto/sig";
+import { fromOp, guard, invalidArgType, later, nodeError, toBuffer } from "node:internal/crypto/util";
+
+export {
+  Cipheriv,
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  createSign,
+  createVerify,
+  Decipheriv,
+  generateKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  generateKeySync,
+  getCiphers,
+  KeyObject,
+  privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
+  publicEncrypt,
+  sign,
+  Sign,
+  verify,
+  Verify,
+};
 
 const HASHES = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
 
@@ -12,17 +78,60 @@ function bytes(data, encoding, what) {
   if (typeof data === "string") return Buffer.from(data, encoding ?? "utf8");
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (data?.constructor?.name === "KeyObject" && data.type === "secret") return data.export();
-  throw new TypeError(`The "${what}" argument must be of type string or an instance of Buffer, TypedArray, or DataView`);
+  if (data instanceof KeyObject && data.type === "secret") return data.export();
+  throw new TypeError(
+    `The "${what}" argument must be of type string or an instance of Buffer, TypedArray, or DataView`,
+  );
 }
 
 function output(buffer, encoding) {
   return encoding === undefined || encoding === "buffer" ? buffer : buffer.toString(encoding);
 }
 
-class Digesting {
+/**
+ * Node's LazyTransform: a Transform stream (a Hash or Hmac can be piped through) whose stream
+ * state is made only when a stream method first touches it, so that `createHash(...).update()`
+ * pays nothing for being a stream.
+ */
+function LazyTransform(options) {
+  this._options = options;
+}
+Object.setPrototypeOf(LazyTransform.prototype, Transform.prototype);
+Object.setPrototypeOf(LazyTransform, Transform);
+for (const state of ["_readableState", "_writableState", "_transformState"]) {
+  Object.defineProperty(LazyTransform.prototype, state, {
+    get() {
+      Transform.call(this, this._options);
+      return this[state];
+    },
+    set(value) {
+      Object.defineProperty(this, state, { value, enumerable: true, configurable: true, writable: true });
+    },
+    configurable: true,
+    enumerable: true,
+  });
+}
+
+/** Whether a Hash or Hmac has given its digest. */
+const DIGESTED = Symbol("digested");
+
+class Digesting extends LazyTransform {
   #chunks = [];
   #done = false;
+
+  _transform(chunk, encoding, callback) {
+    this.update(chunk, encoding);
+    callback();
+  }
+
+  _flush(callback) {
+    this.push(this.digest());
+    callback();
+  }
+
+  get [DIGESTED]() {
+    return this.#done;
+  }
 
   update(data, inputEncoding) {
     if (this.#done) {
@@ -53,8 +162,8 @@ class Digesting {
 export class Hash extends Digesting {
   #algorithm;
 
-  constructor(algorithm, _options) {
-    super();
+  constructor(algorithm, options) {
+    super(options);
     op_edge_node_digest(String(algorithm), new Uint8Array(0));
     this.#algorithm = String(algorithm);
   }
@@ -74,14 +183,16 @@ export class Hmac extends Digesting {
   #algorithm;
   #key;
 
-  constructor(algorithm, key, _options) {
-    super();
+  constructor(algorithm, key, options) {
+    super(options);
     this.#key = bytes(key, undefined, "key");
     op_edge_node_hmac(String(algorithm), this.#key, new Uint8Array(0));
     this.#algorithm = String(algorithm);
   }
 
   digest(encoding) {
+    // A second digest of an Hmac is empty (a Hash's throws), as in Node.
+    if (this[DIGESTED]) return output(Buffer.alloc(0), encoding);
     return output(Buffer.from(op_edge_node_hmac(this.#algorithm, this.#key, this.finish())), encoding);
   }
 }
@@ -96,11 +207,23 @@ export function createHmac(algorithm, key, options) {
 
 /** One-shot digest (Node 21's crypto.hash): hex unless another encoding is asked for. */
 export function hash(algorithm, data, outputEncoding = "hex") {
-  return output(Buffer.from(op_edge_node_digest(String(algorithm), bytes(data, undefined, "data"))), outputEncoding);
+  return output(
+    Buffer.from(op_edge_node_digest(String(algorithm), bytes(data, undefined, "data"))),
+    outputEncoding,
+  );
 }
 
 export function getHashes() {
-  return [...HASHES];
+  return [...HASHES.map((name) => `RSA-${name.toUpperCase()}`), ...HASHES];
+}
+
+/** The curves of EC keys here (generateKeyPair's `namedCurve`). */
+export function getCurves() {
+  return ["prime256v1", "secp384r1", "secp521r1"];
+}
+
+export function getFips() {
+  return 0;
 }
 
 export const webcrypto = globalThis.crypto;
@@ -124,7 +247,9 @@ function fill(view) {
 
 export function randomBytes(size, callback) {
   if (!Number.isInteger(size) || size < 0) {
-    throw new RangeError(`The value of "size" is out of range. It must be >= 0 && <= 2147483647. Received ${size}`);
+    throw new RangeError(
+      `The value of "size" is out of range. It must be >= 0 && <= 2147483647. Received ${size}`,
+    );
   }
   const buffer = fill(Buffer.alloc(size));
   if (typeof callback === "function") {
@@ -151,7 +276,9 @@ export function randomFill(buffer, offset, size, callback) {
 export function randomInt(min, max, callback) {
   if (max === undefined || typeof max === "function") [min, max, callback] = [0, min, max];
   if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max) || max <= min) {
-    throw new RangeError(`The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`);
+    throw new RangeError(
+      `The value of "max" is out of range. It must be greater than the value of "min" (${min}). Received ${max}`,
+    );
   }
   const range = max - min;
   // Rejection sampling over 48 random bits: no bias.
@@ -182,39 +309,106 @@ export function timingSafeEqual(a, b) {
   return difference === 0;
 }
 
-const WEB_HASH = { sha1: "SHA-1", sha256: "SHA-256", sha384: "SHA-384", sha512: "SHA-512" };
+function checkInteger(name, value, min, max = 2147483647) {
+  if (typeof value !== "number") throw invalidArgType(name, "of type number", value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw nodeError(
+      RangeError,
+      "ERR_OUT_OF_RANGE",
+      `The value of "${name}" is out of range. It must be >= ${min} && <= ${max}. Received ${value}`,
+    );
+  }
+}
 
-function webHash(digest) {
-  const name = WEB_HASH[String(digest).toLowerCase().replace("-", "")];
-  if (!name) throw new TypeError(`Invalid digest: ${digest}`);
-  return name;
+function checkDigest(digest) {
+  if (typeof digest !== "string") throw invalidArgType("digest", "of type string", digest);
+}
+
+/** Password-like arguments: strings or bytes. */
+function secret(value, name) {
+  return toBuffer(
+    value,
+    "utf8",
+    name,
+    "of type string or an instance of ArrayBuffer, Buffer, TypedArray, or DataView",
+  );
+}
+
+export function pbkdf2Sync(password, salt, iterations, keylen, digest) {
+  const passwordBytes = secret(password, "password");
+  const saltBytes = secret(salt, "salt");
+  checkInteger("iterations", iterations, 1);
+  checkInteger("keylen", keylen, 0);
+  checkDigest(digest);
+  return fromOp(guard(() => op_edge_node_pbkdf2(passwordBytes, saltBytes, iterations, keylen, digest)));
 }
 
 export function pbkdf2(password, salt, iterations, keylen, digest, callback) {
-  const run = async () => {
-    const key = await subtle.importKey("raw", bytes(password, undefined, "password"), "PBKDF2", false, ["deriveBits"]);
-    const bits = await subtle.deriveBits(
-      { name: "PBKDF2", hash: webHash(digest), salt: bytes(salt, undefined, "salt"), iterations },
-      key,
-      keylen * 8,
+  if (typeof callback !== "function") throw invalidArgType("callback", "of type function", callback);
+  // Derived now (Node would in its thread pool), so bad arguments throw here as in Node.
+  const key = pbkdf2Sync(password, salt, iterations, keylen, digest);
+  later(callback, () => [key]);
+}
+
+export function hkdfSync(digest, ikm, salt, info, keylen) {
+  checkDigest(digest);
+  const key = ikm instanceof KeyObject && ikm.type === "secret" ? ikm.export() : secret(ikm, "ikm");
+  const saltBytes = secret(salt, "salt");
+  const infoBytes = secret(info, "info");
+  if (infoBytes.length > 1024) {
+    throw nodeError(
+      RangeError,
+      "ERR_OUT_OF_RANGE",
+      `The value of "info" is out of range. It must be <= 1024 bytes. Received ${infoBytes.length}`,
     );
-    return Buffer.from(bits);
-  };
-  run().then((key) => callback(null, key), (error) => callback(error));
+  }
+  checkInteger("length", keylen, 0);
+  const bytes = fromOp(guard(() => op_edge_node_hkdf(digest, key, saltBytes, infoBytes, keylen)));
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 export function hkdf(digest, ikm, salt, info, keylen, callback) {
-  const run = async () => {
-    const key = await subtle.importKey("raw", bytes(ikm, undefined, "ikm"), "HKDF", false, ["deriveBits"]);
-    const bits = await subtle.deriveBits(
-      { name: "HKDF", hash: webHash(digest), salt: bytes(salt, undefined, "salt"), info: bytes(info, undefined, "info") },
-      key,
-      keylen * 8,
-    );
-    return bits;
-  };
-  run().then((key) => callback(null, key), (error) => callback(error));
+  const key = hkdfSync(digest, ikm, salt, info, keylen);
+  later(callback, () => [key]);
 }
+
+const SCRYPT_DEFAULTS = { N: 16384, r: 8, p: 1, maxmem: 32 << 20 };
+
+function scryptParams(options = {}) {
+  const pick = (a, b) => options[a] ?? options[b];
+  const params = {
+    n: pick("N", "cost") ?? SCRYPT_DEFAULTS.N,
+    r: pick("r", "blockSize") ?? SCRYPT_DEFAULTS.r,
+    p: pick("p", "parallelization") ?? SCRYPT_DEFAULTS.p,
+    maxmem: options.maxmem ?? SCRYPT_DEFAULTS.maxmem,
+  };
+  for (const [name, value] of Object.entries(params)) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw nodeError(RangeError, "ERR_CRYPTO_INVALID_SCRYPT_PARAMS", "Invalid scrypt params");
+    }
+    if (name !== "maxmem" && name !== "n" && value > 2 ** 32 - 1) {
+      throw nodeError(RangeError, "ERR_CRYPTO_INVALID_SCRYPT_PARAMS", "Invalid scrypt params");
+    }
+  }
+  return params;
+}
+
+export function scryptSync(password, salt, keylen, options) {
+  const passwordBytes = secret(password, "password");
+  const saltBytes = secret(salt, "salt");
+  checkInteger("keylen", keylen, 0);
+  const params = scryptParams(options);
+  return fromOp(guard(() => op_edge_node_scrypt(passwordBytes, saltBytes, keylen, params)));
+}
+
+export function scrypt(password, salt, keylen, options, callback) {
+  if (typeof options === "function") [options, callback] = [undefined, options];
+  if (typeof callback !== "function") throw invalidArgType("callback", "of type function", callback);
+  const key = scryptSync(password, salt, keylen, options);
+  later(callback, () => [key]);
+}
+
+export const constants = CONSTANTS;
 
 function notYet(name) {
   return () => {
@@ -222,27 +416,70 @@ function notYet(name) {
   };
 }
 
-export const pbkdf2Sync = notYet("pbkdf2Sync");
-export const hkdfSync = notYet("hkdfSync");
-export const scrypt = notYet("scrypt");
-export const scryptSync = notYet("scryptSync");
-export const createCipheriv = notYet("createCipheriv");
-export const createDecipheriv = notYet("createDecipheriv");
-export const createSign = notYet("createSign");
-export const createVerify = notYet("createVerify");
-export const sign = notYet("sign");
-export const verify = notYet("verify");
-export const createSecretKey = notYet("createSecretKey");
-export const createPublicKey = notYet("createPublicKey");
-export const createPrivateKey = notYet("createPrivateKey");
-export const generateKeyPair = notYet("generateKeyPair");
-export const generateKeyPairSync = notYet("generateKeyPairSync");
-export const constants = {};
+export const createDiffieHellman = notYet("createDiffieHellman");
+export const createDiffieHellmanGroup = notYet("createDiffieHellmanGroup");
+export const getDiffieHellman = notYet("getDiffieHellman");
+export const createECDH = notYet("createECDH");
+export const diffieHellman = notYet("diffieHellman");
+
+export class X509Certificate {
+  constructor() {
+    throw new Error("crypto.X509Certificate is not supported here yet");
+  }
+}
 
 export default {
-  constants, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey,
-  createPublicKey, createSecretKey, createSign, createVerify, generateKeyPair,
-  generateKeyPairSync, getHashes, getRandomValues, hash, Hash, hkdf, hkdfSync, Hmac, pbkdf2,
-  pbkdf2Sync, randomBytes, randomFill, randomFillSync, randomInt, randomUUID, scrypt,
-  scryptSync, sign, subtle, timingSafeEqual, verify, webcrypto,
+  Cipheriv,
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createDiffieHellman,
+  createDiffieHellmanGroup,
+  createECDH,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  createSign,
+  createVerify,
+  Decipheriv,
+  diffieHellman,
+  generateKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  generateKeySync,
+  getCiphers,
+  getCurves,
+  getDiffieHellman,
+  getFips,
+  getHashes,
+  getRandomValues,
+  hash,
+  Hash,
+  hkdf,
+  hkdfSync,
+  Hmac,
+  KeyObject,
+  pbkdf2,
+  pbkdf2Sync,
+  privateDecrypt,
+  privateEncrypt,
+  publicDecrypt,
+  publicEncrypt,
+  randomBytes,
+  randomFill,
+  randomFillSync,
+  randomInt,
+  randomUUID,
+  scrypt,
+  scryptSync,
+  sign,
+  Sign,
+  subtle,
+  timingSafeEqual,
+  verify,
+  Verify,
+  webcrypto,
+  X509Certificate,
 };

@@ -1,9 +1,6 @@
-//! The ops behind Node.js compatibility's `node:crypto` (`runtime/node/src/crypto.mjs`):
-//! synchronous digests and HMACs, which Node's API needs and WebCrypto (asynchronous) cannot
-//! give. RustCrypto's hashes; the algorithm names are Node's (OpenSSL's), case-insensitive.
-//!
-//! Also compiled into `build.rs` and `benches/heap` (through `#[path]`), with the other ops;
-//! tested through a worker against Node's own answers (`tests/tests/node_compat.rs`).
+//! `node:crypto`'s synchronous digests and HMACs (`createHash`, `createHmac`), which Node's API
+//! needs and WebCrypto (asynchronous) cannot give. RustCrypto's hashes; the algorithm names
+//! are Node's (OpenSSL's), case-insensitive.
 
 use deno_core::op2;
 use deno_error::JsErrorBox;

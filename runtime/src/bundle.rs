@@ -291,6 +291,12 @@ impl BundleLoader {
   }
 }
 
+/// Whether this runtime has the Node.js module `name` (`events`, `fs/promises`), which a
+/// worker with Node.js compatibility can import as `node:<name>` or `<name>`.
+pub fn has_node_module(name: &str) -> bool {
+  crate::startup::is_node_module(&format!("node:{name}"))
+}
+
 impl ModuleLoader for BundleLoader {
   fn resolve(
     &self,

@@ -26,7 +26,8 @@ fn node(data: &Path) -> DevServer {
 fn deploy_app(server: &DevServer, source: &Path) {
   let dir = source.join("app");
   std::fs::create_dir_all(&dir).unwrap();
-  std::fs::write(dir.join("edge.toml"), "name = \"app\"\n").unwrap();
+  std::fs::write(dir.join("edge.toml"), "name = \"app\"\ncompatibility_flags = [\"nodejs_compat\"]\n")
+    .unwrap();
   std::fs::write(dir.join("worker.js"), "export default { fetch: () => new Response('app') };").unwrap();
   let output = Command::new(edge_bin())
     .args(["deploy", dir.to_str().unwrap(), "--node", &server.admin_url(), "--token", TOKEN])
@@ -152,6 +153,9 @@ async fn chromium_signs_in_with_the_token_and_reads_the_worker_list() {
   assert_eq!(here, chrome.text("tr[data-worker=app] td:nth-child(3)").await);
   assert!(here.starts_with("1-"), "{here}");
   assert!(chrome.text("tr[data-worker=app] td.routes").await.contains("app.edge.localhost"));
+  // What each runs with: app has Node.js compatibility, chatty (no settings) has not.
+  assert_eq!(chrome.text("tr[data-worker=app] td.compat").await, "on");
+  assert_eq!(chrome.text("tr[data-worker=chatty] td.compat").await, "off");
   // The chart has a cold bar for chatty; the nodes table names this node and its version of app.
   chrome.find("#cold-warm-chart rect.bar.cold[data-worker=chatty]").await;
   assert_eq!(chrome.text("#nodes tr[data-node=dash-node] td[data-worker=app]").await, here);
@@ -241,7 +245,8 @@ async fn in_a_cluster_the_dashboard_says_which_node_serves_which_version() {
   let b = DevServer::cluster_node(&nats, "b", data.path(), TOKEN, &[]);
   let dir = source.path().join("app");
   std::fs::create_dir_all(&dir).unwrap();
-  std::fs::write(dir.join("edge.toml"), "name = \"app\"\n").unwrap();
+  std::fs::write(dir.join("edge.toml"), "name = \"app\"\ncompatibility_flags = [\"nodejs_compat\"]\n")
+    .unwrap();
   std::fs::write(dir.join("worker.js"), "export default { fetch: () => new Response('app') };").unwrap();
   deploy_to_cluster(&nats, &dir);
 

@@ -1,7 +1,7 @@
 //! Least privilege: a worker's outbound `fetch` reaches only the hosts its `edge.toml`
 //! declares (`[outbound] hosts`) and the private addresses it allows; anything else is refused
 //! with an error that says what to declare. The admin API shows each version's effective
-//! permissions; a host entry that is not a host is refused when the worker is read.
+//! permissions (its compatibility settings among them); a host entry that is not a host is refused when the worker is read.
 
 use edge_tests::*;
 use serde_json::Value;
@@ -85,6 +85,8 @@ async fn the_admin_api_shows_each_versions_effective_permissions() {
   let admin = server.admin_url();
   let dir = outbound_worker(
     r#"name = "shop"
+compatibility_date = "2026-09-01"
+compatibility_flags = ["nodejs_compat"]
 kv_namespaces = [{ binding = "CARTS", id = "carts" }]
 services = [{ binding = "AUTH", service = "auth" }]
 crons = ["*/5 * * * *"]
@@ -100,9 +102,10 @@ binding = "ORDERS"
 queue = "orders"
 "#,
   );
-  let (code, _, err) =
+  let (code, out, err) =
     run_edge(&["deploy", dir.path().to_str().unwrap(), "--node", &admin, "--token", TOKEN]);
   assert_eq!(code, 0, "{err}");
+  assert!(out.contains("compatibility: nodejs_compat, 2026-09-01: Node.js compatibility on"), "{out}");
 
   let api = |path: &str| {
     let url = format!("{admin}/v1/workers/shop/versions/{path}");
@@ -123,6 +126,10 @@ queue = "orders"
   assert_eq!(permissions["bindings"]["queue_producers"], serde_json::json!({ "ORDERS": "orders" }));
   assert_eq!(permissions["vars"], serde_json::json!(["CURRENCY"]));
   assert_eq!(permissions["crons"], serde_json::json!(["*/5 * * * *"]));
+  assert_eq!(
+    permissions["compatibility"],
+    serde_json::json!({ "date": "2026-09-01", "flags": ["nodejs_compat"], "nodejs": true })
+  );
   assert_eq!(api(&format!("{version}/permissions")).await.json(), permissions);
 
   let missing = api("9-000000000000/permissions").await;

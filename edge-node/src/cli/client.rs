@@ -19,6 +19,7 @@ use http_body_util::Full;
 
 use crate::deploy::WorkerInfo;
 use crate::manifest;
+use crate::manifest::compatibility::Settings;
 use crate::state::cluster::Cluster;
 use crate::state::cluster::DeploymentStatus;
 
@@ -82,24 +83,24 @@ impl Admin {
     }
   }
 
-  /// Uploads a bundle; returns its version id and, from a node, the worker's URL there.
-  /// Uploads a bundle, `bar` counting the bytes as they go; returns its version id and,
-  /// from a node, the worker's URL there.
+  /// Uploads a bundle, `bar` counting the bytes as they go; returns its version id, from a
+  /// node the worker's URL there, and the compatibility settings it runs with.
   pub(crate) async fn upload(
     &self,
     name: &str,
     files: &BTreeMap<String, Vec<u8>>,
     bar: &indicatif::ProgressBar,
-  ) -> anyhow::Result<(String, String)> {
+  ) -> anyhow::Result<(String, String, Option<Settings>)> {
     match self {
       Admin::Node { url, token } => {
         let (content_type, body) = multipart(files);
         let answer = upload(url, token, &format!("/v1/workers/{name}"), &content_type, body, bar).await?;
-        Ok((text(&answer["version"]), text(&answer["url"])))
+        let settings = serde_json::from_value(answer["compatibility"].clone()).ok();
+        Ok((text(&answer["version"]), text(&answer["url"]), settings))
       }
       Admin::Cluster(cluster) => {
-        check_starts(name, files).await?;
-        Ok((cluster.publish(name, files).await?.to_string(), String::new()))
+        let settings = check_starts(name, files).await?;
+        Ok((cluster.publish(name, files).await?.to_string(), String::new(), Some(settings)))
       }
     }
   }
@@ -168,8 +169,9 @@ pub(crate) fn text(value: &serde_json::Value) -> String {
   value.as_str().unwrap_or("?").to_owned()
 }
 
-/// Starts the bundle in an isolate of this process, as a node would before storing it.
-async fn check_starts(name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<()> {
+/// Starts the bundle in an isolate of this process, as a node would before storing it;
+/// returns the compatibility settings it runs with.
+async fn check_starts(name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::Result<Settings> {
   let worker = manifest::load_bundle(Path::new(name), name, files, &edge_runtime::Limits::default())
     .map_err(|e| anyhow::anyhow!("{e}"))?;
   let quiet: edge_runtime::ConsoleFn = Arc::new(|_: &edge_runtime::ConsoleLine| {});
@@ -178,7 +180,7 @@ async fn check_starts(name: &str, files: &BTreeMap<String, Vec<u8>>) -> anyhow::
     anyhow::anyhow!("the worker does not start, nothing was deployed: {}", worker.remap_load_error(e))
   })?;
   handle.shutdown(Duration::from_secs(1)).await;
-  Ok(())
+  Ok(worker.compatibility)
 }
 
 /// Sends one call; returns the JSON answer, or the node's error message as the error.
@@ -395,10 +397,13 @@ pub async fn deploy(
   bar.enable_steady_tick(Duration::from_millis(100));
   let answer = admin.upload(&name, &files, &bar).await;
   bar.finish_and_clear();
-  let (version, url) = answer?;
+  let (version, url, settings) = answer?;
   println!("deployed {name} version {version}");
   if !url.is_empty() {
     println!("{url}");
+  }
+  if let Some(settings) = settings {
+    println!("compatibility: {}", settings.summary());
   }
   wait_for(&admin, &name, &version, wait).await
 }

@@ -134,6 +134,7 @@ mod tests {
       from_folder: false,
       routes: Vec::new(),
       figures: Figures { worker: name.into(), cold_latency: cold, warm_latency: warm, ..Figures::default() },
+      compatibility: None,
     }
   }
 

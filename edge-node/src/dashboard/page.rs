@@ -154,11 +154,11 @@ fn spread(p: &Percentiles, all: bool) -> String {
 fn workers_table(workers: &[WorkerRow]) -> String {
   let mut html = String::from(
     "<div class=\"scroll\"><table id=\"workers\">\n<thead><tr><th>Worker</th><th>Version here</th><th>Active</th>\
-     <th>Versions</th><th>Routes</th><th>Req/s</th><th>Requests</th><th>Cold / warm</th>\
+     <th>Versions</th><th>Routes</th><th>Node.js</th><th>Req/s</th><th>Requests</th><th>Cold / warm</th>\
      <th>Latency ms<br>p50 / p90 / p99</th><th>CPU ms<br>p50 / p99</th><th>5xx</th><th>Limit<br>stops</th></tr></thead>\n<tbody>\n",
   );
   if workers.is_empty() {
-    html.push_str("<tr><td class=\"empty\" colspan=\"12\">No workers yet: deploy one with <code>edge deploy</code>.</td></tr>\n");
+    html.push_str("<tr><td class=\"empty\" colspan=\"13\">No workers yet: deploy one with <code>edge deploy</code>.</td></tr>\n");
   }
   for worker in workers {
     let f = &worker.figures;
@@ -169,7 +169,7 @@ fn workers_table(workers: &[WorkerRow]) -> String {
       html,
       "<tr data-worker=\"{name}\"><td class=\"worker\">{name}</td><td class=\"version{stale}\">{serving}</td>\
        <td class=\"version\">{active}</td><td class=\"num\">{versions}</td><td class=\"routes\">{routes}</td>\
-       <td class=\"num rate\">{rate:.1}</td><td class=\"num requests\">{requests}</td>\
+       <td class=\"compat\" title=\"{compat_title}\">{compat}</td><td class=\"num rate\">{rate:.1}</td><td class=\"num requests\">{requests}</td>\
        <td class=\"num\">{cold} / {warm}</td><td class=\"num\">{latency}</td><td class=\"num\">{cpu}</td>\
        <td class=\"num\">{errors}</td><td class=\"num stops\">{stops}</td></tr>",
       name = escape(&worker.name),
@@ -182,6 +182,12 @@ fn workers_table(workers: &[WorkerRow]) -> String {
       },
       versions = if worker.versions.is_empty() { "-".to_owned() } else { worker.versions.len().to_string() },
       routes = routes.join("<br>"),
+      compat = match &worker.compatibility {
+        Some(settings) if settings.nodejs => "on",
+        Some(_) => "off",
+        None => "-",
+      },
+      compat_title = worker.compatibility.as_ref().map(|s| escape(&s.summary())).unwrap_or_default(),
       rate = f.rate,
       requests = f.requests,
       cold = f.cold,

@@ -57,6 +57,8 @@ pub struct WorkerRow {
   pub routes: Vec<String>,
   /// Its recent figures on this node.
   pub figures: Figures,
+  /// The compatibility settings of the version this node serves.
+  pub compatibility: Option<crate::manifest::compatibility::Settings>,
 }
 
 impl View {
@@ -72,6 +74,7 @@ impl View {
         from_folder: false,
         routes: Vec::new(),
         figures: Figures { worker: name.to_owned(), ..Figures::default() },
+        compatibility: None,
       });
     };
     let mut serving = BTreeMap::new();
@@ -83,6 +86,7 @@ impl View {
       serving.insert(name.to_owned(), version.clone());
       entry.serving = Some(version);
       entry.from_folder = !deployment.from_store;
+      entry.compatibility = Some(deployment.worker.compatibility.clone());
       if let Some(domain) = router.domain() {
         entry.routes.push(format!("{name}.{domain}"));
       }

@@ -1,7 +1,7 @@
 //! The effective permissions of a worker's version, as the admin API shows them
 //! (`GET /v1/workers/{name}/versions/{version}/permissions`): what its outbound `fetch` may
 //! reach, which bindings it has, its variable and secret names (never their values), its
-//! crons and its limits. A worker reaches nothing it did not declare in `edge.toml`.
+//! crons, its limits and its compatibility settings (whether it has Node.js's modules). A worker reaches nothing it did not declare in `edge.toml`.
 
 use std::collections::BTreeMap;
 
@@ -23,6 +23,7 @@ pub struct Permissions {
   pub secrets: Vec<String>,
   pub crons: Vec<String>,
   pub limits: Limits,
+  pub compatibility: crate::manifest::compatibility::Settings,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,6 +81,7 @@ impl Permissions {
       secrets: worker.secrets.names.clone(),
       crons: worker.crons.clone(),
       limits: worker.options.limits.clone(),
+      compatibility: worker.compatibility.clone(),
     }
   }
 }

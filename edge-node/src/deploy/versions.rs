@@ -187,6 +187,7 @@ impl DeployApi {
         format!("edge.toml names the worker {:?}, but it is uploaded as {name:?}", worker.bundle.name),
       ));
     }
+    let compatibility = worker.compatibility.clone();
     let _one_at_a_time = self.lock.lock().await;
     if let Some(cluster) = self.cluster()? {
       // Started here under a sequence number no version has, then handed to the cluster;
@@ -199,7 +200,7 @@ impl DeployApi {
       tracing::info!(worker = name, version = %id, "deployed to the cluster");
       return Ok(json(
         StatusCode::CREATED,
-        &serde_json::json!({ "name": name, "version": id.to_string(), "url": self.url(name) }),
+        &serde_json::json!({ "name": name, "version": id.to_string(), "url": self.url(name), "compatibility": compatibility }),
       ));
     }
     let sequence = self.store.versions(name).map_err(ApiError::store)?.last().map_or(1, |v| v.sequence + 1);
@@ -214,7 +215,7 @@ impl DeployApi {
     tracing::info!(worker = name, version = %stored, "deployed");
     Ok(json(
       StatusCode::CREATED,
-      &serde_json::json!({ "name": name, "version": stored.to_string(), "url": self.url(name) }),
+      &serde_json::json!({ "name": name, "version": stored.to_string(), "url": self.url(name), "compatibility": compatibility }),
     ))
   }
 

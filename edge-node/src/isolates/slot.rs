@@ -342,6 +342,7 @@ mod tests {
       budget: None,
       secrets: Default::default(),
       source_map: None,
+      compatibility: Default::default(),
     };
     let deployment = Arc::new(Deployment::new(worker, 1));
     let pool = Runner::Pool(IsolatePool::new(1, 128));

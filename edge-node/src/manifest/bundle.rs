@@ -4,7 +4,8 @@
 //!
 //! wrangler's options: one ES module for `es2022`, imports resolved from `node_modules` by
 //! Node's algorithm with the `package.json` `exports`/`imports` conditions `workerd`, `worker`,
-//! `browser` (then esbuild's `import`/`require` and `default`), CommonJS packages wrapped for
+//! `browser` (then esbuild's `import`/`require` and `default`), esbuild's browser platform
+//! (a package's `browser` map in `package.json` applies), CommonJS packages wrapped for
 //! ESM, JSON imported, TypeScript and JSX compiled, `node:*` and `cloudflare:*` left external,
 //! and the worker's module rules (`manifest::rules`, wrangler's defaults included): text
 //! inlined as a string, data and WebAssembly copied beside the bundle under a content-hashed
@@ -12,7 +13,8 @@
 //! runtime gives an `ArrayBuffer` and a `WebAssembly.Module` as workerd does. The bundle takes
 //! the entry's path (`src/index.ts` → `src/index.js`), its source map (`src/index.js.map`,
 //! sources relative to the worker's folder) beside it; the sources themselves leave the
-//! worker. The same inputs give the same bundle.
+//! worker. The same inputs give the same bundle. With Node.js compatibility, the built-ins
+//! stay external and CommonJS packages can `require` them (`manifest::node_builtins`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,6 +23,7 @@ use std::process::Command;
 use std::time::Duration;
 use std::time::Instant;
 
+use crate::manifest::node_builtins;
 use crate::manifest::rules::Rules;
 
 /// The file whose presence makes a worker folder a project to bundle.
@@ -90,8 +93,8 @@ fn version(exe: &Path) -> Result<String, String> {
 }
 
 /// Bundles the worker at `root` from its entry module `entry` (a path in the folder), with
-/// its module rules.
-pub fn bundle(root: &Path, entry: &str, rules: &Rules) -> Result<Bundled, String> {
+/// its module rules, for a worker with Node.js compatibility (`nodejs`) or without.
+pub fn bundle(root: &Path, entry: &str, rules: &Rules, nodejs: bool) -> Result<Bundled, String> {
   let started = Instant::now();
   let exe = esbuild(root).ok_or_else(|| {
     format!(
@@ -104,15 +107,33 @@ pub fn bundle(root: &Path, entry: &str, rules: &Rules) -> Result<Bundled, String
     .tempdir()
     .map_err(|e| format!("cannot make a folder for the bundle: {e}"))?;
   let outfile = out.path().join("bundle.js");
-  let output = run(&exe, root, entry, rules, &outfile, &[])?;
+  // The metafile goes beside the folder the bundle's assets are read from.
+  let metafile = out.path().with_extension("meta.json");
+  let node = if nodejs { node_builtins::externals() } else { Vec::new() };
+  let mut extra = node.clone();
+  extra.push(format!("--metafile={}", metafile.display()));
+  let output = run(&exe, root, entry, rules, &outfile, &extra)?;
   if !output.status.success() {
     let message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-    let chain = import_chains(&exe, root, entry, rules, &message);
-    return Err(format!("{bundler} could not bundle it:\n{message}{chain}"));
+    let chain = import_chains(&exe, root, entry, rules, &message, &node);
+    let hint = match !nodejs && message.contains("built into node") {
+      true => "\nNode.js built-ins need Node.js compatibility: compatibility_flags = [\"nodejs_compat\"] in the worker's configuration",
+      false => "",
+    };
+    return Err(format!("{bundler} could not bundle it:\n{message}{chain}{hint}"));
   }
-  let code = std::fs::read(&outfile).map_err(|e| format!("esbuild wrote no bundle: {e}"))?;
-  let map = std::fs::read(out.path().join("bundle.js.map"))
+  let mut code = std::fs::read(&outfile).map_err(|e| format!("esbuild wrote no bundle: {e}"))?;
+  let mut map = std::fs::read(out.path().join("bundle.js.map"))
     .map_err(|e| format!("esbuild wrote no source map: {e}"))?;
+  let meta = std::fs::read(&metafile).map_err(|e| format!("esbuild wrote no metafile: {e}"))?;
+  let _ = std::fs::remove_file(&metafile);
+  let meta: serde_json::Value =
+    serde_json::from_slice(&meta).map_err(|e| format!("esbuild's metafile: {e}"))?;
+  if let Some(line) =
+    node_builtins::require_line(&meta, edge_runtime::bundle::has_node_module).filter(|_| nodejs)
+  {
+    (code, map) = node_builtins::prepend(&line, code, &map)?;
+  }
   let main = match entry.rsplit_once('.') {
     Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => format!("{stem}.js"),
     _ => format!("{entry}.js"),
@@ -147,7 +168,9 @@ fn run(
       "--bundle",
       "--format=esm",
       "--target=es2022",
-      "--platform=neutral",
+      // esbuild's default, which wrangler keeps: `browser` maps in package.json apply (the
+      // AWS SDK picks its fetch-based runtime by one).
+      "--platform=browser",
       "--conditions=workerd,worker,browser",
       "--main-fields=workerd,worker,browser,module,main",
       "--resolve-extensions=.tsx,.ts,.jsx,.mjs,.js,.cjs,.json",
@@ -171,7 +194,14 @@ fn run(
 /// from the entry to the module that has it: `\nimport chain: src/index.ts → src/db.ts`.
 /// Found by bundling again with those imports left external and reading esbuild's metafile;
 /// empty when that fails too or when the entry itself has the import.
-fn import_chains(exe: &Path, root: &Path, entry: &str, rules: &Rules, message: &str) -> String {
+fn import_chains(
+  exe: &Path,
+  root: &Path,
+  entry: &str,
+  rules: &Rules,
+  message: &str,
+  node: &[String],
+) -> String {
   let mut unresolved = Vec::new();
   let mut lines = message.lines();
   while let Some(line) = lines.next() {
@@ -187,8 +217,11 @@ fn import_chains(exe: &Path, root: &Path, entry: &str, rules: &Rules, message: &
   }
   let Ok(out) = tempfile::Builder::new().prefix("edge-bundle-").tempdir() else { return String::new() };
   let meta = out.path().join("meta.json");
-  let mut extra: Vec<String> =
-    unresolved.iter().map(|(specifier, _)| format!("--external:{specifier}")).collect();
+  let mut extra: Vec<String> = unresolved
+    .iter()
+    .map(|(specifier, _)| format!("--external:{specifier}"))
+    .chain(node.iter().cloned())
+    .collect();
   extra.push(format!("--metafile={}", meta.display()));
   let built = run(exe, root, entry, rules, &out.path().join("bundle.js"), &extra);
   let Some(graph) = built

@@ -9,6 +9,33 @@
 //! a warning: they change nothing here.
 
 use edge_runtime::Compatibility;
+use serde::Deserialize;
+use serde::Serialize;
+
+/// What a version runs with, as the deploy API, the permissions view, `edge dev` and the
+/// dashboard show it: the settings as written and what they give.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+  /// `compatibility_date`, when set.
+  pub date: Option<String>,
+  /// `compatibility_flags`, as written.
+  pub flags: Vec<String>,
+  /// Whether the `node:*` modules and the globals `Buffer`, `process` and `global` are there.
+  pub nodejs: bool,
+}
+
+impl Settings {
+  /// One line for people: `nodejs_compat, 2026-08-04: Node.js compatibility on`.
+  pub fn summary(&self) -> String {
+    let mut written: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+    written.extend(self.date.as_deref());
+    let state = if self.nodejs { "Node.js compatibility on" } else { "Node.js compatibility off" };
+    match written.is_empty() {
+      true => format!("no compatibility settings: {state}"),
+      false => format!("{}: {state}", written.join(", ")),
+    }
+  }
+}
 
 /// The first compatibility date with Node.js compatibility on by default.
 pub const NODEJS_COMPAT_SINCE: &str = "2026-08-04";

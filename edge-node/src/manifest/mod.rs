@@ -26,6 +26,7 @@
 pub mod bundle;
 pub mod compatibility;
 pub mod names;
+pub mod node_builtins;
 pub mod pattern;
 pub mod queues;
 pub mod rules;
@@ -212,6 +213,8 @@ pub struct LoadedWorker {
   pub secrets: AppliedSecrets,
   /// The source map of a bundled worker (`<main>.map` beside its entry), for its traces.
   pub source_map: Option<Arc<crate::manifest::sourcemap::SourceMapping>>,
+  /// Its compatibility settings and what they give.
+  pub compatibility: compatibility::Settings,
 }
 
 impl LoadedWorker {
@@ -336,8 +339,11 @@ pub fn bundle_project<T>(
   };
   // Its warnings are told when the bundle loads (`build`).
   let (rules, _) = rules::Rules::resolve(&manifest.rules).map_err(|m| ManifestError::invalid(root, m))?;
-  let bundled =
-    bundle::bundle(root, &entry, &rules).map_err(|m| ManifestError::invalid(&root.join(&entry), m))?;
+  // Contradicting flags are refused when the bundle loads (`build`).
+  let nodejs = compatibility::resolve(manifest.compatibility_date.as_deref(), &manifest.compatibility_flags)
+    .is_ok_and(|(compatibility, _)| compatibility.nodejs);
+  let bundled = bundle::bundle(root, &entry, &rules, nodejs)
+    .map_err(|m| ManifestError::invalid(&root.join(&entry), m))?;
   tracing::debug!(
     target: "edge::bundle",
     worker = %root.display(),
@@ -623,8 +629,14 @@ fn build(
     )),
     None => None,
   };
+  let settings = compatibility::Settings {
+    date: manifest.compatibility_date.clone(),
+    flags: manifest.compatibility_flags.clone(),
+    nodejs: compatibility.nodejs,
+  };
   Ok(LoadedWorker {
     source_map,
+    compatibility: settings,
     bundle: WorkerBundle { name, main, modules: Arc::new(modules), rules: Arc::new(rules.runtime()) },
     options: WorkerOptions { env, limits, outbound, bindings, compatibility },
     routes,

@@ -116,6 +116,9 @@ pub async fn run(
   let http = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
   let address = http.local_addr()?;
   let names: Vec<String> = node.router().deployments().iter().map(|d| d.name().to_owned()).collect();
+  for deployment in node.router().deployments() {
+    println!("edge dev: worker {}: {}", deployment.name(), deployment.worker.compatibility.summary());
+  }
   // Scripts and tests read this line to learn the port (with --listen 127.0.0.1:0).
   if let [name] = names.as_slice() {
     println!("edge dev: serving worker {name} on http://{address}");

@@ -11,6 +11,8 @@ import { core, primordials } from "ext:core/mod.js";
 
 const {
   ArrayFrom,
+  ArrayIsArray,
+  ArrayPrototypeMap,
   ArrayPrototypePush,
   ArrayPrototypeSplice,
   ArrayPrototypeIndexOf,
@@ -20,7 +22,12 @@ const {
   ObjectDefineProperties,
   ObjectDefineProperty,
   ObjectFreeze,
+  ObjectGetOwnPropertyDescriptor,
   ObjectPrototypeIsPrototypeOf,
+  ReflectApply,
+  ReflectOwnKeys,
+  MapPrototypeForEach,
+  SetPrototypeForEach,
   PromiseAllSettled,
   PromisePrototypeCatch,
   PromiseReject,
@@ -205,6 +212,67 @@ const functions = {
   structuredClone: structuredCloneScript.structuredClone,
 };
 
+// The console formats values in Rust (deno_web), and with the QuickJS engine a revoked Proxy
+// there aborts the whole process (v8x's `Proxy::get_target` has no target, and the call
+// cannot unwind). Until the engine answers, a console call's arguments are looked through
+// first (a revoked proxy, or one within the first levels of arrays, plain objects, maps and
+// sets, without running getters or proxy traps) and such an argument prints as a note instead.
+const REVOKED = "[a value holding a revoked Proxy]";
+const GUARD_DEPTH = 6;
+const GUARD_BUDGET = 4096;
+
+function holdsRevokedProxy(value, depth, budget) {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
+  if (core.isProxy(value)) {
+    try {
+      ArrayIsArray(value);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+  if (depth === 0 || --budget.left < 0) return false;
+  let found = false;
+  const visit = (item) => {
+    found = found || holdsRevokedProxy(item, depth - 1, budget);
+  };
+  try {
+    MapPrototypeForEach(value, (item, key) => {
+      visit(key);
+      visit(item);
+    });
+  } catch {
+    // Not a Map.
+  }
+  try {
+    SetPrototypeForEach(value, visit);
+  } catch {
+    // Not a Set.
+  }
+  for (const key of ReflectOwnKeys(value)) {
+    if (found || budget.left < 0) break;
+    const descriptor = ObjectGetOwnPropertyDescriptor(value, key);
+    if (descriptor !== undefined && "value" in descriptor) visit(descriptor.value);
+  }
+  return found;
+}
+
+function guardConsole(target) {
+  const methods = ["log", "info", "debug", "warn", "error", "dir", "dirxml", "table", "trace", "assert", "group", "groupCollapsed", "timeLog"];
+  for (const name of methods) {
+    const method = target[name];
+    if (typeof method !== "function") continue;
+    target[name] = {
+      [name](...args) {
+        const safe = ArrayPrototypeMap(args, (arg) =>
+          holdsRevokedProxy(arg, GUARD_DEPTH, { left: GUARD_BUDGET }) ? REVOKED : arg
+        );
+        return ReflectApply(method, target, safe);
+      },
+    }[name];
+  }
+}
+
 const descriptors = {};
 for (const name in classes) {
   if (classes[name] === undefined) throw new Error(`bootstrap: ${name} is missing`);
@@ -216,9 +284,9 @@ for (const name in functions) {
 }
 // Worker output goes to logs, never to a terminal: no ANSI colours.
 consoleScript.setNoColorFns(() => true, () => true);
-descriptors.console = core.propNonEnumerable(
-  new consoleScript.Console((text, level) => op_edge_print(level, text)),
-);
+const workerConsole = new consoleScript.Console((text, level) => op_edge_print(level, text));
+guardConsole(workerConsole);
+descriptors.console = core.propNonEnumerable(workerConsole);
 descriptors.crypto = core.propGetterOnly(() => crypto.crypto);
 descriptors.performance = core.propWritable(performance.performance);
 descriptors.self = core.propGetterOnly(() => globalThis);

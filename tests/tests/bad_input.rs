@@ -135,3 +135,31 @@ async fn a_service_worker_listener_that_never_responds_gets_500() {
   assert_eq!(reply.status, 500);
   server.log.wait_for(&["did not call event.respondWith()"]);
 }
+
+/// Logging a revoked Proxy, alone or inside other values, once aborted the whole process (the
+/// QuickJS engine has no target to give the console's formatter): it prints a note, and the
+/// node goes on serving.
+#[tokio::test]
+async fn logging_a_revoked_proxy_breaks_nothing() {
+  let source = r#"export default {
+  fetch() {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    console.log("alone", proxy);
+    console.log("nested", { a: [1, { b: proxy }] }, new Map([["k", proxy]]), new Set([proxy]));
+    const live = new Proxy({ x: 1 }, {});
+    console.log("live", live);
+    return new Response("alive");
+  },
+};
+"#;
+  let dir = worker_dir(&[("worker.js", source)]);
+  let server = DevServer::start(dir.path());
+  for _ in 0..2 {
+    let reply = get(&server.at("/")).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "alive"), "{}", server.log.text());
+  }
+  server.log.wait_for(&["alone [a value holding a revoked Proxy]"]);
+  server.log.wait_for(&["nested [a value holding a revoked Proxy] [a value holding a revoked Proxy] [a value holding a revoked Proxy]"]);
+  server.log.wait_for(&["live { x: 1 }"]);
+}

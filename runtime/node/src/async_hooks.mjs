@@ -18,6 +18,14 @@ function within(context, fn, thisArg, args) {
   }
 }
 
+/** How Node's ERR_INVALID_ARG_TYPE describes the value it got. */
+function received(value) {
+  if (value === null || value === undefined) return ` Received ${value}`;
+  if (typeof value === "function") return ` Received function ${value.name}`;
+  if (typeof value === "object") return ` Received an instance of ${value.constructor?.name ?? "Object"}`;
+  return ` Received type ${typeof value} (${String(value)})`;
+}
+
 export class AsyncLocalStorage {
   #variable = new AsyncVariable();
   #enabled = false;
@@ -68,21 +76,30 @@ export class AsyncLocalStorage {
 
 export class AsyncResource {
   #context = getAsyncContext();
-  #type;
 
+  // Node keeps `type` only for its hooks, which are inert here: an instance has no `type`.
   constructor(type, _options) {
     if (typeof type !== "string") {
-      throw new TypeError('The "type" argument must be of type string');
+      const error = new TypeError(`The "type" argument must be of type string.${received(type)}`);
+      error.code = "ERR_INVALID_ARG_TYPE";
+      throw error;
     }
-    this.#type = type;
-  }
-
-  get type() {
-    return this.#type;
   }
 
   runInAsyncScope(fn, thisArg, ...args) {
     return within(this.#context, fn, thisArg, args);
+  }
+
+  emitDestroy() {
+    return this;
+  }
+
+  asyncId() {
+    return 0;
+  }
+
+  triggerAsyncId() {
+    return 0;
   }
 
   bind(fn, thisArg) {
@@ -99,18 +116,6 @@ export class AsyncResource {
 
   static bind(fn, type, thisArg) {
     return new AsyncResource(type || fn.name || "bound-anonymous-fn").bind(fn, thisArg);
-  }
-
-  emitDestroy() {
-    return this;
-  }
-
-  asyncId() {
-    return 0;
-  }
-
-  triggerAsyncId() {
-    return 0;
   }
 }
 

@@ -1,25 +1,198 @@
 // node:events: the `events` package (Node's EventEmitter for browsers; a function
 // constructor, so that `EventEmitter.call(this)` in older packages works), with what Node
-// has beyond it: `on`, `errorMonitor`, `getEventListeners`, `setMaxListeners`,
-// `addAbortListener` and `captureRejectionSymbol`.
+// has beyond it: a constructor taking options (`captureRejections`), Node's `emit` (the
+// `errorMonitor`, an unhandled "error" as ERR_UNHANDLED_ERROR, rejections of async listeners
+// sent to "error"), `once` and `on` with an AbortSignal, `getEventListeners`,
+// `get/setMaxListeners`, `addAbortListener` and `EventEmitterAsyncResource`.
 
 import events from "events/events.js";
+import { core } from "ext:core/mod.js";
+import { AsyncResource } from "node:async_hooks";
 
-const { EventEmitter, once } = events;
+/** The package's constructor: packages bundled here (readable-stream) construct with it. */
+const PackageEmitter = events;
 
 export const errorMonitor = Symbol("events.errorMonitor");
 export const captureRejectionSymbol = Symbol.for("nodejs.rejection");
+const kCapture = Symbol("kCapture");
+const kShapeMode = Symbol("shapeMode");
+const kMaxEventTargetListeners = Symbol("events.maxEventTargetListeners");
 
-// `errorMonitor` listeners see an "error" before the ordinary listeners do.
-const { emit } = EventEmitter.prototype;
-EventEmitter.prototype.emit = function (type, ...args) {
-  if (type === "error" && this._events !== undefined && this._events[errorMonitor] !== undefined) {
-    Reflect.apply(emit, this, [errorMonitor, ...args]);
+// node:util (for the messages of errors) and node:process (for captured rejections) are
+// loaded only when an emitter needs them.
+const loadUtil = core.createLazyLoader("node:util");
+const loadProcess = core.createLazyLoader("node:process");
+
+/** An error of `Class` as Node's internal errors are: a `code`, shown by `toString`. */
+function nodeError(Class, code, message) {
+  const error = new Class(message);
+  Object.defineProperty(error, "toString", {
+    value() {
+      return `${this.name} [${code}]: ${this.message}`;
+    },
+    writable: true,
+    configurable: true,
+  });
+  error.code = code;
+  return error;
+}
+
+/** How Node's ERR_INVALID_ARG_TYPE describes the value it got. */
+function received(value) {
+  if (value == null) return ` Received ${value}`;
+  if (typeof value === "function") return ` Received function ${value.name}`;
+  if (typeof value === "object") {
+    const name = value.constructor?.name;
+    if (name) return ` Received an instance of ${name}`;
+    return ` Received ${loadUtil().inspect(value, { depth: -1 })}`;
   }
-  return Reflect.apply(emit, this, [type, ...args]);
+  let shown = loadUtil().inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return ` Received type ${typeof value} (${shown})`;
+}
+
+function invalidArgType(name, expected, value) {
+  const what = name.includes(".") ? `"${name}" property` : `"${name}" argument`;
+  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The ${what} must be ${expected}.${received(value)}`);
+}
+
+/** Node's AbortError (not a DOMException): what an aborted `once`/`on` rejects with. */
+class AbortError extends Error {
+  constructor(message = "The operation was aborted", options = undefined) {
+    super(message, options);
+    this.code = "ABORT_ERR";
+    this.name = "AbortError";
+  }
+}
+
+function validateAbortSignal(signal, name) {
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal))) {
+    throw invalidArgType(name, "an instance of AbortSignal", signal);
+  }
+}
+
+/** Node's EventEmitter constructor; its prototype is the package's. */
+export function EventEmitter(opts) {
+  EventEmitter.init.call(this, opts);
+}
+EventEmitter.prototype = PackageEmitter.prototype;
+Object.defineProperty(EventEmitter.prototype, "constructor", {
+  value: EventEmitter,
+  writable: true,
+  configurable: true,
+});
+EventEmitter.prototype[kCapture] = false;
+// The listener limit lives in the package (its `addListener` warns by it).
+Object.defineProperty(
+  EventEmitter,
+  "defaultMaxListeners",
+  Object.getOwnPropertyDescriptor(PackageEmitter, "defaultMaxListeners"),
+);
+
+EventEmitter.init = function init(opts) {
+  if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
+    this._events = Object.create(null);
+    this._eventsCount = 0;
+    this[kShapeMode] = false;
+  } else {
+    this[kShapeMode] = true;
+  }
+  this._maxListeners = this._maxListeners || undefined;
+  if (opts?.captureRejections) {
+    if (typeof opts.captureRejections !== "boolean") {
+      throw invalidArgType("options.captureRejections", "of type boolean", opts.captureRejections);
+    }
+    this[kCapture] = true;
+  } else {
+    // Own, as in Node, so that changing the default later does not change this emitter.
+    this[kCapture] = EventEmitter.prototype[kCapture];
+  }
 };
-EventEmitter.errorMonitor = errorMonitor;
-EventEmitter.captureRejectionSymbol = captureRejectionSymbol;
+PackageEmitter.init = EventEmitter.init;
+
+Object.defineProperty(EventEmitter, "captureRejections", {
+  get() {
+    return EventEmitter.prototype[kCapture];
+  },
+  set(value) {
+    if (typeof value !== "boolean") {
+      throw invalidArgType("EventEmitter.captureRejections", "of type boolean", value);
+    }
+    EventEmitter.prototype[kCapture] = value;
+  },
+  enumerable: true,
+});
+
+/** Node's emit: the package's, plus errorMonitor, ERR_UNHANDLED_ERROR and captured rejections. */
+EventEmitter.prototype.emit = function emit(type, ...args) {
+  let doError = type === "error";
+  const events = this._events;
+  if (events !== undefined) {
+    if (doError && events[errorMonitor] !== undefined) this.emit(errorMonitor, ...args);
+    doError = doError && events.error === undefined;
+  } else if (!doError) {
+    return false;
+  }
+  if (doError) {
+    const er = args.length > 0 ? args[0] : undefined;
+    if (er instanceof Error) {
+      throw er; // Unhandled 'error' event
+    }
+    let shown;
+    try {
+      shown = loadUtil().inspect(er);
+    } catch {
+      shown = er;
+    }
+    const error = nodeError(Error, "ERR_UNHANDLED_ERROR", `Unhandled error. (${shown})`);
+    error.context = er;
+    throw error; // Unhandled 'error' event
+  }
+  const handler = events[type];
+  if (handler === undefined) return false;
+  if (typeof handler === "function") {
+    const result = Reflect.apply(handler, this, args);
+    if (result !== undefined && result !== null) addCatch(this, result, type, args);
+  } else {
+    // A copy: a listener may add or remove listeners while they run.
+    for (const listener of [...handler]) {
+      const result = Reflect.apply(listener, this, args);
+      if (result !== undefined && result !== null) addCatch(this, result, type, args);
+    }
+  }
+  return true;
+};
+
+/** With captureRejections, a listener's rejected promise becomes an "error" (on the next tick). */
+function addCatch(emitter, promise, type, args) {
+  if (!emitter[kCapture]) return;
+  try {
+    const then = promise.then;
+    if (typeof then === "function") {
+      Reflect.apply(then, promise, [
+        undefined,
+        (error) => loadProcess().default.nextTick(emitRejection, emitter, error, type, args),
+      ]);
+    }
+  } catch (error) {
+    emitter.emit("error", error);
+  }
+}
+
+function emitRejection(emitter, error, type, args) {
+  if (typeof emitter[captureRejectionSymbol] === "function") {
+    emitter[captureRejectionSymbol](error, type, ...args);
+    return;
+  }
+  const before = emitter[kCapture];
+  // An "error" listener that rejects too must not loop.
+  try {
+    emitter[kCapture] = false;
+    emitter.emit("error", error);
+  } finally {
+    emitter[kCapture] = before;
+  }
+}
 
 /** The listeners of `type` on an EventEmitter or an EventTarget. */
 export function getEventListeners(emitter, type) {
@@ -29,30 +202,117 @@ export function getEventListeners(emitter, type) {
   return [];
 }
 
+/** The listener limit of an EventEmitter or an EventTarget. */
+export function getMaxListeners(emitterOrTarget) {
+  if (typeof emitterOrTarget?.getMaxListeners === "function") {
+    return emitterOrTarget.getMaxListeners();
+  }
+  if (emitterOrTarget instanceof EventTarget) {
+    return emitterOrTarget[kMaxEventTargetListeners] ?? EventEmitter.defaultMaxListeners;
+  }
+  throw invalidArgType("emitter", "an instance of EventEmitter or EventTarget", emitterOrTarget);
+}
+
 /** Sets the listener limit of each emitter, or the default one when none is given. */
 export function setMaxListeners(n = EventEmitter.defaultMaxListeners, ...emitters) {
+  if (typeof n !== "number") throw invalidArgType("setMaxListeners", "of type number", n);
+  if (n < 0 || Number.isNaN(n)) {
+    throw nodeError(
+      RangeError,
+      "ERR_OUT_OF_RANGE",
+      `The value of "setMaxListeners" is out of range. It must be >= 0. Received ${loadUtil().inspect(n)}`,
+    );
+  }
   if (emitters.length === 0) {
     EventEmitter.defaultMaxListeners = n;
   }
   for (const emitter of emitters) {
-    if (typeof emitter.setMaxListeners === "function") {
+    if (typeof emitter?.setMaxListeners === "function") {
       emitter.setMaxListeners(n);
+    } else if (emitter instanceof EventTarget) {
+      const descriptor = { value: n, writable: true, configurable: true };
+      Object.defineProperty(emitter, kMaxEventTargetListeners, descriptor);
+    } else {
+      throw invalidArgType("eventTargets", "an instance of EventEmitter or EventTarget", emitter);
     }
   }
 }
 
 /** Listens once for `abort` on `signal`; returns a disposable that removes the listener. */
 export function addAbortListener(signal, listener) {
+  if (signal === undefined) throw invalidArgType("signal", "an instance of AbortSignal", signal);
+  validateAbortSignal(signal, "signal");
+  if (typeof listener !== "function") throw invalidArgType("listener", "of type function", listener);
   if (signal.aborted) {
     queueMicrotask(() => listener());
   } else {
     signal.addEventListener("abort", listener, { once: true });
   }
-  return { [Symbol.dispose ?? Symbol.for("Symbol.dispose")]: () => signal.removeEventListener("abort", listener) };
+  const dispose = () => signal.removeEventListener("abort", listener);
+  return { __proto__: null, [Symbol.dispose ?? Symbol.for("Symbol.dispose")]: dispose };
 }
 
-/** An async iterator over the `type` events of `emitter` (rejects on "error"). */
+function addListener(emitter, name, listener, flags) {
+  if (typeof emitter.on === "function") {
+    if (flags?.once) emitter.once(name, listener);
+    else emitter.on(name, listener);
+  } else if (typeof emitter.addEventListener === "function") {
+    emitter.addEventListener(name, listener, flags);
+  } else {
+    throw invalidArgType("emitter", "an instance of EventEmitter or EventTarget", emitter);
+  }
+}
+
+function removeListener(emitter, name, listener) {
+  if (typeof emitter.removeListener === "function") {
+    emitter.removeListener(name, listener);
+  } else if (typeof emitter.removeEventListener === "function") {
+    emitter.removeEventListener(name, listener);
+  }
+}
+
+/**
+ * The arguments of the next `name` event of `emitter` (an EventEmitter or an EventTarget);
+ * rejects on an "error" event, or with an AbortError when `options.signal` aborts.
+ */
+export async function once(emitter, name, options = {}) {
+  if (options === null || typeof options !== "object") {
+    throw invalidArgType("options", "of type object", options);
+  }
+  const signal = options.signal;
+  validateAbortSignal(signal, "options.signal");
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+  return new Promise((resolve, reject) => {
+    const errorListener = (error) => {
+      removeListener(emitter, name, resolver);
+      signal?.removeEventListener("abort", abortListener);
+      reject(error);
+    };
+    const resolver = (...args) => {
+      if (typeof emitter.removeListener === "function") emitter.removeListener("error", errorListener);
+      signal?.removeEventListener("abort", abortListener);
+      resolve(args);
+    };
+    const abortListener = () => {
+      removeListener(emitter, name, resolver);
+      removeListener(emitter, "error", errorListener);
+      reject(new AbortError(undefined, { cause: signal?.reason }));
+    };
+    addListener(emitter, name, resolver, { once: true });
+    // EventTargets have no "error" semantics: only an EventEmitter's "error" rejects.
+    if (name !== "error" && typeof emitter.once === "function") emitter.once("error", errorListener);
+    signal?.addEventListener("abort", abortListener, { once: true });
+  });
+}
+
+/**
+ * An async iterator over the `type` events of `emitter` (rejects on "error", or with an
+ * AbortError when `options.signal` aborts).
+ */
 export function on(emitter, type, options = {}) {
+  const signal = options?.signal;
+  validateAbortSignal(signal, "options.signal");
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
   const pending = [];
   const waiting = [];
   let failure = null;
@@ -68,15 +328,17 @@ export function on(emitter, type, options = {}) {
     else failure = error;
     finish();
   };
+  const onAbort = () => onError(new AbortError(undefined, { cause: signal?.reason }));
   const finish = () => {
     done = true;
-    emitter.removeListener(type, listener);
-    emitter.removeListener("error", onError);
+    removeListener(emitter, type, listener);
+    removeListener(emitter, "error", onError);
+    signal?.removeEventListener("abort", onAbort);
     for (const next of waiting.splice(0)) next.resolve({ value: undefined, done: true });
   };
-  emitter.on(type, listener);
-  if (type !== "error") emitter.on("error", onError);
-  options.signal?.addEventListener("abort", () => onError(options.signal.reason), { once: true });
+  addListener(emitter, type, listener);
+  if (type !== "error" && typeof emitter.on === "function") emitter.on("error", onError);
+  signal?.addEventListener("abort", onAbort, { once: true });
   return {
     next() {
       if (pending.length > 0) return Promise.resolve({ value: pending.shift(), done: false });
@@ -102,11 +364,83 @@ export function on(emitter, type, options = {}) {
   };
 }
 
-EventEmitter.on = on;
-EventEmitter.getEventListeners = getEventListeners;
-EventEmitter.setMaxListeners = setMaxListeners;
-EventEmitter.addAbortListener = addAbortListener;
+/** The AsyncResource of an EventEmitterAsyncResource; `eventEmitter` leads back to it. */
+class EventEmitterReferencingAsyncResource extends AsyncResource {
+  #eventEmitter;
 
-export const listenerCount = EventEmitter.listenerCount;
-export { EventEmitter, once };
+  constructor(emitter, type, options) {
+    super(type, options);
+    this.#eventEmitter = emitter;
+  }
+
+  get eventEmitter() {
+    return this.#eventEmitter;
+  }
+}
+
+/** An EventEmitter whose listeners run in the async context it was made in. */
+export class EventEmitterAsyncResource extends EventEmitter {
+  #asyncResource;
+
+  constructor(options = undefined) {
+    let name;
+    if (typeof options === "string") {
+      name = options;
+      options = undefined;
+    } else {
+      if (new.target === EventEmitterAsyncResource && typeof options?.name !== "string") {
+        throw invalidArgType("options.name", "of type string", options?.name);
+      }
+      name = options?.name || new.target.name;
+    }
+    super(options);
+    this.#asyncResource = new EventEmitterReferencingAsyncResource(this, name, options);
+  }
+
+  emit(event, ...args) {
+    const resource = this.#asyncResource;
+    return resource.runInAsyncScope(super.emit, this, event, ...args);
+  }
+
+  emitDestroy() {
+    this.#asyncResource.emitDestroy();
+  }
+
+  get asyncId() {
+    return this.#asyncResource.asyncId();
+  }
+
+  get triggerAsyncId() {
+    return this.#asyncResource.triggerAsyncId();
+  }
+
+  get asyncResource() {
+    return this.#asyncResource;
+  }
+}
+
+export const listenerCount = PackageEmitter.listenerCount;
+export const usingDomains = false;
+// As Node's named exports: the values when the module was loaded.
+export const captureRejections = EventEmitter.captureRejections;
+export const defaultMaxListeners = EventEmitter.defaultMaxListeners;
+export const init = EventEmitter.init;
+
+Object.assign(EventEmitter, {
+  EventEmitter,
+  EventEmitterAsyncResource,
+  addAbortListener,
+  captureRejectionSymbol,
+  errorMonitor,
+  getEventListeners,
+  getMaxListeners,
+  listenerCount,
+  on,
+  once,
+  setMaxListeners,
+  usingDomains,
+});
+// The package's constructor carries the same statics, for code that reaches it instead.
+Object.assign(PackageEmitter, { captureRejectionSymbol, errorMonitor, on, once });
+
 export default EventEmitter;

@@ -1,7 +1,7 @@
-// node:internal/globals: the globals of Node compatibility — `Buffer`, `process` and `global` — evaluated before a
-// worker's module when its compatibility settings turn Node on. Each module behind them is
-// loaded the first time the global is read, so a worker that never touches `Buffer` never
-// evaluates node:buffer.
+// node:internal/globals: the globals of Node compatibility — `Buffer`, `process`, `global`,
+// `setImmediate` and `clearImmediate` — evaluated before a worker's module when its
+// compatibility settings turn Node on. Each module behind them is loaded the first time the
+// global is read, so a worker that never touches `Buffer` never evaluates node:buffer.
 
 import { core } from "ext:core/mod.js";
 
@@ -28,6 +28,8 @@ function lazyGlobal(name, specifier, pick) {
 
 lazyGlobal("Buffer", "node:buffer", (module) => module.Buffer);
 lazyGlobal("process", "node:process", (module) => module.default);
+lazyGlobal("setImmediate", "node:timers", (module) => module.setImmediate);
+lazyGlobal("clearImmediate", "node:timers", (module) => module.clearImmediate);
 Object.defineProperty(globalThis, "global", {
   value: globalThis,
   writable: true,

@@ -1,7 +1,10 @@
 // node:stream: the `readable-stream` package (Node's own streams, for browsers), with
-// Readable.fromWeb/toWeb and Writable.fromWeb/toWeb over the Web streams of the runtime.
+// Readable.fromWeb/toWeb and Writable.fromWeb/toWeb over the Web streams of the runtime. The
+// module is what Node's `require("stream")` is: the legacy `Stream` constructor with the
+// classes on it (the package's browser entry is `Readable`, whose read-only `readable`
+// breaks packages that subclass `Stream`, as jws does).
 
-import stream from "readable-stream";
+import stream from "readable-stream/lib/stream.js";
 
 const { Readable, Writable, Duplex } = stream;
 
@@ -80,15 +83,21 @@ Duplex.fromWeb = function fromWeb(pair, options = {}) {
 };
 
 export const {
+  _isUint8Array,
+  _uint8ArrayToBuffer,
   addAbortSignal,
   compose,
   destroy,
   finished,
+  getDefaultHighWaterMark,
+  isDestroyed,
   isDisturbed,
   isErrored,
   isReadable,
+  isWritable,
   PassThrough,
   pipeline,
+  setDefaultHighWaterMark,
   Stream,
   Transform,
 } = stream;

@@ -1,5 +1,8 @@
 // node:util/types: what a value is, by the engine's own tag of it (Object.prototype.toString
-// reads the internal slots for these built-ins) where Node asks V8.
+// reads the internal slots for these built-ins) where Node asks V8, or by asking the engine
+// through deno_core where no tag tells (a proxy).
+
+import { core } from "ext:core/mod.js";
 
 const tag = (value) => Object.prototype.toString.call(value).slice(8, -1);
 const tagged = (name) => (value) => typeof value === "object" && value !== null && tag(value) === name;
@@ -30,7 +33,7 @@ export const isSet = (v) => v instanceof Set;
 export const isWeakMap = (v) => v instanceof WeakMap;
 export const isWeakSet = (v) => v instanceof WeakSet;
 export const isPromise = (v) => v instanceof Promise;
-export const isProxy = (_v) => false;
+export const isProxy = (v) => core.isProxy(v);
 export const isNativeError = (v) => v instanceof Error && tag(v) === "Error";
 export const isGeneratorFunction = (v) => typeof v === "function" && /^(async )?function\s*\*/.test(Function.prototype.toString.call(v));
 export const isAsyncFunction = (v) =>

@@ -4,6 +4,8 @@
 // classes on it (the package's browser entry is `Readable`, whose read-only `readable`
 // breaks packages that subclass `Stream`, as jws does).
 
+// node:buffer first: it gives the package's Buffer Node's encodings and their native speed.
+import "node:buffer";
 import stream from "readable-stream/lib/stream.js";
 
 const { Readable, Writable, Duplex } = stream;

@@ -13,7 +13,7 @@ import {
   op_edge_node_scrypt,
 } from "ext:core/ops";
 import { Buffer } from "node:buffer";
-import { Transform } from "node:stream";
+import { LazyTransform } from "node:internal/streams/lazy";
 import { crypto as CONSTANTS } from "node:internal/constants";
 import {
   Cipheriv,
@@ -86,30 +86,6 @@ function bytes(data, encoding, what) {
 
 function output(buffer, encoding) {
   return encoding === undefined || encoding === "buffer" ? buffer : buffer.toString(encoding);
-}
-
-/**
- * Node's LazyTransform: a Transform stream (a Hash or Hmac can be piped through) whose stream
- * state is made only when a stream method first touches it, so that `createHash(...).update()`
- * pays nothing for being a stream.
- */
-function LazyTransform(options) {
-  this._options = options;
-}
-Object.setPrototypeOf(LazyTransform.prototype, Transform.prototype);
-Object.setPrototypeOf(LazyTransform, Transform);
-for (const state of ["_readableState", "_writableState", "_transformState"]) {
-  Object.defineProperty(LazyTransform.prototype, state, {
-    get() {
-      Transform.call(this, this._options);
-      return this[state];
-    },
-    set(value) {
-      Object.defineProperty(this, state, { value, enumerable: true, configurable: true, writable: true });
-    },
-    configurable: true,
-    enumerable: true,
-  });
 }
 
 /** Whether a Hash or Hmac has given its digest. */

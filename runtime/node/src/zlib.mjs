@@ -1,13 +1,13 @@
 // node:zlib: gzip, deflate, raw deflate and brotli, both ways, and unzip (gzip or deflate by
 // its header): the one-shot functions (sync, callback, and so promisify), the streams
-// (Transform streams of node:stream, with flush), crc32, constants and codes. The work is done
-// by three ops on flate2 and brotli (runtime/src/node_ops/zlib.rs); the compressed bytes are
-// those crates' (decompressed, they are what Node's give; compressed, they differ, as two
-// zlib builds may).
+// (Transform streams of node:stream, loaded on first use, with flush), crc32, constants and
+// codes. The work is done by three ops on flate2 and brotli (runtime/src/node_ops/zlib.rs);
+// the compressed bytes are those crates' (decompressed, they are what Node's give;
+// compressed, they differ, as two zlib builds may).
 
 import { op_edge_zlib_finish, op_edge_zlib_new, op_edge_zlib_write } from "ext:core/ops";
 import { Buffer } from "node:buffer";
-import { Transform } from "node:stream";
+import { LazyTransform } from "node:internal/streams/lazy";
 
 export const constants = Object.freeze({
   Z_NO_FLUSH: 0,
@@ -240,8 +240,8 @@ function callbackForm(kind) {
 
 const FLUSH = Buffer.alloc(0);
 
-/** A Node zlib stream: a Transform that writes through one op stream. */
-class Zlib extends Transform {
+/** A Node zlib stream: a Transform (node:stream loaded on first use) over one op stream. */
+class Zlib extends LazyTransform {
   #kind;
   #handle;
   #started = false;

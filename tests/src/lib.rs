@@ -106,6 +106,15 @@ pub async fn node_answer(name: &str, source: &str) -> serde_json::Value {
   reply.json()
 }
 
+/// A worker's answer `out` holds, key by key, what Node.js printed for the same calls
+/// (`from_node`, JSON); keys Node printed nothing for are not compared.
+pub fn assert_like_node(out: &serde_json::Value, from_node: &str) {
+  let expected: serde_json::Value = serde_json::from_str(from_node).unwrap();
+  for (key, want) in expected.as_object().unwrap() {
+    assert_eq!(&out[key], want, "{key}");
+  }
+}
+
 /// Everything a process wrote to stderr so far, shared with the thread that reads it.
 #[derive(Clone, Default)]
 pub struct Log(Arc<(Mutex<String>, Condvar)>);

@@ -462,14 +462,6 @@ const FROM_NODE: &str = r##"{
   "stack": "AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:"
 }"##;
 
-/// `out` holds, key by key, what Node printed (`from_node`, JSON).
-fn assert_like_node(out: &serde_json::Value, from_node: &str) {
-  let expected: serde_json::Value = serde_json::from_str(from_node).unwrap();
-  for (key, want) in expected.as_object().unwrap() {
-    assert_eq!(&out[key], want, "{key}");
-  }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assert_passes_and_fails_as_node_does() {
   let out = node_answer("assert", WORKER).await;

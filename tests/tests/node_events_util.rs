@@ -11,14 +11,6 @@
 
 use edge_tests::*;
 
-/// `out` holds, key by key, what Node printed (`from_node`, JSON).
-fn assert_like_node(out: &serde_json::Value, from_node: &str) {
-  let expected: serde_json::Value = serde_json::from_str(from_node).unwrap();
-  for (key, want) in expected.as_object().unwrap() {
-    assert_eq!(&out[key], want, "{key}");
-  }
-}
-
 /// node:events: abortable once/on, captured rejections, unhandled errors, the async resource.
 const EVENTS: &str = r##"
 import * as events from "node:events";

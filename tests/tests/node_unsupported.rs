@@ -322,14 +322,6 @@ const FROM_NODE: &str = r##"{
   "oldStreamNames": [true, true, true, true, true, true]
 }"##;
 
-/// `out` holds, key by key, what Node printed (`from_node`, JSON).
-fn assert_like_node(out: &serde_json::Value, from_node: &str) {
-  let expected: serde_json::Value = serde_json::from_str(from_node).unwrap();
-  for (key, want) in expected.as_object().unwrap() {
-    assert_eq!(&out[key], want, "{key}");
-  }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_module_imports_with_node_exports_and_data() {
   let out = node_answer("modules", WORKER).await;

@@ -183,14 +183,6 @@ const FROM_NODE: &str = r##"{
   "punycode": ["xn--maana-pta.com", "mañana.com", "maana-pta", "mañana", [128512]]
 }"##;
 
-/// `out` holds, key by key, what Node printed (`from_node`, JSON).
-fn assert_like_node(out: &serde_json::Value, from_node: &str) {
-  let expected: serde_json::Value = serde_json::from_str(from_node).unwrap();
-  for (key, want) in expected.as_object().unwrap() {
-    assert_eq!(&out[key], want, "{key}");
-  }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn url_querystring_and_punycode_answer_as_node_does() {
   let out = node_answer("url", WORKER).await;

@@ -467,3 +467,62 @@ async fn assert_passes_and_fails_as_node_does() {
   let out = node_answer("assert", WORKER).await;
   assert_like_node(&out, FROM_NODE);
 }
+
+/// assert.CallTracker (deprecated in Node 20.1, still there: Node's tests and some packages use it), and the
+/// argument errors of assert's functions.
+const CALL_TRACKER: &str = r##"
+import assert from "node:assert";
+
+const error = (e) => [e.name, e.code, e.message];
+const thrown = (f) => { try { f(); return "no error"; } catch (e) { return error(e); } };
+
+async function run() {
+  const out = {};
+  // assert.CallTracker (deprecated in Node 20, still there).
+  const tracker = new assert.CallTracker();
+  function foo(a, b) { return a + b; }
+  const calls = tracker.calls(foo, 2);
+  out.trackerCall = [calls(1, 2), calls.length, calls.name];
+  out.report = tracker.report().map((r) => [r.message, r.actual, r.expected, r.operator, typeof r.stack]);
+  const failed = (() => { try { tracker.verify(); } catch (e) { return e; } })();
+  out.verify = [error(failed), Object.keys(failed), failed["operator 0"]];
+  calls(3, 4);
+  out.verified = [thrown(() => tracker.verify()), tracker.getCalls(calls).map((c) => c.arguments)];
+  tracker.reset(calls);
+  out.reset = tracker.getCalls(calls).length;
+  out.trackerErrors = [thrown(() => tracker.calls(foo, 0)), thrown(() => tracker.calls(foo, "1")), thrown(() => tracker.getCalls(() => {}))];
+  const two = new assert.CallTracker();
+  two.calls(); two.calls(() => {});
+  out.several = thrown(() => two.verify());
+  out.assertErrors = [thrown(() => new assert.AssertionError(1)), thrown(() => assert.match("a", "a")), thrown(() => assert.throws(1)),
+    await assert.rejects(() => 1).catch(error), await assert.rejects(1).catch(error), thrown(() => assert.throws(() => { throw new Error(); }, 1))];
+  return out;
+}
+
+export default {
+  async fetch() {
+    return Response.json(await run());
+  },
+};
+// Under Node (`node worker.mjs`), prints what the expected values are.
+if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
+"##;
+
+/// What Node 20.20.2 printed for [`CALL_TRACKER`].
+const CALL_TRACKER_FROM_NODE: &str = r##"{
+  "trackerCall": [3,2,"foo"],
+  "report": [["Expected the foo function to be executed 2 time(s) but was executed 1 time(s).",1,2,"foo","object"]],
+  "verify": [["AssertionError","ERR_ASSERTION","Expected the foo function to be executed 2 time(s) but was executed 1 time(s)."],["generatedMessage","code","actual","expected","operator","message 0","actual 0","expected 0","operator 0","stack trace 0"],"foo"],
+  "verified": ["no error",[[1,2],[3,4]]],
+  "reset": 0,
+  "trackerErrors": [["RangeError","ERR_OUT_OF_RANGE","The value of \"expected\" is out of range. It must be >= 1 && <= 4294967295. Received 0"],["TypeError","ERR_INVALID_ARG_TYPE","The \"expected\" argument must be of type number. Received type string ('1')"],["TypeError","ERR_INVALID_ARG_VALUE","The argument 'tracked' is not a tracked function. Received [Function (anonymous)]"]],
+  "several": ["AssertionError","ERR_ASSERTION","Functions were not called the expected number of times"],
+  "assertErrors": [["TypeError","ERR_INVALID_ARG_TYPE","The \"options\" argument must be of type object. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"regexp\" argument must be an instance of RegExp. Received type string ('a')"],["TypeError","ERR_INVALID_ARG_TYPE","The \"fn\" argument must be of type function. Received type number (1)"],["TypeError","ERR_INVALID_RETURN_VALUE","Expected instance of Promise to be returned from the \"promiseFn\" function but got type number (1)."],["TypeError","ERR_INVALID_ARG_TYPE","The \"promiseFn\" argument must be of type function or an instance of Promise. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"error\" argument must be of type function or an instance of Error, RegExp, or Object. Received type number (1)"]]
+}"##;
+
+/// CallTracker and assert's argument errors, key by key as Node 20 gives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_tracker_and_argument_errors_are_nodes() {
+  let out = node_answer("calltracker", CALL_TRACKER).await;
+  assert_like_node(&out, CALL_TRACKER_FROM_NODE);
+}

@@ -658,3 +658,42 @@ async fn key_derivation_and_generation_answer_as_node_does() {
     })
   );
 }
+
+/// crypto.Hash and crypto.Hmac callable without `new`, and their argument errors.
+const CLASSES: &str = r##"
+import crypto from "node:crypto";
+
+const error = (e) => [e.name, e.code, e.message];
+const thrown = (f) => { try { f(); return "no error"; } catch (e) { return error(e); } };
+
+async function run() {
+  const out = {};
+  // The classes are are callable without `new`, as Node's.
+  out.classes = [crypto.Hmac("sha256", "k") instanceof crypto.Hmac, crypto.Hash("sha1") instanceof crypto.Hash,
+    crypto.Hmac("sha256", "k").update("x").digest("hex") === crypto.createHmac("sha256", "k").update("x").digest("hex")];
+  out.errors = [thrown(() => crypto.createHmac(null)), thrown(() => crypto.createHmac("sha1", null)), thrown(() => crypto.createHash(1)),
+    thrown(() => crypto.createHmac("nope", "k")), thrown(() => crypto.createHmac("sha256", "k").digest({ toString() { throw new Error("boom"); } }))];
+  return out;
+}
+
+export default {
+  async fetch() {
+    return Response.json(await run());
+  },
+};
+// Under Node (`node worker.mjs`), prints what the expected values are.
+if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
+"##;
+
+/// What Node 20.20.2 printed for [`CLASSES`].
+const CLASSES_FROM_NODE: &str = r##"{
+  "classes": [true,true,true],
+  "errors": [["TypeError","ERR_INVALID_ARG_TYPE","The \"hmac\" argument must be of type string. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"key\" argument must be of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"algorithm\" argument must be of type string. Received type number (1)"],["TypeError","ERR_CRYPTO_INVALID_DIGEST","Invalid digest: nope"],["Error",null,"boom"]]
+}"##;
+
+/// Hash and Hmac without `new`, and their errors, as Node 20 gives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hash_and_hmac_classes_are_nodes() {
+  let out = node_answer("cryptoclasses", CLASSES).await;
+  assert_like_node(&out, CLASSES_FROM_NODE);
+}

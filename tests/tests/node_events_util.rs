@@ -330,3 +330,108 @@ async fn util_helpers_stream_globals_and_async_resource_answer_as_node_does() {
   let out = node_answer("helpers", HELPERS).await;
   assert_like_node(&out, HELPERS_FROM_NODE);
 }
+
+/// Node's errors as node:internal/errors makes them (how a received value is described, the shape of an error,
+/// an Object.prototype with a `get`), and the argument checks of node:events, node:util, node:async_hooks and
+/// node:diagnostics_channel that use them.
+const NODE_ERRORS: &str = r##"
+import { Buffer } from "node:buffer";
+import events, { EventEmitter, setMaxListeners } from "node:events";
+import util from "node:util";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import dc from "node:diagnostics_channel";
+
+const error = (e) => [e.name, e.code, e.message];
+const thrown = (f) => { try { f(); return "no error"; } catch (e) { return error(e); } };
+
+async function run() {
+  const out = {};
+  // How a received value is described (node:internal/errors' determineSpecificType).
+  out.received = [function () {}, () => {}, function named() {}, Object.create(null), { constructor: { name: "" } },
+    "x".repeat(40), "it's", `it's "q"`, 12n, Symbol("s"), true, null, undefined, [1], new Map()]
+    .map((v) => thrown(() => Buffer.alloc(v))[2]);
+  out.outOfRange = [-1, 2 ** 40, 1.5].map((v) => thrown(() => Buffer.alloc(1).readUInt8(v))[2]);
+  // The shape of Node's errors: `code` alone enumerable, toString and the stack naming it.
+  const shape = (() => { try { new EventEmitter().setMaxListeners(-1); } catch (e) { return e; } })();
+  out.shape = [Object.keys(shape), shape.toString(), shape.stack.split("\n")[0], Object.prototype.hasOwnProperty.call(shape, "name")];
+  // An Object.prototype with a `get` (as some tests and packages leave it) breaks no error.
+  Object.prototype.get = () => 1;
+  try {
+    out.polluted = [thrown(() => Buffer.alloc(-1))[1], util.inspect(Promise.resolve(1)), thrown(() => new EventEmitter().on("x", 1))[1]];
+  } finally {
+    delete Object.prototype.get;
+  }
+
+  // node:events: listeners checked, limits, listenerCount(type, listener), removeAllListeners().
+  const e = new EventEmitter();
+  out.listenerChecks = ["on", "once", "prependListener", "prependOnceListener", "removeListener", "off"].map((m) => thrown(() => e[m]("x", null)));
+  out.maxListeners = [thrown(() => e.setMaxListeners(-1)), thrown(() => e.setMaxListeners("a")), thrown(() => { events.defaultMaxListeners = NaN; }),
+    thrown(() => setMaxListeners(1, "nope")), thrown(() => events.getMaxListeners(1))];
+  const f = () => {};
+  e.on("x", f); e.on("x", () => {}); e.once("x", f);
+  out.listenerCount = [e.listenerCount("x"), e.listenerCount("x", f), e.listenerCount("y", f)];
+  const symbol = Symbol("s");
+  const removed = [];
+  const r = new EventEmitter();
+  r.on(symbol, f); r.on("a", f);
+  r.on("removeListener", (name) => removed.push(String(name)));
+  r.removeAllListeners();
+  out.removeAll = [removed, r.eventNames().length];
+  const proto = EventEmitter.prototype;
+  out.methodNames = Object.getOwnPropertyNames(proto).filter((n) => typeof proto[n] === "function" && n !== "constructor" && proto[n].name !== n);
+  out.unhandled = [thrown(() => new EventEmitter().emit("error")), thrown(() => new EventEmitter().emit("error", { a: 1 }))];
+
+  // node:util.
+  out.util = [thrown(() => util.promisify(1)), thrown(() => util.callbackify(async () => 1)(1)), thrown(() => util.deprecate(() => 1, "m", 1)),
+    thrown(() => util.inherits(function () {}, {}))];
+  out.falsy = await new Promise((resolve) => util.callbackify(() => Promise.reject(null))((x) => resolve([error(x), Object.keys(x), x.reason])));
+  out.aborted = await Promise.all([util.aborted(undefined, {}), util.aborted(new AbortController().signal, null), util.aborted(AbortSignal.abort(), [])]
+    .map((p) => p.then(() => "resolved", error)));
+
+  // node:async_hooks: bind keeps the caller's `this`; its checks.
+  const resource = new AsyncResource("X");
+  const bound = resource.bind(function () { return this; });
+  const holder = { bound };
+  out.asyncHooks = [holder.bound() === holder, bound.length, thrown(() => resource.bind(1)), thrown(() => AsyncLocalStorage.bind(1)),
+    typeof new AsyncLocalStorage()._propagate];
+
+  // node:diagnostics_channel's checks.
+  out.diagnosticsChannel = [thrown(() => dc.channel(null)), thrown(() => dc.subscribe("x", null)), thrown(() => dc.channel("x").subscribe(1)),
+    thrown(() => dc.tracingChannel(0)), thrown(() => dc.tracingChannel({ start: "" })), typeof dc.channel(Symbol("s")).name];
+  return out;
+}
+
+export default {
+  async fetch() {
+    return Response.json(await run());
+  },
+};
+// Under Node (`node worker.mjs`), prints what the expected values are.
+if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
+"##;
+
+/// What Node 20.20.2 printed for [`NODE_ERRORS`].
+const NODE_ERRORS_FROM_NODE: &str = r##"{
+  "received": ["The \"size\" argument must be of type number. Received function ","The \"size\" argument must be of type number. Received function ","The \"size\" argument must be of type number. Received function named","The \"size\" argument must be of type number. Received [Object: null prototype] {}","The \"size\" argument must be of type number. Received an instance of ","The \"size\" argument must be of type number. Received type string ('xxxxxxxxxxxxxxxxxxxxxxxxx...')","The \"size\" argument must be of type number. Received type string (\"it's\")","The \"size\" argument must be of type number. Received type string (\"it's \\\"q\\\"\")","The \"size\" argument must be of type number. Received type bigint (12n)","The \"size\" argument must be of type number. Received type symbol (Symbol(s))","The \"size\" argument must be of type number. Received type boolean (true)","The \"size\" argument must be of type number. Received null","The \"size\" argument must be of type number. Received undefined","The \"size\" argument must be of type number. Received an instance of Array","The \"size\" argument must be of type number. Received an instance of Map"],
+  "outOfRange": ["The value of \"offset\" is out of range. It must be >= 0 and <= 0. Received -1","The value of \"offset\" is out of range. It must be >= 0 and <= 0. Received 1_099_511_627_776","The value of \"offset\" is out of range. It must be an integer. Received 1.5"],
+  "shape": [["code"],"RangeError [ERR_OUT_OF_RANGE]: The value of \"setMaxListeners\" is out of range. It must be >= 0. Received -1","RangeError [ERR_OUT_OF_RANGE]: The value of \"setMaxListeners\" is out of range. It must be >= 0. Received -1",false],
+  "polluted": ["ERR_OUT_OF_RANGE","Promise { 1 }","ERR_INVALID_ARG_TYPE"],
+  "listenerChecks": [["TypeError","ERR_INVALID_ARG_TYPE","The \"listener\" argument must be of type function. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"listener\" argument must be of type function. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"listener\" argument must be of type function. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"listener\" argument must be of type function. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"listener\" argument must be of type function. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"listener\" argument must be of type function. Received null"]],
+  "maxListeners": [["RangeError","ERR_OUT_OF_RANGE","The value of \"setMaxListeners\" is out of range. It must be >= 0. Received -1"],["TypeError","ERR_INVALID_ARG_TYPE","The \"setMaxListeners\" argument must be of type number. Received type string ('a')"],["RangeError","ERR_OUT_OF_RANGE","The value of \"defaultMaxListeners\" is out of range. It must be >= 0. Received NaN"],["TypeError","ERR_INVALID_ARG_TYPE","The \"eventTargets\" argument must be an instance of EventEmitter or EventTarget. Received type string ('nope')"],["TypeError","ERR_INVALID_ARG_TYPE","The \"emitter\" argument must be an instance of EventEmitter or EventTarget. Received type number (1)"]],
+  "listenerCount": [3,2,0],
+  "removeAll": [["a","Symbol(s)"],0],
+  "methodNames": ["on","off"],
+  "unhandled": [["Error","ERR_UNHANDLED_ERROR","Unhandled error. (undefined)"],["Error","ERR_UNHANDLED_ERROR","Unhandled error. ({ a: 1 })"]],
+  "util": [["TypeError","ERR_INVALID_ARG_TYPE","The \"original\" argument must be of type function. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The last argument must be of type function. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"code\" argument must be of type string. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"superCtor.prototype\" property must be of type object. Received undefined"]],
+  "falsy": [["Error","ERR_FALSY_VALUE_REJECTION","Promise was rejected with falsy value"],["code","reason"],null],
+  "aborted": [["TypeError","ERR_INVALID_ARG_TYPE","The \"signal\" argument must be an instance of AbortSignal. Received undefined"],["TypeError","ERR_INVALID_ARG_TYPE","The \"resource\" argument must be of type object. Received null"],"resolved"],
+  "asyncHooks": [true,0,["TypeError","ERR_INVALID_ARG_TYPE","The \"fn\" argument must be of type function. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"fn\" argument must be of type function. Received type number (1)"],"function"],
+  "diagnosticsChannel": [["TypeError","ERR_INVALID_ARG_TYPE","The \"channel\" argument must be one of type string or symbol. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"subscription\" argument must be of type function. Received null"],["TypeError","ERR_INVALID_ARG_TYPE","The \"subscription\" argument must be of type function. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"nameOrChannels\" argument must be of type string or an instance of TracingChannel or Object. Received type number (0)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"nameOrChannels.start\" property must be an instance of Channel. Received type string ('')"],"symbol"]
+}"##;
+
+/// Node's error messages and checks, key by key as Node 20 gives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_and_argument_checks_are_nodes() {
+  let out = node_answer("errors", NODE_ERRORS).await;
+  assert_like_node(&out, NODE_ERRORS_FROM_NODE);
+}

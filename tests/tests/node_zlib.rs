@@ -121,3 +121,119 @@ async fn zlib_compresses_and_decompresses_as_node_does() {
   );
   assert_eq!(out["constants"], serde_json::json!([2, 1, "function", 39]));
 }
+
+/// node:zlib as Node's own tests use it: classes callable without `new`, options checked with Node's errors,
+/// `_processChunk`, output in pieces of `chunkSize`, a flush's output readable in its callback, partial
+/// decompression with `finishFlush`, and the state after an error or `destroy()`.
+const NODE_WAYS: &str = r##"
+import zlib from "node:zlib";
+import { Buffer } from "node:buffer";
+
+const error = (e) => [e.name, e.code, e.message];
+const thrown = (f) => { try { f(); return "no error"; } catch (e) { return error(e); } };
+
+async function run() {
+  const out = {};
+  // Node's classes are functions: callable without `new`, and subclassable the old way.
+  out.constructors = [zlib.Gzip() instanceof zlib.Gzip, zlib.BrotliCompress() instanceof zlib.BrotliCompress, zlib.Gzip.name, zlib.Gzip.length];
+  function Mine(options) { zlib.DeflateRaw.call(this, options); this.mine = true; }
+  Object.setPrototypeOf(Mine.prototype, zlib.DeflateRaw.prototype);
+  Object.setPrototypeOf(Mine, zlib.DeflateRaw);
+  const mine = new Mine();
+  out.inherited = await new Promise((resolve) => {
+    const chunks = [];
+    mine.on("data", (c) => chunks.push(c));
+    mine.on("end", () => resolve([mine.mine, zlib.inflateRawSync(Buffer.concat(chunks)).toString()]));
+    mine.end("inherited");
+  });
+  // The options, checked with Node's errors.
+  out.options = [{ chunkSize: "test" }, { chunkSize: -Infinity }, { chunkSize: 0 }, { windowBits: 0 }, { windowBits: 100 }, { level: -2 }, { level: "x" },
+    { memLevel: 0 }, { strategy: 5 }, { flush: 6 }, { finishFlush: -1 }, { dictionary: "not a buffer" }]
+    .map((options) => thrown(() => new zlib.Deflate(options)));
+  out.gzipWindow = [thrown(() => zlib.createGzip({ windowBits: 8 })), thrown(() => zlib.createInflate({ windowBits: 0 }))];
+  out.brotliParams = [thrown(() => zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_MODE]: "lol" } })),
+    thrown(() => zlib.createBrotliCompress({ params: { 9: 1 } })), thrown(() => zlib.createBrotliCompress({ params: { a: 1 } })),
+    thrown(() => zlib.createBrotliDecompress({ params: { 2: 1 } }))];
+  const defaults = zlib.createGzip({ level: NaN, strategy: NaN });
+  out.defaults = [defaults._level, defaults._strategy, defaults._chunkSize, defaults._defaultFlushFlag, defaults._finishFlushFlag, defaults._closed];
+  out.params = [thrown(() => zlib.createDeflate().params("x")), thrown(() => zlib.createDeflate().params(0, Infinity))];
+  out.oneShot = [thrown(() => zlib.gzipSync(1)), thrown(() => zlib.gzip("x")), thrown(() => zlib.gzip({ a: 1 }, () => {})), thrown(() => zlib.gzipSync("x", { level: 10 }))];
+  out.crc32 = [thrown(() => zlib.crc32(1)), thrown(() => zlib.crc32("a", -1)), thrown(() => zlib.crc32(new ArrayBuffer(2)))];
+  // _processChunk: the output of one chunk at once, without the stream.
+  const zipper = new zlib.Gzip();
+  const zipped = zipper._processChunk(Buffer.from("Come on, Fhqwhgads."), zlib.constants.Z_FINISH);
+  out.processChunk = new zlib.Gunzip()._processChunk(zipped, zlib.constants.Z_FINISH).toString();
+  // Output comes in pieces of chunkSize; each flush's output is readable in its callback.
+  out.pieces = await new Promise((resolve) => {
+    const sizes = [];
+    const unzip = zlib.createGunzip();
+    unzip.on("data", (c) => sizes.push(c.length));
+    unzip.on("end", () => resolve(sizes));
+    unzip.end(zlib.gzipSync("A".repeat(17000)));
+  });
+  out.flushes = await new Promise((resolve) => {
+    const compress = zlib.createGzip();
+    const events = [];
+    for (const chunk of ["abc", "def"]) {
+      compress.write(chunk, () => events.push(`written ${chunk}`));
+      compress.flush(zlib.constants.Z_PARTIAL_FLUSH, () => events.push(`flushed ${compress.read() !== null}`));
+    }
+    compress.end(() => resolve(events));
+  });
+  // A truncated stream read with finishFlush Z_SYNC_FLUSH gives what it has, without an error.
+  const whole = zlib.gzipSync("partial data, and more of it");
+  out.partial = await new Promise((resolve) => {
+    const chunks = [];
+    const unzip = zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    unzip.on("data", (c) => chunks.push(c));
+    unzip.on("error", (e) => resolve(error(e)));
+    unzip.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    unzip.end(whole.subarray(0, whole.length - 8));
+  });
+  out.afterError = await new Promise((resolve) => {
+    const unzip = zlib.createGunzip();
+    const before = unzip._closed;
+    unzip.on("error", (e) => resolve([before, unzip._closed, e.code]));
+    unzip.write("something invalid");
+  });
+  const destroyed = zlib.createGzip();
+  destroyed.destroy();
+  out.destroyed = [destroyed._handle, destroyed._closed];
+  return out;
+}
+
+export default {
+  async fetch() {
+    return Response.json(await run());
+  },
+};
+// Under Node (`node worker.mjs`), prints what the expected values are.
+if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
+"##;
+
+/// What Node 20.20.2 printed for [`NODE_WAYS`] (`maxOutputLength` is left out: its limit is
+/// node:buffer's kMaxLength, 2^31-1 here and 2^32 in Node).
+const NODE_WAYS_FROM_NODE: &str = r##"{
+  "constructors": [true,true,"Gzip",1],
+  "inherited": [true,"inherited"],
+  "options": [["TypeError","ERR_INVALID_ARG_TYPE","The \"options.chunkSize\" property must be of type number. Received type string ('test')"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.chunkSize\" is out of range. It must be a finite number. Received -Infinity"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.chunkSize\" is out of range. It must be >= 64. Received 0"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.windowBits\" is out of range. It must be >= 8 and <= 15. Received 0"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.windowBits\" is out of range. It must be >= 8 and <= 15. Received 100"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.level\" is out of range. It must be >= -1 and <= 9. Received -2"],["TypeError","ERR_INVALID_ARG_TYPE","The \"options.level\" property must be of type number. Received type string ('x')"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.memLevel\" is out of range. It must be >= 1 and <= 9. Received 0"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.strategy\" is out of range. It must be >= 0 and <= 4. Received 5"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.flush\" is out of range. It must be >= 0 and <= 5. Received 6"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.finishFlush\" is out of range. It must be >= 0 and <= 5. Received -1"],["TypeError","ERR_INVALID_ARG_TYPE","The \"options.dictionary\" property must be an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received type string ('not a buffer')"]],
+  "gzipWindow": [["RangeError","ERR_OUT_OF_RANGE","The value of \"options.windowBits\" is out of range. It must be >= 9 and <= 15. Received 8"],"no error"],
+  "brotliParams": [["TypeError","ERR_INVALID_ARG_TYPE","The \"options.params[key]\" property must be of type number. Received type string ('lol')"],["RangeError","ERR_BROTLI_INVALID_PARAM","9 is not a valid Brotli parameter"],["RangeError","ERR_BROTLI_INVALID_PARAM","a is not a valid Brotli parameter"],["Error","ERR_ZLIB_INITIALIZATION_FAILED","Initialization failed"]],
+  "defaults": [-1,0,16384,0,4,false],
+  "params": [["TypeError","ERR_INVALID_ARG_TYPE","The \"level\" argument must be of type number. Received type string ('x')"],["RangeError","ERR_OUT_OF_RANGE","The value of \"strategy\" is out of range. It must be a finite number. Received Infinity"]],
+  "oneShot": [["TypeError","ERR_INVALID_ARG_TYPE","The \"buffer\" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received type number (1)"],["TypeError","ERR_INVALID_ARG_TYPE","The \"callback\" argument must be of type function. Received undefined"],["TypeError","ERR_INVALID_ARG_TYPE","The \"chunk\" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received an instance of Object"],["RangeError","ERR_OUT_OF_RANGE","The value of \"options.level\" is out of range. It must be >= -1 and <= 9. Received 10"]],
+  "crc32": [["TypeError","ERR_INVALID_ARG_TYPE","The \"data\" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received type number (1)"],["RangeError","ERR_OUT_OF_RANGE","The value of \"value\" is out of range. It must be >= 0 && <= 4294967295. Received -1"],["TypeError","ERR_INVALID_ARG_TYPE","The \"data\" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received an instance of ArrayBuffer"]],
+  "processChunk": "Come on, Fhqwhgads.",
+  "pieces": [16384,616],
+  "flushes": ["written abc","flushed true","written def","flushed true"],
+  "partial": "partial data, and more of it",
+  "afterError": [false,true,"Z_DATA_ERROR"],
+  "destroyed": [null,true]
+}"##;
+
+/// zlib's classes, option checks and stream behaviour, key by key as Node 20 gives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zlib_classes_options_and_streams_are_nodes() {
+  let out = node_answer("zlibways", NODE_WAYS).await;
+  assert_like_node(&out, NODE_WAYS_FROM_NODE);
+}

@@ -10,7 +10,18 @@
 
 import { inspect } from "node:util";
 import { isDeepEqual } from "node:internal/comparisons";
-import { unsupportedClass } from "node:internal/unsupported";
+import { core } from "ext:core/mod.js";
+import {
+  invalidArgType,
+  invalidArgValue,
+  invalidReturnValue,
+  nodeError,
+  validateFunction,
+  validateObject,
+  validateUint32,
+} from "node:internal/errors";
+
+const loadProcess = core.createLazyLoader("node:process");
 
 const HEADERS = {
   deepStrictEqual: "Expected values to be strictly deep-equal:",
@@ -41,20 +52,10 @@ function inspectValue(value) {
 
 const isObjectLike = (value) => (typeof value === "object" && value !== null) || typeof value === "function";
 
-function invalidArgType(name, type, value) {
-  const received =
-    value === null || value === undefined
-      ? ` Received ${value}`
-      : ` Received type ${typeof value} (${inspect(value)})`;
-  const error = new TypeError(`The "${name}" argument must be of type ${type}.${received}`);
-  error.code = "ERR_INVALID_ARG_TYPE";
-  return error;
-}
-
 export class AssertionError extends Error {
   constructor(options) {
-    if (typeof options !== "object" || options === null) throw invalidArgType("options", "object", options);
-    const { message, operator, actual, expected } = options;
+    validateObject(options, "options");
+    const { message, operator, actual, expected, details } = options;
     super(
       message != null && !isDiffOperator(operator)
         ? String(message)
@@ -63,15 +64,30 @@ export class AssertionError extends Error {
     // The stack starts `AssertionError [ERR_ASSERTION]: message`, as Node's does: it is taken
     // while the name says so.
     Object.defineProperty(this, "name", {
+      __proto__: null,
       value: "AssertionError [ERR_ASSERTION]",
       writable: true,
       configurable: true,
     });
     this.generatedMessage = message == null;
     this.code = "ERR_ASSERTION";
-    this.actual = actual;
-    this.expected = expected;
-    this.operator = operator;
+    if (details) {
+      // CallTracker's: one set of properties per function called too often or too rarely.
+      this.actual = undefined;
+      this.expected = undefined;
+      this.operator = undefined;
+      for (let i = 0; i < details.length; i++) {
+        this[`message ${i}`] = details[i].message;
+        this[`actual ${i}`] = details[i].actual;
+        this[`expected ${i}`] = details[i].expected;
+        this[`operator ${i}`] = details[i].operator;
+        this[`stack trace ${i}`] = details[i].stack;
+      }
+    } else {
+      this.actual = actual;
+      this.expected = expected;
+      this.operator = operator;
+    }
     Error.captureStackTrace?.(this, options.stackStartFn || options.stackStartFunction);
     void this.stack;
     this.name = "AssertionError";
@@ -276,7 +292,7 @@ export function notDeepStrictEqual(actual, expected, message) {
 }
 
 function matchCheck(string, regexp, message, stackStartFn, wanted) {
-  if (!(regexp instanceof RegExp)) throw invalidArgType("regexp", "an instance of RegExp", regexp);
+  if (!(regexp instanceof RegExp)) throw invalidArgType("regexp", "RegExp", regexp);
   if (typeof string === "string" && regexp.test(string) === wanted) return;
   if (message instanceof Error) throw message;
   const generated =
@@ -323,7 +339,7 @@ export function ifError(value) {
 const NOTHING = Symbol("nothing thrown");
 
 function caught(fn) {
-  if (typeof fn !== "function") throw invalidArgType("fn", "function", fn);
+  validateFunction(fn, "fn");
   try {
     fn();
   } catch (error) {
@@ -332,20 +348,24 @@ function caught(fn) {
   return NOTHING;
 }
 
+/** A promise, or an object with `then` and `catch` (Node's checkIsPromise). */
+function isPromise(value) {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      typeof value === "object" &&
+      typeof value.then === "function" &&
+      typeof value.catch === "function")
+  );
+}
+
 async function rejected(promiseFn) {
   let promise = promiseFn;
   if (typeof promiseFn === "function") {
     promise = promiseFn();
-    if (typeof promise?.then !== "function") {
-      const error = new TypeError(
-        'Expected instance of Promise to be returned from the "promiseFn" function but got ' +
-          `${promise === null ? "null" : `type ${typeof promise}`}.`,
-      );
-      error.code = "ERR_INVALID_RETURN_VALUE";
-      throw error;
-    }
-  } else if (typeof promise?.then !== "function") {
-    throw invalidArgType("promiseFn", "function or an instance of Promise", promiseFn);
+    if (!isPromise(promise)) throw invalidReturnValue("instance of Promise", "promiseFn", promise);
+  } else if (!isPromise(promise)) {
+    throw invalidArgType("promiseFn", ["Function", "Promise"], promiseFn);
   }
   try {
     await promise;
@@ -403,7 +423,7 @@ function checkError(error, expected, message, stackStartFn) {
     throwGenerated(error, expected, message, text, stackStartFn);
   }
   if (typeof expected !== "object" || expected === null) {
-    throw invalidArgType("expected", "function or an instance of RegExp", expected);
+    throw invalidArgType("expected", ["Function", "RegExp"], expected);
   }
   const keys = Object.keys(expected);
   if (expected instanceof Error) keys.push("name", "message");
@@ -443,6 +463,9 @@ function throwGenerated(actual, expected, message, text, stackStartFn) {
 }
 
 function expectError(error, expected, message, stackStartFn, kind) {
+  if (expected != null && typeof expected !== "object" && typeof expected !== "function" && typeof expected !== "string") {
+    throw invalidArgType("error", ["Object", "Error", "Function", "RegExp"], expected);
+  }
   if (typeof expected === "string") {
     message = expected;
     expected = undefined;
@@ -493,8 +516,126 @@ export async function doesNotReject(promiseFn, expected, message) {
   expectNoError(await rejected(promiseFn), expected, message, doesNotReject, "rejection");
 }
 
-/** Deprecated in Node (20.1); not here. */
-export const CallTracker = unsupportedClass("assert", "CallTracker");
+// CallTracker (deprecated in Node 20.1, still there): functions that count their calls.
+
+/** What a tracker knows of one tracked function. */
+class CallTrackerContext {
+  #expected;
+  #calls = [];
+  #name;
+  #stackTrace;
+
+  constructor(expected, stackTrace, name) {
+    this.#expected = expected;
+    this.#stackTrace = stackTrace;
+    this.#name = name;
+  }
+
+  track(thisArg, args) {
+    this.#calls.push(Object.freeze({ thisArg, arguments: Object.freeze(Array.prototype.slice.call(args)) }));
+  }
+
+  get delta() {
+    return this.#calls.length - this.#expected;
+  }
+
+  reset() {
+    this.#calls = [];
+  }
+
+  getCalls() {
+    return this.#calls.slice();
+  }
+
+  report() {
+    if (this.delta === 0) return undefined;
+    return {
+      message:
+        `Expected the ${this.#name} function to be executed ${this.#expected} time(s) ` +
+        `but was executed ${this.#calls.length} time(s).`,
+      actual: this.#calls.length,
+      expected: this.#expected,
+      operator: this.#name,
+      stack: this.#stackTrace,
+    };
+  }
+}
+
+const noop = () => {};
+let callTrackerWarned = false;
+
+export class CallTracker {
+  #contexts = new Set();
+  #tracked = new WeakMap();
+
+  constructor() {
+    if (!callTrackerWarned) {
+      callTrackerWarned = true;
+      loadProcess().default.emitWarning?.("assert.CallTracker is deprecated.", "DeprecationWarning", "DEP0173");
+    }
+  }
+
+  #context(tracked) {
+    const context = this.#tracked.get(tracked);
+    if (context === undefined) throw invalidArgValue("tracked", tracked, "is not a tracked function");
+    return context;
+  }
+
+  reset(tracked) {
+    if (tracked === undefined) {
+      for (const context of this.#contexts) context.reset();
+      return;
+    }
+    this.#context(tracked).reset();
+  }
+
+  getCalls(tracked) {
+    return this.#context(tracked).getCalls();
+  }
+
+  /** `fn` (a no-op by default), counting its calls: `expected` of them by `verify()`. */
+  calls(fn, expected = 1) {
+    if (loadProcess().default._exiting) {
+      throw nodeError(Error, "ERR_UNAVAILABLE_DURING_EXIT", "Cannot call function in process exit handler");
+    }
+    if (typeof fn === "number") {
+      expected = fn;
+      fn = noop;
+    } else if (fn === undefined) {
+      fn = noop;
+    }
+    validateUint32(expected, "expected", true);
+    const context = new CallTrackerContext(expected, new Error(), fn.name || "calls");
+    const tracked = new Proxy(fn, {
+      __proto__: null,
+      apply(target, thisArg, args) {
+        context.track(thisArg, args);
+        return Reflect.apply(target, thisArg, args);
+      },
+    });
+    this.#contexts.add(context);
+    this.#tracked.set(tracked, context);
+    return tracked;
+  }
+
+  /** What each tracked function called too often or too rarely would tell. */
+  report() {
+    const errors = [];
+    for (const context of this.#contexts) {
+      const report = context.report();
+      if (report !== undefined) errors.push(report);
+    }
+    return errors;
+  }
+
+  verify() {
+    const errors = this.report();
+    if (errors.length === 0) return;
+    const message =
+      errors.length === 1 ? errors[0].message : "Functions were not called the expected number of times";
+    throw new AssertionError({ message, details: errors });
+  }
+}
 
 const members = {
   fail,

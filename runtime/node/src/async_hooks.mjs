@@ -4,6 +4,7 @@
 // (createHook, async ids) has no meaning here: it is present and inert, as in workerd.
 
 import { core } from "ext:core/mod.js";
+import { validateFunction, validateString } from "node:internal/errors";
 
 const { AsyncVariable, getAsyncContext, setAsyncContext } = core;
 
@@ -16,14 +17,6 @@ function within(context, fn, thisArg, args) {
   } finally {
     setAsyncContext(before);
   }
-}
-
-/** How Node's ERR_INVALID_ARG_TYPE describes the value it got. */
-function received(value) {
-  if (value === null || value === undefined) return ` Received ${value}`;
-  if (typeof value === "function") return ` Received function ${value.name}`;
-  if (typeof value === "object") return ` Received an instance of ${value.constructor?.name ?? "Object"}`;
-  return ` Received type ${typeof value} (${String(value)})`;
 }
 
 export class AsyncLocalStorage {
@@ -72,6 +65,10 @@ export class AsyncLocalStorage {
   disable() {
     this.#enabled = false;
   }
+
+  // Node's stores propagate through its hooks; here the engine carries them, and nothing calls
+  // this (some tests check that it exists, and is not called).
+  _propagate(_resource, _triggerResource, _type) {}
 }
 
 export class AsyncResource {
@@ -79,11 +76,7 @@ export class AsyncResource {
 
   // Node keeps `type` only for its hooks, which are inert here: an instance has no `type`.
   constructor(type, _options) {
-    if (typeof type !== "string") {
-      const error = new TypeError(`The "type" argument must be of type string.${received(type)}`);
-      error.code = "ERR_INVALID_ARG_TYPE";
-      throw error;
-    }
+    validateString(type, "type");
   }
 
   runInAsyncScope(fn, thisArg, ...args) {
@@ -103,13 +96,18 @@ export class AsyncResource {
   }
 
   bind(fn, thisArg) {
-    if (typeof fn !== "function") {
-      throw new TypeError('The "fn" argument must be of type function');
-    }
-    const bound = (...args) => this.runInAsyncScope(fn, thisArg === undefined ? this : thisArg, ...args);
+    validateFunction(fn, "fn");
+    const resource = this;
+    // Without `thisArg`, `fn` gets the `this` the bound function is called with.
+    const bound =
+      thisArg === undefined
+        ? function (...args) {
+            return resource.runInAsyncScope(fn, this, ...args);
+          }
+        : (...args) => resource.runInAsyncScope(fn, thisArg, ...args);
     Object.defineProperties(bound, {
-      length: { value: fn.length, configurable: true },
-      asyncResource: { value: this, configurable: true, enumerable: true, writable: true },
+      length: { __proto__: null, value: fn.length, configurable: true },
+      asyncResource: { __proto__: null, value: this, configurable: true, enumerable: true, writable: true },
     });
     return bound;
   }

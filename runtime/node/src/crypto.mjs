@@ -44,7 +44,7 @@ import {
   verify,
   Verify,
 } from "node:internal/crypto/sig";
-import { fromOp, guard, invalidArgType, later, nodeError, toBuffer } from "node:internal/crypto/util";
+import { callable, fromOp, guard, invalidArgType, later, nodeError, toBuffer } from "node:internal/crypto/util";
 
 export {
   Cipheriv,
@@ -79,13 +79,17 @@ function bytes(data, encoding, what) {
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   if (data instanceof KeyObject && data.type === "secret") return data.export();
-  throw new TypeError(
-    `The "${what}" argument must be of type string or an instance of Buffer, TypedArray, or DataView`,
-  );
+  if (what === "key") throw invalidArgType(what, HMAC_KEY, data);
+  throw invalidArgType(what, "of type string or an instance of Buffer, TypedArray, or DataView", data);
 }
 
+const HMAC_KEY =
+  "of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey";
+
+/** `buffer` in `encoding` (Node's: any value, made a string; a Buffer without one). */
 function output(buffer, encoding) {
-  return encoding === undefined || encoding === "buffer" ? buffer : buffer.toString(encoding);
+  encoding = `${encoding || "buffer"}`;
+  return encoding === "buffer" ? buffer : buffer.toString(encoding);
 }
 
 /** Whether a Hash or Hmac has given its digest. */
@@ -135,17 +139,18 @@ class Digesting extends LazyTransform {
   }
 }
 
-export class Hash extends Digesting {
+class HashClass extends Digesting {
   #algorithm;
 
   constructor(algorithm, options) {
+    if (typeof algorithm !== "string") throw invalidArgType("algorithm", "of type string", algorithm);
     super(options);
     op_edge_node_digest(String(algorithm), new Uint8Array(0));
     this.#algorithm = String(algorithm);
   }
 
   copy() {
-    const copy = new Hash(this.#algorithm);
+    const copy = new HashClass(this.#algorithm);
     for (const chunk of this.chunks()) copy.update(chunk);
     return copy;
   }
@@ -155,14 +160,19 @@ export class Hash extends Digesting {
   }
 }
 
-export class Hmac extends Digesting {
+class HmacClass extends Digesting {
   #algorithm;
   #key;
 
   constructor(algorithm, key, options) {
+    if (typeof algorithm !== "string") throw invalidArgType("hmac", "of type string", algorithm);
     super(options);
     this.#key = bytes(key, undefined, "key");
-    op_edge_node_hmac(String(algorithm), this.#key, new Uint8Array(0));
+    try {
+      op_edge_node_hmac(String(algorithm), this.#key, new Uint8Array(0));
+    } catch {
+      throw nodeError(TypeError, "ERR_CRYPTO_INVALID_DIGEST", `Invalid digest: ${algorithm}`);
+    }
     this.#algorithm = String(algorithm);
   }
 
@@ -172,6 +182,9 @@ export class Hmac extends Digesting {
     return output(Buffer.from(op_edge_node_hmac(this.#algorithm, this.#key, this.finish())), encoding);
   }
 }
+
+export const Hash = callable(HashClass, "Hash");
+export const Hmac = callable(HmacClass, "Hmac");
 
 export function createHash(algorithm, options) {
   return new Hash(algorithm, options);

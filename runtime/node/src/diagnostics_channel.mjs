@@ -1,6 +1,8 @@
 // node:diagnostics_channel: named channels that publish to their subscribers, with stores
 // bound to AsyncLocalStorage (bindStore, runStores) and tracing channels, as in Node.
 
+import { invalidArgType, validateFunction } from "node:internal/errors";
+
 const channels = new Map();
 
 export class Channel {
@@ -16,6 +18,7 @@ export class Channel {
   }
 
   subscribe(onMessage) {
+    validateFunction(onMessage, "subscription");
     this.#subscribers = [...this.#subscribers, onMessage];
   }
 
@@ -61,6 +64,7 @@ export class Channel {
 }
 
 export function channel(name) {
+  if (typeof name !== "string" && typeof name !== "symbol") throw invalidArgType("channel", ["string", "symbol"], name);
   let found = channels.get(name);
   if (found === undefined) {
     found = new Channel(name);
@@ -85,10 +89,19 @@ const EVENTS = ["start", "end", "asyncStart", "asyncEnd", "error"];
 
 export class TracingChannel {
   constructor(nameOrChannels) {
+    if (typeof nameOrChannels !== "string" && (typeof nameOrChannels !== "object" || nameOrChannels === null)) {
+      throw invalidArgType("nameOrChannels", ["string", "object", "TracingChannel"], nameOrChannels);
+    }
     for (const event of EVENTS) {
-      this[event] = typeof nameOrChannels === "string"
-        ? channel(`tracing:${nameOrChannels}:${event}`)
-        : nameOrChannels[event];
+      if (typeof nameOrChannels === "string") {
+        this[event] = channel(`tracing:${nameOrChannels}:${event}`);
+        continue;
+      }
+      const given = nameOrChannels[event];
+      // Node's words when a channel is missing altogether.
+      if (given == null) throw new TypeError("Cannot convert undefined or null to object");
+      if (!(given instanceof Channel)) throw invalidArgType(`nameOrChannels.${event}`, ["Channel"], given);
+      this[event] = given;
     }
   }
 

@@ -8,6 +8,17 @@
 import events from "events/events.js";
 import { core } from "ext:core/mod.js";
 import { AsyncResource } from "node:async_hooks";
+import {
+  AbortError,
+  invalidArgType,
+  unhandledError,
+  validateAbortSignal,
+  validateBoolean,
+  validateFunction,
+  validateNumber,
+  validateObject,
+  validateString,
+} from "node:internal/errors";
 
 /** The package's constructor: packages bundled here (readable-stream) construct with it. */
 const PackageEmitter = events;
@@ -18,58 +29,9 @@ const kCapture = Symbol("kCapture");
 const kShapeMode = Symbol("shapeMode");
 const kMaxEventTargetListeners = Symbol("events.maxEventTargetListeners");
 
-// node:util (for the messages of errors) and node:process (for captured rejections) are
-// loaded only when an emitter needs them.
+// node:process (for captured rejections and warnings) is loaded only when an emitter needs it.
 const loadUtil = core.createLazyLoader("node:util");
 const loadProcess = core.createLazyLoader("node:process");
-
-/** An error of `Class` as Node's internal errors are: a `code`, shown by `toString`. */
-function nodeError(Class, code, message) {
-  const error = new Class(message);
-  Object.defineProperty(error, "toString", {
-    value() {
-      return `${this.name} [${code}]: ${this.message}`;
-    },
-    writable: true,
-    configurable: true,
-  });
-  error.code = code;
-  return error;
-}
-
-/** How Node's ERR_INVALID_ARG_TYPE describes the value it got. */
-function received(value) {
-  if (value == null) return ` Received ${value}`;
-  if (typeof value === "function") return ` Received function ${value.name}`;
-  if (typeof value === "object") {
-    const name = value.constructor?.name;
-    if (name) return ` Received an instance of ${name}`;
-    return ` Received ${loadUtil().inspect(value, { depth: -1 })}`;
-  }
-  let shown = loadUtil().inspect(value, { colors: false });
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-  return ` Received type ${typeof value} (${shown})`;
-}
-
-function invalidArgType(name, expected, value) {
-  const what = name.includes(".") ? `"${name}" property` : `"${name}" argument`;
-  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The ${what} must be ${expected}.${received(value)}`);
-}
-
-/** Node's AbortError (not a DOMException): what an aborted `once`/`on` rejects with. */
-class AbortError extends Error {
-  constructor(message = "The operation was aborted", options = undefined) {
-    super(message, options);
-    this.code = "ABORT_ERR";
-    this.name = "AbortError";
-  }
-}
-
-function validateAbortSignal(signal, name) {
-  if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal))) {
-    throw invalidArgType(name, "an instance of AbortSignal", signal);
-  }
-}
 
 /** Node's EventEmitter constructor; its prototype is the package's. */
 export function EventEmitter(opts) {
@@ -82,12 +44,93 @@ Object.defineProperty(EventEmitter.prototype, "constructor", {
   configurable: true,
 });
 EventEmitter.prototype[kCapture] = false;
-// The listener limit lives in the package (its `addListener` warns by it).
-Object.defineProperty(
-  EventEmitter,
-  "defaultMaxListeners",
-  Object.getOwnPropertyDescriptor(PackageEmitter, "defaultMaxListeners"),
-);
+// The listener limit lives in the package (its `addListener` warns by it; its property cannot
+// be redefined); set here, it is checked as Node checks it.
+const packageDefaultMax = Object.getOwnPropertyDescriptor(PackageEmitter, "defaultMaxListeners");
+Object.defineProperty(EventEmitter, "defaultMaxListeners", {
+  get: packageDefaultMax.get,
+  set(value) {
+    validateNumber(value, "defaultMaxListeners", 0);
+    packageDefaultMax.set.call(PackageEmitter, value);
+  },
+  enumerable: true,
+  configurable: true,
+});
+
+// Node's methods where the package's differ: listeners checked with Node's error, the limit
+// checked as Node does, `listenerCount(type, listener)`, and `removeAllListeners()` reaching
+// symbol-named events too. (Written as methods, so that each keeps its name in the bundle.)
+const packageMethods = { ...PackageEmitter.prototype };
+Object.assign(PackageEmitter.prototype, {
+  setMaxListeners(n) {
+    validateNumber(n, "setMaxListeners", 0);
+    this._maxListeners = n;
+    return this;
+  },
+  addListener(type, listener) {
+    validateFunction(listener, "listener");
+    return packageMethods.addListener.call(this, type, listener);
+  },
+  prependListener(type, listener) {
+    validateFunction(listener, "listener");
+    return packageMethods.prependListener.call(this, type, listener);
+  },
+  once(type, listener) {
+    validateFunction(listener, "listener");
+    return packageMethods.once.call(this, type, listener);
+  },
+  prependOnceListener(type, listener) {
+    validateFunction(listener, "listener");
+    return packageMethods.prependOnceListener.call(this, type, listener);
+  },
+  removeListener(type, listener) {
+    validateFunction(listener, "listener");
+    return packageMethods.removeListener.call(this, type, listener);
+  },
+  listenerCount(type, listener) {
+    const found = this._events?.[type];
+    if (found === undefined) return 0;
+    const all = typeof found === "function" ? [found] : found;
+    if (listener == null) return all.length;
+    return all.filter((l) => l === listener || l.listener === listener).length;
+  },
+  removeAllListeners(type) {
+    const events = this._events;
+    if (events === undefined) return this;
+    if (events.removeListener === undefined) {
+      if (arguments.length === 0) {
+        this._events = Object.create(null);
+        this._eventsCount = 0;
+      } else if (events[type] !== undefined) {
+        if (--this._eventsCount === 0) this._events = Object.create(null);
+        else delete events[type];
+      }
+      this[kShapeMode] = false;
+      return this;
+    }
+    // Emit "removeListener" for each one, that listener's own last.
+    if (arguments.length === 0) {
+      for (const key of Reflect.ownKeys(events)) {
+        if (key !== "removeListener") this.removeAllListeners(key);
+      }
+      this.removeAllListeners("removeListener");
+      this._events = Object.create(null);
+      this._eventsCount = 0;
+      this[kShapeMode] = false;
+      return this;
+    }
+    const listeners = events[type];
+    if (typeof listeners === "function") {
+      this.removeListener(type, listeners);
+    } else if (listeners !== undefined) {
+      // Last in, first out.
+      for (let i = listeners.length - 1; i >= 0; i--) this.removeListener(type, listeners[i]);
+    }
+    return this;
+  },
+});
+PackageEmitter.prototype.on = PackageEmitter.prototype.addListener;
+PackageEmitter.prototype.off = PackageEmitter.prototype.removeListener;
 
 EventEmitter.init = function init(opts) {
   if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
@@ -99,9 +142,7 @@ EventEmitter.init = function init(opts) {
   }
   this._maxListeners = this._maxListeners || undefined;
   if (opts?.captureRejections) {
-    if (typeof opts.captureRejections !== "boolean") {
-      throw invalidArgType("options.captureRejections", "of type boolean", opts.captureRejections);
-    }
+    validateBoolean(opts.captureRejections, "options.captureRejections");
     this[kCapture] = true;
   } else {
     // Own, as in Node, so that changing the default later does not change this emitter.
@@ -115,9 +156,7 @@ Object.defineProperty(EventEmitter, "captureRejections", {
     return EventEmitter.prototype[kCapture];
   },
   set(value) {
-    if (typeof value !== "boolean") {
-      throw invalidArgType("EventEmitter.captureRejections", "of type boolean", value);
-    }
+    validateBoolean(value, "EventEmitter.captureRejections");
     EventEmitter.prototype[kCapture] = value;
   },
   enumerable: true,
@@ -144,7 +183,7 @@ EventEmitter.prototype.emit = function emit(type, ...args) {
     } catch {
       shown = er;
     }
-    const error = nodeError(Error, "ERR_UNHANDLED_ERROR", `Unhandled error. (${shown})`);
+    const error = unhandledError(shown);
     error.context = er;
     throw error; // Unhandled 'error' event
   }
@@ -210,19 +249,12 @@ export function getMaxListeners(emitterOrTarget) {
   if (emitterOrTarget instanceof EventTarget) {
     return emitterOrTarget[kMaxEventTargetListeners] ?? EventEmitter.defaultMaxListeners;
   }
-  throw invalidArgType("emitter", "an instance of EventEmitter or EventTarget", emitterOrTarget);
+  throw invalidArgType("emitter", ["EventEmitter", "EventTarget"], emitterOrTarget);
 }
 
 /** Sets the listener limit of each emitter, or the default one when none is given. */
 export function setMaxListeners(n = EventEmitter.defaultMaxListeners, ...emitters) {
-  if (typeof n !== "number") throw invalidArgType("setMaxListeners", "of type number", n);
-  if (n < 0 || Number.isNaN(n)) {
-    throw nodeError(
-      RangeError,
-      "ERR_OUT_OF_RANGE",
-      `The value of "setMaxListeners" is out of range. It must be >= 0. Received ${loadUtil().inspect(n)}`,
-    );
-  }
+  validateNumber(n, "setMaxListeners", 0);
   if (emitters.length === 0) {
     EventEmitter.defaultMaxListeners = n;
   }
@@ -230,19 +262,19 @@ export function setMaxListeners(n = EventEmitter.defaultMaxListeners, ...emitter
     if (typeof emitter?.setMaxListeners === "function") {
       emitter.setMaxListeners(n);
     } else if (emitter instanceof EventTarget) {
-      const descriptor = { value: n, writable: true, configurable: true };
+      const descriptor = { __proto__: null, value: n, writable: true, configurable: true };
       Object.defineProperty(emitter, kMaxEventTargetListeners, descriptor);
     } else {
-      throw invalidArgType("eventTargets", "an instance of EventEmitter or EventTarget", emitter);
+      throw invalidArgType("eventTargets", ["EventEmitter", "EventTarget"], emitter);
     }
   }
 }
 
 /** Listens once for `abort` on `signal`; returns a disposable that removes the listener. */
 export function addAbortListener(signal, listener) {
-  if (signal === undefined) throw invalidArgType("signal", "an instance of AbortSignal", signal);
+  if (signal === undefined) throw invalidArgType("signal", "AbortSignal", signal);
   validateAbortSignal(signal, "signal");
-  if (typeof listener !== "function") throw invalidArgType("listener", "of type function", listener);
+  validateFunction(listener, "listener");
   if (signal.aborted) {
     queueMicrotask(() => listener());
   } else {
@@ -259,7 +291,7 @@ function addListener(emitter, name, listener, flags) {
   } else if (typeof emitter.addEventListener === "function") {
     emitter.addEventListener(name, listener, flags);
   } else {
-    throw invalidArgType("emitter", "an instance of EventEmitter or EventTarget", emitter);
+    throw invalidArgType("emitter", ["EventEmitter", "EventTarget"], emitter);
   }
 }
 
@@ -276,9 +308,7 @@ function removeListener(emitter, name, listener) {
  * rejects on an "error" event, or with an AbortError when `options.signal` aborts.
  */
 export async function once(emitter, name, options = {}) {
-  if (options === null || typeof options !== "object") {
-    throw invalidArgType("options", "of type object", options);
-  }
+  validateObject(options, "options");
   const signal = options.signal;
   validateAbortSignal(signal, "options.signal");
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -388,9 +418,7 @@ export class EventEmitterAsyncResource extends EventEmitter {
       name = options;
       options = undefined;
     } else {
-      if (new.target === EventEmitterAsyncResource && typeof options?.name !== "string") {
-        throw invalidArgType("options.name", "of type string", options?.name);
-      }
+      if (new.target === EventEmitterAsyncResource) validateString(options?.name, "options.name");
       name = options?.name || new.target.name;
     }
     super(options);

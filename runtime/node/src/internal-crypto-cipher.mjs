@@ -12,7 +12,7 @@ import {
 } from "ext:core/ops";
 import { Buffer } from "node:buffer";
 import { KeyObject } from "node:internal/crypto/keys";
-import { fromOp, guard, invalidArgType, nodeError, toBuffer } from "node:internal/crypto/util";
+import { callable, fromOp, guard, invalidArgType, nodeError, toBuffer } from "node:internal/crypto/util";
 import { StringDecoder } from "node:string_decoder";
 
 const CIPHERS = [
@@ -149,7 +149,7 @@ class CipherBase {
   }
 }
 
-export class Cipheriv extends CipherBase {
+class CipherivClass extends CipherBase {
   constructor(cipher, key, iv, options) {
     super(cipher, key, iv, options, false);
   }
@@ -160,7 +160,7 @@ export class Cipheriv extends CipherBase {
   }
 }
 
-export class Decipheriv extends CipherBase {
+class DecipherivClass extends CipherBase {
   constructor(cipher, key, iv, options) {
     super(cipher, key, iv, options, true);
   }
@@ -169,6 +169,9 @@ export class Decipheriv extends CipherBase {
     return this[kSetTag](tagbuf, encoding);
   }
 }
+
+export const Cipheriv = callable(CipherivClass, "Cipheriv");
+export const Decipheriv = callable(DecipherivClass, "Decipheriv");
 
 export function createCipheriv(cipher, key, iv, options) {
   return new Cipheriv(cipher, key, iv, options);

@@ -12,8 +12,8 @@ import { Buffer } from "node:buffer";
 import {
   fromOp,
   guard,
-  inspected,
   invalidArgType,
+  invalidArgValue,
   later,
   nodeError,
   toBuffer,
@@ -117,11 +117,7 @@ class AsymmetricKeyObject extends KeyObject {
     const { type, bytes } = material.get(this);
     const format = options.format ?? "pem";
     if (format !== "jwk" && typeof options.type !== "string") {
-      throw nodeError(
-        TypeError,
-        "ERR_INVALID_ARG_VALUE",
-        `The property 'options.type' is invalid. Received ${inspected(options.type)}`,
-      );
+      throw invalidArgValue("options.type", options.type);
     }
     const passphrase =
       options.passphrase === undefined
@@ -189,11 +185,7 @@ function importKey(want, { key, format = "pem", type, passphrase, encoding }) {
   }
   const data = toBuffer(key, encoding, "key", KEY_DATA);
   if (format === "der" && typeof type !== "string") {
-    throw nodeError(
-      TypeError,
-      "ERR_INVALID_ARG_VALUE",
-      `The property 'options.type' is invalid. Received ${inspected(type)}`,
-    );
+    throw invalidArgValue("options.type", type);
   }
   const secret =
     passphrase === undefined || passphrase === null ? undefined : toBuffer(passphrase, "utf8", "passphrase");
@@ -301,11 +293,7 @@ export function generateKeyPairSync(type, options = {}) {
     throw invalidArgType("options.namedCurve", "of type string", options.namedCurve);
   }
   if (!["rsa", "ec", "ed25519"].includes(type)) {
-    throw nodeError(
-      TypeError,
-      "ERR_INVALID_ARG_VALUE",
-      `The argument 'type' must be a supported key type. Received ${inspected(type)}`,
-    );
+    throw invalidArgValue("type", type, "must be a supported key type");
   }
   const { modulusLength, publicExponent, namedCurve, publicKeyEncoding, privateKeyEncoding } = options;
   const privateKey = fromDescription(

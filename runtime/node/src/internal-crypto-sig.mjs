@@ -9,6 +9,7 @@ import { op_edge_node_rsa_crypt, op_edge_node_sign, op_edge_node_verify } from "
 import { Buffer } from "node:buffer";
 import { keyBytes, prepareKey } from "node:internal/crypto/keys";
 import {
+  callable,
   digestName,
   encode,
   fromOp,
@@ -90,7 +91,7 @@ class Gathering {
   }
 }
 
-export class Sign extends Gathering {
+class SignClass extends Gathering {
   sign(privateKey, outputEncoding) {
     if (privateKey === null || privateKey === undefined) {
       throw nodeError(Error, "ERR_CRYPTO_SIGN_KEY_REQUIRED", "No key provided to sign");
@@ -102,7 +103,7 @@ export class Sign extends Gathering {
   }
 }
 
-export class Verify extends Gathering {
+class VerifyClass extends Gathering {
   verify(object, signature, signatureEncoding) {
     const prepared = prepareKey(object, "public");
     unsupportedForEd25519(prepared.key);
@@ -110,6 +111,9 @@ export class Verify extends Gathering {
     return verifyWith(digest, data, prepared, toBuffer(signature, signatureEncoding, "signature"));
   }
 }
+
+export const Sign = callable(SignClass, "Sign");
+export const Verify = callable(VerifyClass, "Verify");
 
 export function createSign(algorithm, options) {
   return new Sign(algorithm, options);

@@ -1,39 +1,41 @@
 // node:internal/crypto/util: what the parts of node:crypto share. Turning arguments into
-// bytes as Node does, Node's errors (a message plus a `code`), and the codes of the errors the
-// runtime's crypto ops raise (runtime/src/node_ops/crypto/), which carry Node's (OpenSSL's)
-// messages but no code.
+// bytes as Node does, Node's errors (node:internal/errors', with the expected types worded
+// here), and the codes of the errors the runtime's crypto ops raise
+// (runtime/src/node_ops/crypto/), which carry Node's (OpenSSL's) messages but no code.
 
 import { Buffer } from "node:buffer";
+import { determineSpecificType, nodeError } from "node:internal/errors";
 
-/** An error of `Class` with Node's `code`. */
-export function nodeError(Class, code, message) {
-  const error = new Class(message);
-  error.code = code;
-  return error;
-}
+export { invalidArgValue, nodeError } from "node:internal/errors";
 
-/** How Node describes a value it did not expect ("Received ..."). */
+/** How Node describes a value it did not expect (" Received ..."). */
 export function received(value) {
-  if (value == null) return ` Received ${value}`;
-  if (typeof value === "function") return ` Received function ${value.name}`;
-  if (typeof value === "object") {
-    const name = value.constructor?.name;
-    return name ? ` Received an instance of ${name}` : ` Received ${String(value)}`;
-  }
-  let shown = String(value);
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-  if (typeof value === "string") shown = `'${shown}'`;
-  return ` Received type ${typeof value} (${shown})`;
+  return ` Received ${determineSpecificType(value)}`;
 }
 
-/** How Node shows a value in an invalid-value error: a string quoted, the rest as they print. */
-export function inspected(value) {
-  return typeof value === "string" ? `'${value}'` : String(value);
-}
-
+/**
+ * ERR_INVALID_ARG_TYPE with the expectation already worded (`"of type string or an instance
+ * of Buffer"`), as the crypto modules keep theirs; node:internal/errors' own takes a list.
+ */
 export function invalidArgType(name, expected, value) {
   const what = name.includes(".") ? `"${name}" property` : `"${name}" argument`;
-  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The ${what} must be ${expected}.${received(value)}`);
+  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The ${what} must be ${expected}.${received(value)}`, invalidArgType);
+}
+
+/**
+ * `Class` as a function, Node's way: callable without `new` (`crypto.Hmac(...)`), and a
+ * constructor for subclasses; `instanceof` either answers the same.
+ */
+export function callable(Class, name) {
+  const constructor = function (...args) {
+    return Reflect.construct(Class, args, new.target ?? constructor);
+  };
+  Object.defineProperty(constructor, "name", { value: name, configurable: true });
+  Object.defineProperty(constructor, "length", { value: Class.length, configurable: true });
+  constructor.prototype = Class.prototype;
+  Object.defineProperty(Class.prototype, "constructor", { value: constructor, writable: true, configurable: true });
+  Object.setPrototypeOf(constructor, Object.getPrototypeOf(Class));
+  return constructor;
 }
 
 const BYTES = "of type string or an instance of Buffer, TypedArray, or DataView";

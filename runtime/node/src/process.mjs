@@ -6,6 +6,7 @@
 import { core } from "ext:core/mod.js";
 import { op_edge_env } from "ext:core/ops";
 import { EventEmitter } from "node:events";
+import { invalidArgType, outOfRange } from "node:internal/errors";
 
 const env = {};
 for (const [name, value] of Object.entries(JSON.parse(op_edge_env()))) {
@@ -18,6 +19,10 @@ const process = new EventEmitter();
 const started = performance.now();
 
 function hrtime(previous) {
+  if (previous !== undefined) {
+    if (!Array.isArray(previous)) throw invalidArgType("time", "Array", previous);
+    if (previous.length !== 2) throw outOfRange("time", 2, previous.length);
+  }
   const now = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6));
   let seconds = Number(now / 1_000_000_000n);
   let nanos = Number(now % 1_000_000_000n);
@@ -52,9 +57,7 @@ Object.assign(process, {
   config: {},
   hrtime,
   nextTick(callback, ...args) {
-    if (typeof callback !== "function") {
-      throw new TypeError('The "callback" argument must be of type function');
-    }
+    if (typeof callback !== "function") throw invalidArgType("callback", "function", callback);
     // A tick keeps the async context it was queued in (deno_core restores it).
     core.queueNextTick({ callback, args: args.length > 0 ? args : undefined, snapshot: core.getAsyncContext() });
   },
@@ -76,10 +79,7 @@ Object.assign(process, {
   cpuUsage() {
     return { user: 0, system: 0 };
   },
-  emitWarning(warning, type) {
-    const text = warning instanceof Error ? `${warning.name}: ${warning.message}` : `${type ?? "Warning"}: ${warning}`;
-    console.warn(text);
-  },
+  emitWarning,
   exit(code) {
     throw new Error(`process.exit(${code ?? ""}) is not supported in a worker`);
   },
@@ -95,6 +95,93 @@ Object.assign(process, {
 });
 process.memoryUsage.rss = () => 0;
 
+/**
+ * Node's process.emitWarning(warning[, type[, code]][, ctor]) or (warning, { type, code,
+ * detail }): a 'warning' event (an Error named after the type) on the next tick, also written
+ * to the worker's log as Node writes it to stderr.
+ */
+function emitWarning(warning, type, code, ctor) {
+  let detail;
+  if (type !== null && typeof type === "object" && !Array.isArray(type)) {
+    ctor = type.ctor;
+    code = type.code;
+    if (typeof type.detail === "string") detail = type.detail;
+    type = type.type || "Warning";
+  } else if (typeof type === "function") {
+    ctor = type;
+    code = undefined;
+    type = "Warning";
+  }
+  if (type !== undefined && typeof type !== "string") throw invalidArgType("type", "string", type);
+  if (typeof code === "function") {
+    ctor = code;
+    code = undefined;
+  } else if (code !== undefined && typeof code !== "string") {
+    throw invalidArgType("code", "string", code);
+  }
+  if (typeof warning === "string") {
+    const message = warning;
+    warning = new Error(message);
+    warning.name = String(type || "Warning");
+    if (code !== undefined) warning.code = code;
+    if (detail !== undefined) warning.detail = detail;
+    Error.captureStackTrace?.(warning, ctor || emitWarning);
+  } else if (!(warning instanceof Error)) {
+    throw invalidArgType("warning", ["Error", "string"], warning);
+  }
+  if (warning.name === "DeprecationWarning") {
+    if (process.noDeprecation) return;
+    if (process.throwDeprecation) throw warning;
+  }
+  process.nextTick(() => {
+    process.emit("warning", warning);
+    const prefix = warning.code ? `[${warning.code}] ` : "";
+    console.warn(`(node:${process.pid}) ${prefix}${warning.name}: ${warning.message}`);
+  });
+}
+
+/** process.stdout or process.stderr: a stream-like object whose writes go to the worker's log. */
+function logStream(fd, log) {
+  const stream = new EventEmitter();
+  let pending = "";
+  return Object.assign(stream, {
+    fd,
+    isTTY: false,
+    writable: true,
+    write(chunk, encoding, callback) {
+      if (typeof encoding === "function") callback = encoding;
+      const text = typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk);
+      // Whole lines, as the log takes them; a partial line waits for its end.
+      const lines = (pending + text).split("\n");
+      pending = lines.pop();
+      for (const line of lines) log(line);
+      if (typeof callback === "function") process.nextTick(callback);
+      return true;
+    },
+    end(chunk, encoding, callback) {
+      if (typeof chunk === "function") callback = chunk;
+      else if (chunk !== undefined && chunk !== null) stream.write(chunk, encoding);
+      if (pending !== "") log(pending);
+      pending = "";
+      if (typeof callback === "function") process.nextTick(callback);
+      return stream;
+    },
+    cork() {},
+    uncork() {},
+    setDefaultEncoding() {
+      return stream;
+    },
+    getColorDepth() {
+      return 1;
+    },
+    hasColors() {
+      return false;
+    },
+  });
+}
+process.stdout = logStream(1, (line) => console.log(line));
+process.stderr = logStream(2, (line) => console.error(line));
+
 /** A built-in module's namespace, loaded at once (for `process.getBuiltinModule`). */
 function getBuiltinModule(name) {
   const specifier = String(name).startsWith("node:") ? String(name) : `node:${name}`;
@@ -109,7 +196,6 @@ export const {
   argv,
   arch,
   cwd,
-  emitWarning,
   execArgv,
   exit,
   nextTick,
@@ -120,5 +206,5 @@ export const {
   version,
   versions,
 } = process;
-export { env, hrtime };
+export { emitWarning, env, hrtime };
 export default process;

@@ -8,40 +8,22 @@ import extracted from "node-inspect-extracted";
 import { core } from "ext:core/mod.js";
 import { op_preview_entries } from "ext:core/ops";
 import types from "node:util/types";
+import {
+  invalidArgType,
+  invalidArgValue,
+  kValidateObjectAllowArray,
+  kValidateObjectAllowFunction,
+  nodeError,
+  outOfRange,
+  validateAbortSignal,
+  validateBoolean,
+  validateFunction,
+  validateNumber,
+  validateObject,
+  validateString,
+} from "node:internal/errors";
 
 const { stripVTControlCharacters } = extracted;
-
-/** How Node's ERR_INVALID_ARG_TYPE describes the value it got. */
-function received(value) {
-  if (value == null) return ` Received ${value}`;
-  if (typeof value === "function") return ` Received function ${value.name}`;
-  if (typeof value === "object") {
-    const name = value.constructor?.name;
-    return name ? ` Received an instance of ${name}` : ` Received ${inspect(value, { depth: -1 })}`;
-  }
-  let shown = inspect(value, { colors: false });
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
-  return ` Received type ${typeof value} (${shown})`;
-}
-
-/** An error of `Class` with Node's `code`, which `toString` shows as Node's do. */
-function nodeError(Class, code, message) {
-  const error = new Class(message);
-  Object.defineProperty(error, "toString", {
-    value() {
-      return `${this.name} [${code}]: ${this.message}`;
-    },
-    writable: true,
-    configurable: true,
-  });
-  error.code = code;
-  return error;
-}
-
-function invalidArgType(name, expected, value) {
-  const what = name.includes(".") ? `"${name}" property` : `"${name}" argument`;
-  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The ${what} must be ${expected}.${received(value)}`);
-}
 
 // ---------------------------------------------------------------------------------------
 // What the engine knows and node-inspect-extracted cannot see.
@@ -74,7 +56,7 @@ function install(showProxy) {
   for (const [prototype, hook] of hooks) {
     // A prototype with its own inspector (or a frozen one) keeps it.
     if (Object.hasOwn(prototype, kInspect) || !Object.isExtensible(prototype)) continue;
-    Object.defineProperty(prototype, kInspect, { value: hook, writable: true, configurable: true });
+    Object.defineProperty(prototype, kInspect, { __proto__: null, value: hook, writable: true, configurable: true });
     installed.push(prototype);
   }
 }
@@ -251,12 +233,10 @@ export const formatWithOptions = withEngineDetails(
 const kCustomPromisify = Symbol.for("nodejs.util.promisify.custom");
 
 export function promisify(original) {
-  if (typeof original !== "function") {
-    throw new TypeError('The "original" argument must be of type function');
-  }
+  validateFunction(original, "original");
   if (original[kCustomPromisify]) {
     const fn = original[kCustomPromisify];
-    return Object.defineProperty(fn, kCustomPromisify, { value: fn, enumerable: false, configurable: true });
+    return Object.defineProperty(fn, kCustomPromisify, { __proto__: null, value: fn, enumerable: false, configurable: true });
   }
   function promisified(...args) {
     return new Promise((resolve, reject) => {
@@ -267,26 +247,22 @@ export function promisify(original) {
     });
   }
   Object.setPrototypeOf(promisified, Object.getPrototypeOf(original));
-  Object.defineProperty(promisified, kCustomPromisify, { value: promisified, enumerable: false, configurable: true });
+  Object.defineProperty(promisified, kCustomPromisify, { __proto__: null, value: promisified, enumerable: false, configurable: true });
   return Object.defineProperties(promisified, Object.getOwnPropertyDescriptors(original));
 }
 promisify.custom = kCustomPromisify;
 
 export function callbackify(original) {
-  if (typeof original !== "function") {
-    throw new TypeError('The "original" argument must be of type function');
-  }
+  validateFunction(original, "original");
   function callbackified(...args) {
     const callback = args.pop();
-    if (typeof callback !== "function") {
-      throw new TypeError("The last argument must be of type function");
-    }
+    validateFunction(callback, "last argument");
     const settle = (error, value) => queueMicrotask(() => callback(error, value));
     Reflect.apply(original, this, args).then(
       (value) => settle(null, value),
       (reason) => {
         if (!reason) {
-          const wrapped = new Error("Promise was rejected with a falsy value");
+          const wrapped = nodeError(Error, "ERR_FALSY_VALUE_REJECTION", "Promise was rejected with falsy value");
           wrapped.reason = reason;
           reason = wrapped;
         }
@@ -298,20 +274,19 @@ export function callbackify(original) {
 }
 
 export function inherits(ctor, superCtor) {
-  if (ctor === undefined || ctor === null) throw invalidArgType("ctor", "of type function", ctor);
-  if (superCtor === undefined || superCtor === null) {
-    throw invalidArgType("superCtor", "of type function", superCtor);
-  }
+  if (ctor === undefined || ctor === null) throw invalidArgType("ctor", "Function", ctor);
+  if (superCtor === undefined || superCtor === null) throw invalidArgType("superCtor", "Function", superCtor);
   if (superCtor.prototype === undefined) {
-    throw invalidArgType("superCtor.prototype", "of type object", superCtor.prototype);
+    throw invalidArgType("superCtor.prototype", "Object", superCtor.prototype);
   }
-  Object.defineProperty(ctor, "super_", { value: superCtor, writable: true, configurable: true });
+  Object.defineProperty(ctor, "super_", { __proto__: null, value: superCtor, writable: true, configurable: true });
   Object.setPrototypeOf(ctor.prototype, superCtor.prototype);
 }
 
 const warned = new Set();
 
 export function deprecate(fn, message, code) {
+  if (code !== undefined) validateString(code, "code");
   function deprecated(...args) {
     const key = code ?? message;
     if (!warned.has(key)) {
@@ -368,11 +343,13 @@ function deepEqual(a, b, seen) {
   return keys.every((key) => Object.prototype.propertyIsEnumerable.call(b, key) && deepEqual(a[key], b[key], seen));
 }
 
-export function aborted(signal, _resource) {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener("abort", () => resolve(), { once: true });
-  });
+/** Resolves when `signal` aborts (`resource`, an object, would let it be collected in Node). */
+export async function aborted(signal, resource) {
+  if (signal === undefined) throw invalidArgType("signal", "AbortSignal", signal);
+  validateAbortSignal(signal, "signal");
+  validateObject(resource, "resource", kValidateObjectAllowArray | kValidateObjectAllowFunction);
+  if (signal.aborted) return;
+  await new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 export function toUSVString(string) {
@@ -403,16 +380,14 @@ export function parseArgs(config) {
 
 /** `text` in the styles of `format` (names of inspect.colors), when `stream` shows colours. */
 export function styleText(format, text, { validateStream = true, stream = globalThis.process?.stdout } = {}) {
-  if (typeof text !== "string") throw invalidArgType("text", "of type string", text);
-  if (typeof validateStream !== "boolean") {
-    throw invalidArgType("options.validateStream", "of type boolean", validateStream);
-  }
+  validateString(text, "text");
+  validateBoolean(validateStream, "options.validateStream");
   let plain = false;
   if (validateStream) {
     // A worker has no stdout of its own: without a stream to ask, no colours.
     if (stream !== undefined && typeof stream?.on !== "function" && !(stream instanceof ReadableStream) &&
       !(stream instanceof WritableStream)) {
-      throw invalidArgType("stream", "an instance of ReadableStream, WritableStream, or Stream", stream);
+      throw invalidArgType("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
     }
     plain = !shouldColorize(stream);
   }
@@ -422,11 +397,7 @@ export function styleText(format, text, { validateStream = true, stream = global
     const pair = inspect.colors[key];
     if (pair === undefined || pair === null) {
       const allowed = Object.keys(inspect.colors).map((name) => `'${name}'`).join(", ");
-      throw nodeError(
-        TypeError,
-        "ERR_INVALID_ARG_VALUE",
-        `The argument 'format' must be one of: ${allowed}. Received ${inspect(key)}`,
-      );
+      throw invalidArgValue("format", key, `must be one of: ${allowed}`);
     }
     codes.push(pair);
   }
@@ -551,11 +522,8 @@ export function getSystemErrorMap() {
 
 /** The name of the (negative) system error number `err`, such as ENOENT for -2. */
 export function getSystemErrorName(err) {
-  if (typeof err !== "number") throw invalidArgType("err", "of type number", err);
-  if (err >= 0 || !Number.isSafeInteger(err)) {
-    throw nodeError(RangeError, "ERR_OUT_OF_RANGE",
-      `The value of "err" is out of range. It must be a negative integer. Received ${inspect(err)}`);
-  }
+  validateNumber(err, "err");
+  if (err >= 0 || !Number.isSafeInteger(err)) throw outOfRange("err", "a negative integer", err);
   return getSystemErrorMap().get(err)?.[0] ?? `Unknown system error ${err}`;
 }
 
@@ -607,7 +575,7 @@ export function log(...args) {
 
 /** Marks `signal` transferable to a worker; there are no worker threads here, so it is as it was. */
 export function transferableAbortSignal(signal) {
-  if (!(signal instanceof AbortSignal)) throw invalidArgType("signal", "an instance of AbortSignal", signal);
+  if (!(signal instanceof AbortSignal)) throw invalidArgType("signal", "AbortSignal", signal);
   return signal;
 }
 
@@ -617,7 +585,7 @@ export function transferableAbortController() {
 
 /** The variables of a dotenv file's `content`, parsed as Node 22's `--env-file` does (20's had bugs). */
 export function parseEnv(content) {
-  if (typeof content !== "string") throw invalidArgType("content", "of type string", content);
+  validateString(content, "content");
   const store = {};
   let rest = content.replaceAll("\r", "").trim();
   // Drops `rest` up to and including the next newline (or all of it).

@@ -6,8 +6,19 @@
 // compressed, they differ, as two zlib builds may).
 
 import { op_edge_zlib_finish, op_edge_zlib_new, op_edge_zlib_write } from "ext:core/ops";
-import { Buffer } from "node:buffer";
+import { core } from "ext:core/mod.js";
+import { Buffer, kMaxLength } from "node:buffer";
+import {
+  invalidArgType,
+  nodeError,
+  outOfRange,
+  validateFunction,
+  validateNumber,
+  validateUint32,
+} from "node:internal/errors";
 import { LazyTransform } from "node:internal/streams/lazy";
+
+const loadStream = core.createLazyLoader("node:stream");
 
 export const constants = Object.freeze({
   Z_NO_FLUSH: 0,
@@ -126,28 +137,13 @@ export const codes = Object.freeze({
   [-3]: "Z_DATA_ERROR", [-4]: "Z_MEM_ERROR", [-5]: "Z_BUF_ERROR", [-6]: "Z_VERSION_ERROR",
 });
 
-/** Node's words for what was passed instead (`type number (123)`, `an instance of Object`). */
-function received(value) {
-  if (value == null) return String(value);
-  if (typeof value === "function") return `function ${value.name}`;
-  if (typeof value === "object") return `an instance of ${value.constructor?.name ?? "Object"}`;
-  const shown = String(value).length > 25 ? `${String(value).slice(0, 25)}...` : String(value);
-  return `type ${typeof value} (${typeof value === "string" ? `'${shown}'` : shown})`;
-}
-
-function invalidType(name, value) {
-  const error = new TypeError(
-    `The "${name}" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received ${received(value)}`,
-  );
-  error.code = "ERR_INVALID_ARG_TYPE";
-  return error;
-}
+const BYTES = ["string", "Buffer", "TypedArray", "DataView", "ArrayBuffer"];
 
 function input(data, name = "buffer") {
   if (typeof data === "string") return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer || data instanceof SharedArrayBuffer) return new Uint8Array(data);
-  throw invalidType(name, data);
+  throw invalidArgType(name, BYTES, data);
 }
 
 function outputBuffer(bytes) {
@@ -171,44 +167,106 @@ function zlibError(kind, error, started) {
   return e;
 }
 
-function brotliParam(options, param, fallback) {
-  const value = options?.params?.[param];
-  return typeof value === "number" ? value : fallback;
+// Node's checks of the options (lib/zlib.js): a number that is not given, or NaN, means the
+// default; any other that is not a finite number in range is an error.
+function validateFiniteNumber(number, name) {
+  if (number === undefined) return false;
+  if (Number.isFinite(number)) return true;
+  if (Number.isNaN(number)) return false;
+  validateNumber(number, name);
+  throw outOfRange(name, "a finite number", number);
 }
 
-function handle(kind, options) {
-  const level = typeof options?.level === "number" ? options.level : -1;
-  if (level < -1 || level > 9) {
-    const error = new RangeError(`The value of "options.level" is out of range. It must be >= -1 and <= 9. Received ${level}`);
-    error.code = "ERR_OUT_OF_RANGE";
-    throw error;
+function checkRangesOrGetDefault(number, name, lower, upper, fallback) {
+  if (!validateFiniteNumber(number, name)) return fallback;
+  if (number < lower || number > upper) throw outOfRange(name, `>= ${lower} and <= ${upper}`, number);
+  return number;
+}
+
+const MODES = {
+  deflate: constants.DEFLATE, inflate: constants.INFLATE, gzip: constants.GZIP, gunzip: constants.GUNZIP,
+  deflateRaw: constants.DEFLATERAW, inflateRaw: constants.INFLATERAW, unzip: constants.UNZIP,
+  brotliDecompress: constants.BROTLI_DECODE, brotliCompress: constants.BROTLI_ENCODE,
+};
+const isBrotli = (kind) => kind === "brotliCompress" || kind === "brotliDecompress";
+// The highest BROTLI_PARAM_ number, and the parameters a decoder takes.
+const MAX_BROTLI_PARAM = 8;
+const BROTLI_DECODER_PARAMS = new Set([0, 1]);
+
+/**
+ * The checked options of a `kind` stream: zlib's level, strategy, window and memory level, or
+ * brotli's parameters (Node's errors for each).
+ */
+function checkOptions(kind, opts) {
+  const checked = { level: constants.Z_DEFAULT_COMPRESSION, strategy: constants.Z_DEFAULT_STRATEGY, params: [] };
+  if (isBrotli(kind)) {
+    if (opts?.params) {
+      for (const key of Object.keys(opts.params)) {
+        const param = +key;
+        if (Number.isNaN(param) || param < 0 || param > MAX_BROTLI_PARAM || checked.params[param] !== undefined) {
+          throw nodeError(RangeError, "ERR_BROTLI_INVALID_PARAM", `${key} is not a valid Brotli parameter`);
+        }
+        const value = opts.params[key];
+        if (typeof value !== "number" && typeof value !== "boolean") {
+          throw invalidArgType("options.params[key]", "number", value);
+        }
+        // What brotli's decoder does not know, it refuses.
+        if (kind === "brotliDecompress" && !BROTLI_DECODER_PARAMS.has(param)) {
+          throw nodeError(Error, "ERR_ZLIB_INITIALIZATION_FAILED", "Initialization failed");
+        }
+        checked.params[param] = Number(value);
+      }
+    }
+    return checked;
   }
-  return op_edge_zlib_new(
-    kind,
-    level,
-    brotliParam(options, constants.BROTLI_PARAM_QUALITY, -1),
-    brotliParam(options, constants.BROTLI_PARAM_LGWIN, -1),
+  if (!opts) return checked;
+  const mode = MODES[kind];
+  if (
+    !((opts.windowBits == null || opts.windowBits === 0) &&
+      (mode === constants.INFLATE || mode === constants.GUNZIP || mode === constants.UNZIP))
+  ) {
+    // `{ windowBits: 8 }` is valid for deflate, not gzip.
+    const min = constants.Z_MIN_WINDOWBITS + (mode === constants.GZIP ? 1 : 0);
+    checkRangesOrGetDefault(opts.windowBits, "options.windowBits", min, constants.Z_MAX_WINDOWBITS);
+  }
+  checked.level = checkRangesOrGetDefault(
+    opts.level, "options.level", constants.Z_MIN_LEVEL, constants.Z_MAX_LEVEL, constants.Z_DEFAULT_COMPRESSION,
   );
+  checkRangesOrGetDefault(opts.memLevel, "options.memLevel", constants.Z_MIN_MEMLEVEL, constants.Z_MAX_MEMLEVEL);
+  checked.strategy = checkRangesOrGetDefault(
+    opts.strategy, "options.strategy", constants.Z_DEFAULT_STRATEGY, constants.Z_FIXED, constants.Z_DEFAULT_STRATEGY,
+  );
+  const dictionary = opts.dictionary;
+  if (dictionary !== undefined && !ArrayBuffer.isView(dictionary) &&
+    !(dictionary instanceof ArrayBuffer || dictionary instanceof SharedArrayBuffer)) {
+    throw invalidArgType("options.dictionary", ["Buffer", "TypedArray", "DataView", "ArrayBuffer"], dictionary);
+  }
+  return checked;
+}
+
+/** A new op stream of `kind`, with `checked` options. */
+function handle(kind, checked) {
+  const param = (p) => checked.params[p] ?? -1;
+  return op_edge_zlib_new(kind, checked.level, param(constants.BROTLI_PARAM_QUALITY), param(constants.BROTLI_PARAM_LGWIN));
 }
 
 function tooLarge(max) {
-  const error = new RangeError(`Cannot create a Buffer larger than ${max} bytes`);
-  error.code = "ERR_BUFFER_TOO_LARGE";
-  return error;
+  return nodeError(RangeError, "ERR_BUFFER_TOO_LARGE", `Cannot create a Buffer larger than ${max} bytes`);
 }
 
 /** The whole of `data` through a `kind` stream, at once. */
 function processSync(kind, data, options) {
   const bytes = input(data);
-  const stream = handle(kind, options);
+  const checked = checkOptions(kind, options);
+  const max = checkRangesOrGetDefault(options?.maxOutputLength, "options.maxOutputLength", 1, kMaxLength, kMaxLength);
+  const stream = handle(kind, checked);
   let started = false;
   try {
     const first = op_edge_zlib_write(stream, bytes, false);
     started = true;
     const rest = op_edge_zlib_finish(stream);
+    if (first.byteLength + rest.byteLength > max) throw tooLarge(max);
     const out = Buffer.concat([outputBuffer(first), outputBuffer(rest)]);
-    const max = options?.maxOutputLength;
-    if (typeof max === "number" && out.length > max) throw tooLarge(max);
     return options?.info ? { buffer: out, engine: new ZLIBS[kind](options) } : out;
   } catch (error) {
     if (error.code) throw error;
@@ -219,10 +277,11 @@ function processSync(kind, data, options) {
 function callbackForm(kind) {
   return function (data, options, callback) {
     if (typeof options === "function") [options, callback] = [{}, options];
-    if (typeof callback !== "function") {
-      const error = new TypeError(`The "callback" argument must be of type function. Received ${typeof callback}`);
-      error.code = "ERR_INVALID_ARG_TYPE";
-      throw error;
+    validateFunction(callback, "callback");
+    // Node writes the data to a stream: a stream's words for what is not bytes.
+    if (!(typeof data === "string" || ArrayBuffer.isView(data) || data instanceof ArrayBuffer ||
+      data instanceof SharedArrayBuffer)) {
+      throw invalidArgType("chunk", ["string", "Buffer", "TypedArray", "DataView"], data);
     }
     const bytes = input(data);
     queueMicrotask(() => {
@@ -238,85 +297,275 @@ function callbackForm(kind) {
   };
 }
 
-const FLUSH = Buffer.alloc(0);
+// Zero-length chunks that carry a flush through the stream to `_transform` (Node's
+// kFlushBuffers), one per flush kind.
+const kFlushFlag = Symbol("kFlushFlag");
+const FLUSH_BUFFERS = [];
+for (let flag = 0; flag <= constants.Z_BLOCK; flag++) {
+  FLUSH_BUFFERS[flag] = Buffer.alloc(0);
+  FLUSH_BUFFERS[flag][kFlushFlag] = flag;
+}
+const kKind = Symbol("kKind");
+const kChecked = Symbol("kChecked");
+const kStarted = Symbol("kStarted");
+const kPending = Symbol("kPending");
+const kFinished = Symbol("kFinished");
+const COMPRESSORS = new Set(["deflate", "gzip", "deflateRaw", "brotliCompress"]);
+const ZLIB_FLUSHES = { flush: constants.Z_NO_FLUSH, finishFlush: constants.Z_FINISH, fullFlush: constants.Z_FULL_FLUSH };
+const BROTLI_FLUSHES = {
+  flush: constants.BROTLI_OPERATION_PROCESS,
+  finishFlush: constants.BROTLI_OPERATION_FINISH,
+  fullFlush: constants.BROTLI_OPERATION_FLUSH,
+};
 
-/** A Node zlib stream: a Transform (node:stream loaded on first use) over one op stream. */
-class Zlib extends LazyTransform {
-  #kind;
-  #handle;
-  #started = false;
-  #options;
+/** Whether `flag` ends the stream (Z_FINISH, or brotli's FINISH) or flushes it (any other). */
+function finishes(kind, flag) {
+  return isBrotli(kind) ? flag === constants.BROTLI_OPERATION_FINISH : flag === constants.Z_FINISH;
+}
+function flushes(kind, flag) {
+  return isBrotli(kind) ? flag !== constants.BROTLI_OPERATION_PROCESS : flag !== constants.Z_NO_FLUSH;
+}
 
-  constructor(kind, options = {}) {
-    super({ ...options, objectMode: false, readableObjectMode: false, writableObjectMode: false });
-    this.#kind = kind;
-    this.#options = options ?? {};
-    this.#handle = handle(kind, this.#options);
-    this.bytesWritten = 0;
-    this._finishFlushFlag = this.#options.finishFlush ?? constants.Z_FINISH;
-    this._defaultFlushFlag = this.#options.flush ?? constants.Z_NO_FLUSH;
-  }
-
-  get _handle() {
-    return this.#handle;
-  }
-
-  #push(bytes) {
-    if (bytes.byteLength > 0) this.push(outputBuffer(bytes));
-  }
-
-  _transform(chunk, encoding, callback) {
-    const flush = chunk === FLUSH || this._defaultFlushFlag !== constants.Z_NO_FLUSH;
-    try {
-      const bytes = typeof chunk === "string" ? Buffer.from(chunk, encoding) : chunk;
-      this.#push(op_edge_zlib_write(this.#handle, bytes, flush));
-      this.#started = this.#started || bytes.byteLength > 0;
-      this.bytesWritten += bytes.byteLength;
-    } catch (error) {
-      callback(zlibError(this.#kind, error, this.bytesWritten > 0));
-      return;
+/**
+ * Node's zlib stream (lib/zlib.js's ZlibBase, Zlib and Brotli in one): a Transform
+ * (node:stream loaded on first use) over one op stream. A constructor function, as Node's:
+ * `zlib.Gzip()` works without `new`, and `Gzip.call(this)` from a subclass.
+ */
+function ZlibBase(opts, kind) {
+  const checked = checkOptions(kind, opts);
+  const defaults = isBrotli(kind) ? BROTLI_FLUSHES : ZLIB_FLUSHES;
+  let chunkSize = constants.Z_DEFAULT_CHUNK;
+  let flush = defaults.flush;
+  let finishFlush = defaults.finishFlush;
+  let maxOutputLength = kMaxLength;
+  if (opts) {
+    chunkSize = opts.chunkSize;
+    if (!validateFiniteNumber(chunkSize, "options.chunkSize")) {
+      chunkSize = constants.Z_DEFAULT_CHUNK;
+    } else if (chunkSize < constants.Z_MIN_CHUNK) {
+      throw outOfRange("options.chunkSize", `>= ${constants.Z_MIN_CHUNK}`, chunkSize);
     }
-    callback();
-  }
-
-  _flush(callback) {
-    try {
-      this.#push(op_edge_zlib_finish(this.#handle));
-    } catch (error) {
-      callback(zlibError(this.#kind, error, this.#started));
-      return;
+    const highest = isBrotli(kind) ? constants.BROTLI_OPERATION_EMIT_METADATA : constants.Z_BLOCK;
+    flush = checkRangesOrGetDefault(opts.flush, "options.flush", 0, highest, flush);
+    finishFlush = checkRangesOrGetDefault(opts.finishFlush, "options.finishFlush", 0, highest, finishFlush);
+    maxOutputLength = checkRangesOrGetDefault(opts.maxOutputLength, "options.maxOutputLength", 1, kMaxLength, kMaxLength);
+    if (opts.encoding || opts.objectMode || opts.writableObjectMode) {
+      opts = { ...opts, encoding: null, objectMode: false, writableObjectMode: false };
     }
-    callback();
   }
-
-  /** Emits everything written so far (a sync flush), then calls `callback`. */
-  flush(kind, callback) {
-    if (typeof kind === "function") callback = kind;
-    this.write(FLUSH, () => callback?.());
+  LazyTransform.call(this, { autoDestroy: true, ...opts });
+  this[kKind] = kind;
+  this[kChecked] = checked;
+  this[kStarted] = false;
+  this.bytesWritten = 0;
+  this._handle = handle(kind, checked);
+  this._outOffset = 0;
+  this._chunkSize = chunkSize;
+  this._defaultFlushFlag = flush;
+  this._finishFlushFlag = finishFlush;
+  this._defaultFullFlushFlag = defaults.fullFlush;
+  this._info = opts && opts.info;
+  this._maxOutputLength = maxOutputLength;
+  if (!isBrotli(kind)) {
+    this._level = checked.level;
+    this._strategy = checked.strategy;
   }
+}
+Object.setPrototypeOf(ZlibBase.prototype, LazyTransform.prototype);
+Object.setPrototypeOf(ZlibBase, LazyTransform);
 
-  /** Changes the level and strategy for what follows; here they are fixed at construction. */
-  params(level, strategy, callback) {
-    queueMicrotask(() => callback?.());
-  }
-
-  reset() {}
-
-  close(callback) {
-    if (callback) this.once("close", callback);
-    this.destroy();
+/**
+ * Feeds `chunk` to the op stream with `flushFlag`: what comes out, or the error (Node's zlib
+ * error) it raised. The op stream ends with a finishing flag.
+ */
+function runChunk(self, chunk, flushFlag) {
+  const kind = self[kKind];
+  try {
+    if (!self._handle) throw new Error("zlib binding closed");
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    // Finished already (the last chunk carried the finishing flag): nothing more comes.
+    if (self[kFinished] && bytes.byteLength === 0) return { parts: [] };
+    const parts = [op_edge_zlib_write(self._handle, bytes, flushes(kind, flushFlag))];
+    self[kStarted] = self[kStarted] || bytes.byteLength > 0;
+    self.bytesWritten += bytes.byteLength;
+    if (finishes(kind, flushFlag)) {
+      parts.push(op_edge_zlib_finish(self._handle));
+      self[kFinished] = true;
+    }
+    return { parts };
+  } catch (error) {
+    if (error.message === "zlib binding closed") return { error };
+    return { error: zlibError(kind, error, self[kStarted]) };
   }
 }
 
-export class Deflate extends Zlib { constructor(options) { super("deflate", options); } }
-export class Inflate extends Zlib { constructor(options) { super("inflate", options); } }
-export class Gzip extends Zlib { constructor(options) { super("gzip", options); } }
-export class Gunzip extends Zlib { constructor(options) { super("gunzip", options); } }
-export class DeflateRaw extends Zlib { constructor(options) { super("deflateRaw", options); } }
-export class InflateRaw extends Zlib { constructor(options) { super("inflateRaw", options); } }
-export class Unzip extends Zlib { constructor(options) { super("unzip", options); } }
-export class BrotliCompress extends Zlib { constructor(options) { super("brotliCompress", options); } }
-export class BrotliDecompress extends Zlib { constructor(options) { super("brotliDecompress", options); } }
+/**
+ * Pushes `parts` in pieces of `_chunkSize`, as Node's zlib gives its output: a compressor's
+ * output waits until it fills a piece or is flushed (`flushed`); when the readable side is
+ * full, the rest waits for the next read; nothing more comes once destroyed. Then `callback`.
+ */
+function pushOutput(self, parts, flushed, callback) {
+  let all = parts.length === 1 ? outputBuffer(parts[0]) : Buffer.concat(parts.map(outputBuffer));
+  if (self[kPending]) {
+    all = Buffer.concat([self[kPending], all]);
+    self[kPending] = null;
+  }
+  let end = all.byteLength;
+  if (!flushed && COMPRESSORS.has(self[kKind])) {
+    end -= end % self._chunkSize;
+    if (end < all.byteLength) self[kPending] = all.subarray(end);
+  }
+  const pieces = [];
+  for (let at = 0; at < end; at += self._chunkSize) {
+    pieces.push(all.subarray(at, Math.min(at + self._chunkSize, end)));
+  }
+  const next = () => {
+    while (pieces.length > 0) {
+      if (self.destroyed) return;
+      const more = self.push(pieces.shift());
+      if (!more && pieces.length > 0) {
+        const read = self._read;
+        self._read = (n) => {
+          self._read = read;
+          next();
+          self._read(n);
+        };
+        return;
+      }
+    }
+    callback();
+  };
+  next();
+}
+
+Object.defineProperties(ZlibBase.prototype, {
+  _closed: {
+    get() {
+      return !this._handle;
+    },
+    configurable: true,
+    enumerable: true,
+  },
+});
+
+Object.assign(ZlibBase.prototype, {
+  /** Starts over with a new op stream and the same options. */
+  reset() {
+    if (!this._handle) throw new Error("zlib binding closed");
+    this._handle = handle(this[kKind], this[kChecked]);
+    this[kStarted] = false;
+    this[kPending] = null;
+    this[kFinished] = false;
+  },
+
+  // The last chunk was written: finish (or, with another `finishFlush`, flush) the op stream.
+  _flush(callback) {
+    this._transform(Buffer.alloc(0), "", callback);
+  },
+
+  _final(callback) {
+    callback();
+  },
+
+  /** Emits everything written so far (`kind`: a flush flag, a full flush by default). */
+  flush(kind, callback) {
+    if (typeof kind === "function" || (kind === undefined && !callback)) {
+      callback = kind;
+      kind = this._defaultFullFlushFlag;
+    }
+    if (this.writableFinished) {
+      if (callback) queueMicrotask(callback);
+    } else if (this.writableEnded) {
+      if (callback) this.once("end", callback);
+    } else {
+      this.write(FLUSH_BUFFERS[kind], "", callback);
+    }
+  },
+
+  close(callback) {
+    if (callback) loadStream().finished(this, callback);
+    this.destroy();
+  },
+
+  _destroy(error, callback) {
+    this._handle = null;
+    callback(error);
+  },
+
+  _transform(chunk, encoding, callback) {
+    let flushFlag = this._defaultFlushFlag;
+    if (typeof chunk[kFlushFlag] === "number") flushFlag = chunk[kFlushFlag];
+    // The last chunk (the empty one of `_flush`) carries the finishing flag.
+    if (this.writableEnded && this.writableLength === chunk.byteLength) {
+      flushFlag = Math.max(flushFlag, this._finishFlushFlag);
+    }
+    // Later, as Node's zlib works off the thread: a write's output and callback never come
+    // within the write (a flush's callback reads that flush's output, and no more).
+    queueMicrotask(() => {
+      if (this.destroyed) return;
+      const { parts, error } = runChunk(this, chunk, flushFlag);
+      if (error) {
+        callback(error);
+        return;
+      }
+      pushOutput(this, parts, flushes(this[kKind], flushFlag), callback);
+    });
+  },
+
+  /** Node's older way in: with `callback`, as a stream write; without, the output at once. */
+  _processChunk(chunk, flushFlag, callback) {
+    if (typeof callback === "function") {
+      this._transform(chunk, "", callback);
+      return undefined;
+    }
+    const { parts, error } = runChunk(this, chunk, flushFlag);
+    if (error) {
+      this._handle = null;
+      throw error;
+    }
+    const size = parts.reduce((sum, part) => sum + part.byteLength, 0);
+    if (size > this._maxOutputLength) throw tooLarge(this._maxOutputLength);
+    return Buffer.concat(parts.map(outputBuffer), size);
+  },
+
+  /** Changes the level and strategy for what follows (here they stay as they were made). */
+  params(level, strategy, callback) {
+    checkRangesOrGetDefault(level, "level", constants.Z_MIN_LEVEL, constants.Z_MAX_LEVEL);
+    checkRangesOrGetDefault(strategy, "strategy", constants.Z_DEFAULT_STRATEGY, constants.Z_FIXED);
+    if (this._level !== level || this._strategy !== strategy) {
+      this.flush(constants.Z_SYNC_FLUSH, () => {
+        if (this.destroyed) return;
+        this._level = level;
+        this._strategy = strategy;
+        callback?.();
+      });
+    } else if (callback) {
+      queueMicrotask(callback);
+    }
+  },
+});
+
+/** Node's zlib class `name` of `kind`: callable with or without `new`. */
+function zlibClass(name, kind) {
+  const constructor = function (options) {
+    if (!(this instanceof constructor)) return new constructor(options);
+    ZlibBase.call(this, options, kind);
+  };
+  Object.defineProperty(constructor, "name", { value: name, configurable: true });
+  Object.setPrototypeOf(constructor.prototype, ZlibBase.prototype);
+  Object.setPrototypeOf(constructor, ZlibBase);
+  return constructor;
+}
+
+export const Deflate = zlibClass("Deflate", "deflate");
+export const Inflate = zlibClass("Inflate", "inflate");
+export const Gzip = zlibClass("Gzip", "gzip");
+export const Gunzip = zlibClass("Gunzip", "gunzip");
+export const DeflateRaw = zlibClass("DeflateRaw", "deflateRaw");
+export const InflateRaw = zlibClass("InflateRaw", "inflateRaw");
+export const Unzip = zlibClass("Unzip", "unzip");
+export const BrotliCompress = zlibClass("BrotliCompress", "brotliCompress");
+export const BrotliDecompress = zlibClass("BrotliDecompress", "brotliDecompress");
 
 const ZLIBS = {
   deflate: Deflate, inflate: Inflate, gzip: Gzip, gunzip: Gunzip, deflateRaw: DeflateRaw,
@@ -365,7 +614,11 @@ export function crc32(data, value = 0) {
       CRC_TABLE[n] = c;
     }
   }
-  const bytes = typeof data === "string" ? Buffer.from(data) : input(data, "data");
+  if (typeof data !== "string" && !ArrayBuffer.isView(data)) {
+    throw invalidArgType("data", ["string", "Buffer", "TypedArray", "DataView"], data);
+  }
+  validateUint32(value, "value");
+  const bytes = input(data, "data");
   let crc = ~value;
   for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
   return ~crc >>> 0;

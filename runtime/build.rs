@@ -17,7 +17,7 @@
 mod values;
 
 #[cfg(feature = "snapshot")]
-#[path = "src/ops.rs"]
+#[path = "src/ops/mod.rs"]
 #[allow(dead_code)]
 mod ops;
 
@@ -41,7 +41,7 @@ mod node;
 fn main() {
   println!("cargo:rerun-if-changed=build.rs");
   println!("cargo:rerun-if-changed=src/values.rs");
-  println!("cargo:rerun-if-changed=src/ops.rs");
+  println!("cargo:rerun-if-changed=src/ops");
   println!("cargo:rerun-if-changed=src/node_ops");
   println!("cargo:rerun-if-changed=src/extension.rs");
   println!("cargo:rerun-if-changed=js");

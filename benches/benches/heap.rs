@@ -12,7 +12,7 @@
 #[allow(dead_code)]
 mod values;
 
-#[path = "../../runtime/src/ops.rs"]
+#[path = "../../runtime/src/ops/mod.rs"]
 #[allow(dead_code)]
 mod ops;
 

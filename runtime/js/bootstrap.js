@@ -8,6 +8,14 @@
 // Response goes back through the `op_edge_respond_*` and `op_edge_body_*` ops.
 
 import { core, primordials } from "ext:core/mod.js";
+import {
+  attach as attachWebSocket,
+  closeAll as closeWebSockets,
+  makeResponse,
+  responseWebSocket,
+  WebSocket,
+  WebSocketPair,
+} from "ext:edge_runtime/websocket.js";
 
 const {
   ArrayFrom,
@@ -24,6 +32,7 @@ const {
   ObjectFreeze,
   ObjectGetOwnPropertyDescriptor,
   ObjectPrototypeIsPrototypeOf,
+  ObjectSetPrototypeOf,
   ReflectApply,
   ReflectOwnKeys,
   MapPrototypeForEach,
@@ -55,6 +64,7 @@ const {
   op_edge_body_write,
   op_edge_body_close,
   op_edge_fail,
+  op_edge_respond_websocket,
   op_edge_env,
   op_edge_bindings,
   op_edge_binding,
@@ -64,6 +74,7 @@ const {
 } = core.ops;
 
 const load = (specifier) => core.loadExtScript(specifier);
+const webidl = load("ext:deno_webidl/00_webidl.js");
 const url = load("ext:deno_web/00_url.js");
 const urlPattern = load("ext:deno_web/01_urlpattern.js");
 const consoleScript = load("ext:deno_web/01_console.js");
@@ -166,6 +177,7 @@ const classes = {
   CustomEvent: event.CustomEvent,
   DecompressionStream: compression.DecompressionStream,
   DOMException: domException.DOMException,
+  CloseEvent: event.CloseEvent,
   ErrorEvent: event.ErrorEvent,
   Event: event.Event,
   EventTarget: event.EventTarget,
@@ -185,7 +197,8 @@ const classes = {
   ReadableStreamDefaultController: streams.ReadableStreamDefaultController,
   ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
   Request: request.Request,
-  Response: response.Response,
+  // deno_fetch's, which also takes `{ status: 101, webSocket }` (websocket.js).
+  Response: makeResponse(response.Response, response.toInnerResponse),
   SubtleCrypto: crypto.SubtleCrypto,
   TextDecoder: encoding.TextDecoder,
   TextDecoderStream: encoding.TextDecoderStream,
@@ -196,6 +209,8 @@ const classes = {
   URL: url.URL,
   URLPattern: urlPattern.URLPattern,
   URLSearchParams: url.URLSearchParams,
+  WebSocket,
+  WebSocketPair,
   WritableStream: streams.WritableStream,
   WritableStreamDefaultController: streams.WritableStreamDefaultController,
   WritableStreamDefaultWriter: streams.WritableStreamDefaultWriter,
@@ -295,10 +310,23 @@ ObjectDefineProperties(globalThis, descriptors);
 // The global scope is an EventTarget (as in a service worker), so that
 // `addEventListener("fetch", ...)` works; fetch listeners are kept here and called by the
 // request loop itself, so that a throwing listener becomes a 500, never a dead isolate.
+// It is one for Web IDL too (an EventTarget's prototype and brand), as workerd's and Deno's
+// global scopes are: otherwise an exception in any event listener, which deno_web reports by
+// dispatching an `error` event on the global scope, would fail that check and stop the isolate.
 event.saveGlobalThisReference(globalThis);
 event.setEventTargetData(globalThis);
 const fetchListeners = [];
 const EventTargetPrototype = event.EventTarget.prototype;
+ObjectSetPrototypeOf(globalThis, EventTargetPrototype);
+ObjectDefineProperty(globalThis, webidl.brand, { value: webidl.brand });
+// An exception in an event listener (a WebSocket's `message` handler, an AbortSignal's) is
+// reported as an `error` event on the global scope; unhandled, deno_core would end the event
+// loop with it. It is logged instead, and the isolate goes on (after the worker's own
+// listeners, if any, have seen it).
+EventTargetPrototype.addEventListener.call(globalThis, "error", (e) => {
+  e.preventDefault();
+  op_edge_print(3, `Uncaught ${errorText(e.error ?? e.message)}\n`);
+});
 ObjectDefineProperties(globalThis, {
   addEventListener: core.propWritable(function addEventListener(type, listener, options) {
     if (type === "fetch") {
@@ -545,6 +573,16 @@ async function handle(handler, head) {
     fail(id, 0, "TypeError: the handler returned Response.error()", "");
     return;
   }
+  if (inner.status === 101) {
+    // The other end of a WebSocketPair: the host upgrades the connection.
+    const end = responseWebSocket(result);
+    try {
+      attachWebSocket(end, op_edge_respond_websocket(id, inner.headerList));
+    } catch (e) {
+      op_edge_print(3, `Uncaught (while accepting the WebSocket) ${errorText(e)}\n`);
+    }
+    return;
+  }
   try {
     await send(id, inner);
   } catch (e) {
@@ -628,7 +666,9 @@ async function serve(handler) {
       if (core.getAsyncContext() !== undefined) core.setAsyncContext(undefined);
       handle(handler, head);
     }
-    // Shutting down: let ctx.waitUntil() work finish.
+    // Shutting down: WebSockets still open are told to reconnect (1012, service restart),
+    // and ctx.waitUntil() work may finish.
+    closeWebSockets(1012, "the worker was restarted or stopped: reconnect");
     while (pending.size > 0) await PromiseAllSettled(ArrayFrom(pending));
   } catch (e) {
     op_edge_print(3, `the request loop failed: ${errorText(e)}\n`);

@@ -30,6 +30,12 @@ deno_core::extension!(
     op_edge_body_write,
     op_edge_body_close,
     op_edge_fail,
+    op_edge_respond_websocket,
+    op_edge_ws_send_text,
+    op_edge_ws_send_bytes,
+    op_edge_ws_close,
+    op_edge_ws_next,
+    op_edge_ws_release,
     op_edge_env,
     op_edge_bindings,
     op_edge_binding,
@@ -56,7 +62,7 @@ deno_core::extension!(
     op_edge_zlib_finish,
   ],
   esm_entry_point = "ext:edge_runtime/bootstrap.js",
-  esm = [dir "js", "bootstrap.js"],
+  esm = [dir "js", "bootstrap.js", "websocket.js"],
 );
 
 // deno_fetch's scripts load two modules from extensions of Deno's CLI that an edge worker

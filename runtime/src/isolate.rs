@@ -433,6 +433,7 @@ fn give_state(
   let (turn, limit) = (control.clone(), options.limits.cpu());
   state.put(ops::TurnAdmission(Box::new(move || turn.extend(limit))));
   state.put(permissions);
+  state.put(ops::SocketLimits { message_bytes: options.limits.websocket_message_bytes() });
   let subrequests = control.clone();
   state.put(ops::SubrequestLimit {
     max: options.limits.subrequests,

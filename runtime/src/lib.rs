@@ -65,12 +65,12 @@ pub use ceiling::{CeilingStats, MemoryCeiling};
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
-pub use ops::{BindingFuture, BindingResult};
+pub use ops::{BindingFuture, BindingResult, SocketMessage, WebSocketEnds, MAX_QUEUED_BYTES};
 pub use options::Compatibility;
 pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
 pub use pool::{IsolatePool, PoolSize, PoolStats};
 pub use stats::{stats, RuntimeStats};
 pub use worker::{
-  log_console, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport, Subrequests,
-  WorkerHandle, WorkerOptions, WorkerRequest,
+  log_console, AcceptedWebSocket, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport,
+  Subrequests, WorkerHandle, WorkerOptions, WorkerRequest,
 };

@@ -25,6 +25,13 @@ pub struct Limits {
   pub subrequests: u32,
   /// CPU time for evaluating the worker's module at start-up, in milliseconds. Default 400.
   pub startup_cpu_ms: u64,
+  /// Largest WebSocket message, either way, in KiB. Default 1024 (Cloudflare's 1 MiB).
+  pub websocket_message_kb: u64,
+  /// WebSockets the worker may hold open at once on one node. Default 1000.
+  pub websockets: u32,
+  /// A WebSocket with no message either way for this long is closed (1001), in seconds.
+  /// Default 600.
+  pub websocket_idle_secs: u64,
 }
 
 impl Default for Limits {
@@ -36,6 +43,9 @@ impl Default for Limits {
       request_body_mb: 100,
       subrequests: 50,
       startup_cpu_ms: 400,
+      websocket_message_kb: 1024,
+      websockets: 1000,
+      websocket_idle_secs: 600,
     }
   }
 }
@@ -56,6 +66,12 @@ impl Limits {
   pub fn request_body_bytes(&self) -> u64 {
     self.request_body_mb.saturating_mul(1024 * 1024)
   }
+  pub fn websocket_message_bytes(&self) -> usize {
+    usize::try_from(self.websocket_message_kb.saturating_mul(1024)).unwrap_or(usize::MAX)
+  }
+  pub fn websocket_idle(&self) -> Duration {
+    Duration::from_secs(self.websocket_idle_secs)
+  }
 
   /// Checks that every limit is usable; the message names the field.
   pub fn validate(&self) -> Result<(), String> {
@@ -64,6 +80,8 @@ impl Limits {
       ("wall_ms", self.wall_ms),
       ("request_body_mb", self.request_body_mb),
       ("startup_cpu_ms", self.startup_cpu_ms),
+      ("websocket_message_kb", self.websocket_message_kb),
+      ("websocket_idle_secs", self.websocket_idle_secs),
     ];
     if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
       return Err(format!("limits.{name} must be greater than 0"));

@@ -40,6 +40,19 @@ pub struct CpuTime(pub std::time::Duration);
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Subrequests(pub u32);
 
+/// The WebSocket a worker accepted, in the extensions of the `101` response
+/// [`WorkerHandle::fetch`] returns: the host takes its ends once and speaks the protocol to the
+/// client through them.
+#[derive(Clone, Debug)]
+pub struct AcceptedWebSocket(Arc<std::sync::Mutex<Option<ops::WebSocketEnds>>>);
+
+impl AcceptedWebSocket {
+  /// The socket's ends; `None` after the first call.
+  pub fn take(&self) -> Option<ops::WebSocketEnds> {
+    self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+  }
+}
+
 /// A running worker. Cheap to clone and `Send`; the isolate stays on its own thread and
 /// stops once every handle is dropped.
 #[derive(Clone, Debug)]
@@ -238,6 +251,13 @@ impl WorkerHandle {
     match outcome {
       ops::Outcome::Response { status, headers, body, cpu, subrequests } => {
         let mut response = build_response(status, headers, body)?;
+        response.extensions_mut().insert(CpuTime(cpu));
+        response.extensions_mut().insert(Subrequests(subrequests));
+        Ok(response)
+      }
+      ops::Outcome::WebSocket { headers, ends, cpu, subrequests } => {
+        let mut response = build_response(101, headers, ops::ResponseBodySource::Empty)?;
+        response.extensions_mut().insert(AcceptedWebSocket(Arc::new(std::sync::Mutex::new(Some(ends)))));
         response.extensions_mut().insert(CpuTime(cpu));
         response.extensions_mut().insert(Subrequests(subrequests));
         Ok(response)

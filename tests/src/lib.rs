@@ -987,3 +987,55 @@ impl Recorder {
       .expect("the recorder stopped")
   }
 }
+
+/// A test certificate authority (rcgen), for the tests of TLS listeners.
+pub struct Ca {
+  cert: rcgen::Certificate,
+  key: rcgen::KeyPair,
+}
+
+impl Ca {
+  pub fn new() -> Ca {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, "edge test CA");
+    let cert = params.self_signed(&key).unwrap();
+    Ca { cert, key }
+  }
+
+  /// Issues a certificate for `names`, writes it and its key as `<stem>.pem`/`<stem>.key`
+  /// in `dir`, and returns the certificate's DER.
+  pub fn issue(&self, dir: &Path, stem: &str, names: &[&str]) -> Vec<u8> {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+      rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
+    let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+    std::fs::write(dir.join(format!("{stem}.pem")), cert.pem()).unwrap();
+    std::fs::write(dir.join(format!("{stem}.key")), key.serialize_pem()).unwrap();
+    cert.der().to_vec()
+  }
+
+  pub fn write(&self, path: &Path) {
+    std::fs::write(path, self.cert.pem()).unwrap();
+  }
+
+  pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls_pki_types::CertificateDer::from(self.cert.der().to_vec())).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+      .with_safe_default_protocol_versions()
+      .unwrap()
+      .with_root_certificates(roots)
+      .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Arc::new(config)
+  }
+}
+
+impl Default for Ca {
+  fn default() -> Self {
+    Ca::new()
+  }
+}

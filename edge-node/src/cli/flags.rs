@@ -441,6 +441,7 @@ impl From<LimitFlags> for Limits {
       request_body_mb: f.request_body_mb,
       subrequests: f.subrequests,
       startup_cpu_ms: f.startup_cpu_ms,
+      ..Limits::default()
     }
   }
 }

@@ -280,6 +280,13 @@ impl WarmCache {
     Err(Arc::new(LoadError::Isolate("the worker was evicted repeatedly while starting".into())))
   }
 
+  /// Counts `deployment`'s entry as used now, without starting anything: an open WebSocket
+  /// keeps its worker's isolates resident this way (the idle timeout starts again, and the
+  /// entry is the most recently used).
+  pub async fn touch(&self, deployment: &Deployment) {
+    let _ = self.cache.get(&deployment.key()).await;
+  }
+
   /// Whether `deployment` has an entry (resident, or booting), without counting it as used.
   pub fn holds(&self, deployment: &Deployment) -> bool {
     self.cache.contains_key(&deployment.key())

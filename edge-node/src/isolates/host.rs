@@ -192,6 +192,10 @@ async fn fetch(host: &Host, id: &str, request: Request<Incoming>) -> Response<Bo
     return plain(StatusCode::PAYLOAD_TOO_LARGE, "");
   }
   match result {
+    Ok(response) if response.status() == StatusCode::SWITCHING_PROTOCOLS => failure(&Failure::NotAResponse {
+      returned:
+        "a WebSocket (101): isolate host processes (--recycle-hosts-after) do not carry WebSockets yet".into(),
+    }),
     Ok(mut response) => {
       let cpu = response.extensions().get::<CpuTime>().copied().unwrap_or_default();
       response.headers_mut().insert(CPU_HEADER, http::HeaderValue::from(cpu.0.as_micros() as u64));

@@ -75,6 +75,9 @@ pub struct LimitOverrides {
   pub request_body_mb: Option<u64>,
   pub subrequests: Option<u32>,
   pub startup_cpu_ms: Option<u64>,
+  pub websocket_message_kb: Option<u64>,
+  pub websockets: Option<u32>,
+  pub websocket_idle_secs: Option<u64>,
 }
 
 impl LimitOverrides {
@@ -87,6 +90,9 @@ impl LimitOverrides {
       request_body_mb: self.request_body_mb.unwrap_or(defaults.request_body_mb),
       subrequests: self.subrequests.unwrap_or(defaults.subrequests),
       startup_cpu_ms: self.startup_cpu_ms.unwrap_or(defaults.startup_cpu_ms),
+      websocket_message_kb: self.websocket_message_kb.unwrap_or(defaults.websocket_message_kb),
+      websockets: self.websockets.unwrap_or(defaults.websockets),
+      websocket_idle_secs: self.websocket_idle_secs.unwrap_or(defaults.websocket_idle_secs),
     }
   }
 }

@@ -121,6 +121,96 @@ impl ConnectionMetrics {
   }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DirectionLabels {
+  pub worker: String,
+  /// `in` (from clients to the worker) or `out`.
+  pub direction: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClosedByLabels {
+  pub worker: String,
+  /// `client`, `worker`, `idle`, `message_size`, `limit`, `isolate_stopped`, `node_stopping`
+  /// or `lost`.
+  pub by: &'static str,
+}
+
+/// What the node counts of its workers' WebSockets (`serve::websocket` updates them).
+#[derive(Clone, Debug, Default)]
+pub struct SocketMetrics {
+  open: Family<WorkerLabel, Gauge>,
+  accepted: Family<WorkerLabel, Counter>,
+  refused: Family<WorkerLabel, Counter>,
+  closed: Family<ClosedByLabels, Counter>,
+  messages: Family<DirectionLabels, Counter>,
+  bytes: Family<DirectionLabels, Counter>,
+}
+
+/// One socket's handles on its worker's counters, got once when it opens.
+pub struct SocketCounters {
+  pub messages_in: Counter,
+  pub messages_out: Counter,
+  pub bytes_in: Counter,
+  pub bytes_out: Counter,
+}
+
+impl SocketMetrics {
+  fn register(&self, registry: &mut Registry) {
+    registry.register("websockets_open", "WebSockets open now, by worker", self.open.clone());
+    registry.register("websockets_accepted", "WebSockets workers accepted", self.accepted.clone());
+    registry.register(
+      "websockets_refused",
+      "WebSocket upgrades refused because the worker had its limit of open sockets (limits.websockets)",
+      self.refused.clone(),
+    );
+    registry.register(
+      "websockets_closed",
+      "WebSockets closed, by worker and by whom or why (client, worker, idle, message_size, limit, isolate_stopped, node_stopping, lost)",
+      self.closed.clone(),
+    );
+    registry.register(
+      "websocket_messages",
+      "WebSocket messages, by worker and direction (in, out)",
+      self.messages.clone(),
+    );
+    registry.register(
+      "websocket_bytes",
+      "WebSocket message payload bytes, by worker and direction (in, out)",
+      self.bytes.clone(),
+    );
+  }
+
+  /// A socket of `worker` opened; its counters.
+  pub fn opened(&self, worker: &str) -> SocketCounters {
+    let label = WorkerLabel { worker: worker.to_owned() };
+    self.open.get_or_create(&label).inc();
+    self.accepted.get_or_create(&label).inc();
+    // One statement each: a family's guard lives to the end of its statement, and a second
+    // get_or_create of a new label in the same family would wait on it for ever.
+    let counter = |family: &Family<DirectionLabels, Counter>, direction| {
+      let counter = family.get_or_create(&DirectionLabels { worker: worker.to_owned(), direction }).clone();
+      counter
+    };
+    let messages_in = counter(&self.messages, "in");
+    let messages_out = counter(&self.messages, "out");
+    let bytes_in = counter(&self.bytes, "in");
+    let bytes_out = counter(&self.bytes, "out");
+    SocketCounters { messages_in, messages_out, bytes_in, bytes_out }
+  }
+
+  /// A socket of `worker` closed.
+  pub fn closed(&self, worker: &str, by: &'static str) {
+    self.open.get_or_create(&WorkerLabel { worker: worker.to_owned() }).dec();
+    self.closed.get_or_create(&ClosedByLabels { worker: worker.to_owned(), by }).inc();
+  }
+
+  /// An upgrade of `worker` refused for its limit of open sockets.
+  pub fn refused(&self, worker: &str) {
+    self.refused.get_or_create(&WorkerLabel { worker: worker.to_owned() }).inc();
+  }
+}
+
 /// Every metric of a node.
 pub struct Metrics {
   registry: Registry,
@@ -154,6 +244,7 @@ pub struct Metrics {
   queue_backlog: Family<QueueLabels, Gauge>,
   queue_in_flight: Family<QueueLabels, Gauge>,
   connections: ConnectionMetrics,
+  sockets: SocketMetrics,
   /// Isolates held now, counted as they start and stop.
   resident_count: AtomicI64,
   /// Each worker's recent figures, for the dashboard.
@@ -334,6 +425,8 @@ impl Metrics {
     );
     let connections = ConnectionMetrics::default();
     connections.register(&mut registry);
+    let sockets = SocketMetrics::default();
+    sockets.register(&mut registry);
     Metrics {
       registry,
       alerts,
@@ -343,6 +436,7 @@ impl Metrics {
       queue_backlog,
       queue_in_flight,
       connections,
+      sockets,
       requests,
       cold_starts,
       tls_prestarts,
@@ -369,6 +463,11 @@ impl Metrics {
       resident_count: AtomicI64::new(0),
       recent: crate::observe::stats::Stats::default(),
     }
+  }
+
+  /// The workers' WebSockets.
+  pub fn sockets(&self) -> &SocketMetrics {
+    &self.sockets
   }
 
   /// The listeners' connection counts.

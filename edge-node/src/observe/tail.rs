@@ -55,6 +55,20 @@ pub enum EventKind {
   Exception { message: String, stack: String },
   /// The worker's isolate was stopped for a limit.
   Limit { limit: String },
+  /// A WebSocket the worker accepted (its request's event said `101`) closed.
+  WebSocket {
+    /// Who closed it, or why: `client`, `worker`, `idle`, `message_size`, `limit`,
+    /// `isolate_stopped`, `node_stopping` or `lost`.
+    closed_by: String,
+    code: u16,
+    reason: String,
+    messages_in: u64,
+    messages_out: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    /// How long it was open.
+    wall_ms: f64,
+  },
 }
 
 /// The node's broadcast of [`TailEvent`]s.
@@ -146,5 +160,19 @@ pub fn pretty(event: &TailEvent) -> String {
     EventKind::Console { level, message } => format!("{time} {id} console.{level}: {message}"),
     EventKind::Exception { message, stack } => format!("{time} {id} uncaught exception: {message}\n{stack}"),
     EventKind::Limit { limit } => format!("{time} {id} stopped: {limit}"),
+    EventKind::WebSocket {
+      closed_by,
+      code,
+      reason,
+      messages_in,
+      messages_out,
+      bytes_in,
+      bytes_out,
+      wall_ms,
+    } => {
+      format!(
+        "{time} {id} WebSocket closed by {closed_by} ({code} {reason:?}) after {wall_ms} ms: {messages_in} messages in, {messages_out} out; {bytes_in} bytes in, {bytes_out} out"
+      )
+    }
   }
 }

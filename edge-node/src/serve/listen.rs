@@ -59,6 +59,16 @@ pub struct Connection {
   pub tls: bool,
 }
 
+/// What an upgraded connection (a WebSocket) keeps of the connection it was: its place under
+/// the listener's limits, and the node's stop signal. In the extensions of every request that
+/// asks to upgrade; the connection counts as open until the last holder drops it.
+#[derive(Clone)]
+pub struct ConnectionHold {
+  _permit: Arc<Permit>,
+  /// Becomes true when the node stops accepting (it drains).
+  pub stop: watch::Receiver<bool>,
+}
+
 /// What answers the requests of one listener.
 pub trait Handler: Send + Sync + 'static {
   fn handle(
@@ -83,7 +93,7 @@ pub struct Listeners {
 }
 
 /// How a set of listeners serves its connections: the limits, the HTTP settings made from
-/// them, and whether requests may upgrade their connection (the router's WebSockets).
+/// them, and whether requests may upgrade their connection (WebSockets).
 pub struct Served {
   limits: ConnectionLimits,
   http: auto::Builder<TokioExecutor>,
@@ -193,7 +203,13 @@ impl Served {
     let io = TokioIo::new(Metered::new(stream, activity.clone()));
     let counted = activity.clone();
     let turns = permit.turns();
-    let service = hyper::service::service_fn(move |request: Request<hyper::body::Incoming>| {
+    let permit = Arc::new(permit);
+    let held = (self.upgrades, permit.clone(), self.stop.clone());
+    let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+      if held.0 && request.headers().contains_key(http::header::UPGRADE) {
+        let hold = ConnectionHold { _permit: held.1.clone(), stop: held.2.clone() };
+        request.extensions_mut().insert(hold);
+      }
       let handler = handler.clone();
       let answer = counted.begin(request.version());
       let pace = counted.body.clone();
@@ -250,7 +266,8 @@ pub async fn serve<W: Handler, A: Handler>(
   shutdown: impl Future<Output = ()>,
 ) {
   let (stop_tx, stop) = watch::channel(false);
-  let served = Served::new(limits, false, stop);
+  // Worker traffic may upgrade to WebSockets (`serve::websocket`).
+  let served = Served::new(limits, true, stop);
   let public = Gate::new(limits, limits.total(), metrics.clone());
   let private = Gate::new(limits, limits.total().min(1024), metrics);
   let Listeners { http, tls, admin: admin_listener } = listeners;

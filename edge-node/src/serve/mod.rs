@@ -2,7 +2,7 @@
 //! per connection, TLS through [`tls`], graceful shutdown) and the limits they keep on every
 //! connection ([`connections`]), the request path as a pipeline of
 //! stages ([`pipeline`]: admission, routing, dispatch to an isolate, the accounting after the
-//! answer), per-worker rate limits ([`rate`]), the admin listener's own answers and its token
+//! answer), WebSockets a worker accepts ([`websocket`]), per-worker rate limits ([`rate`]), the admin listener's own answers and its token
 //! ([`admin`]), and the one place failures become responses ([`respond`]).
 //!
 //! [`Node`] is what the listeners share: the workers and everything the request path reports
@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod rate;
 pub mod respond;
 pub mod tls;
+pub mod websocket;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
@@ -72,6 +73,8 @@ pub struct Node {
   pub alerts: Option<Arc<Alerts>>,
   /// The workers' daily CPU budgets, when the node keeps usage.
   pub budgets: Option<Arc<Budgets>>,
+  /// The workers' open WebSockets.
+  pub sockets: Arc<websocket::Sockets>,
   ready: AtomicBool,
 }
 
@@ -88,6 +91,7 @@ impl Node {
       meter,
       alerts,
       budgets,
+      sockets: Arc::default(),
       ready: AtomicBool::new(false),
     })
   }

@@ -144,6 +144,42 @@ pub fn budget_exhausted(
   response
 }
 
+/// The answer when a worker's WebSocket cannot be delivered: `426` when the request did not
+/// ask to upgrade (a plain request to a WebSocket endpoint), `503` when the worker holds its
+/// limit of open sockets on this node.
+pub fn websocket_refused(
+  request_id: &str,
+  worker: &str,
+  refused: &crate::serve::websocket::Refused,
+) -> Response<ResponseBody> {
+  use crate::serve::websocket::Refused;
+  let mut response = match refused {
+    Refused::NotAnUpgrade => plain(
+      StatusCode::UPGRADE_REQUIRED,
+      format!(
+        "426 Upgrade Required: {worker} answered with a WebSocket; connect with a WebSocket client (HTTP/1.1 with Upgrade: websocket).\nrequest id: {request_id}\n"
+      ),
+    ),
+    Refused::TooMany { limit } => plain(
+      StatusCode::SERVICE_UNAVAILABLE,
+      format!(
+        "503 Service Unavailable: {worker} has {limit} WebSockets open on this node, its limit (limits.websockets in its edge.toml).\nrequest id: {request_id}\n"
+      ),
+    ),
+  };
+  let headers = response.headers_mut();
+  match refused {
+    Refused::NotAnUpgrade => {
+      headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+      headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+    Refused::TooMany { .. } => {
+      headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
+    }
+  }
+  response
+}
+
 /// `404` for a host no worker serves.
 pub fn unknown_host(request_id: &str, host: &str) -> Response<ResponseBody> {
   plain(

@@ -5,7 +5,10 @@
 //! response head plus either a whole body or a stream of chunks. Everything an op touches
 //! lives in [`OpState`]; the isolate thread fills it before the worker starts.
 //!
-//! This file is also compiled into `build.rs` (through `#[path]`), because the snapshot must
+//! A request the worker answers with a WebSocket (`websocket.rs`) becomes an exchange of its
+//! own, which stays open while the socket is.
+//!
+//! This folder is also compiled into `build.rs` (through `#[path]`), because the snapshot must
 //! register exactly the ops the runtime registers. It therefore depends only on crates that
 //! the build script has too, and on nothing else in this crate.
 
@@ -27,6 +30,10 @@ use deno_core::ToJsBuffer;
 use deno_error::JsErrorBox;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
+
+pub mod websocket;
+
+pub use websocket::*;
 
 /// Chunks of a request body on their way into the isolate. `Err` means the client's body
 /// failed mid-way (for example the connection closed); JS sees it as a stream error.
@@ -63,6 +70,9 @@ pub enum Outcome {
     cpu: Duration,
     subrequests: u32,
   },
+  /// `101 Switching Protocols`: the worker accepted a WebSocket, whose messages cross through
+  /// `ends` from now on.
+  WebSocket { headers: Vec<(ByteString, ByteString)>, ends: WebSocketEnds, cpu: Duration, subrequests: u32 },
   /// The handler failed before a response head was ready.
   Failed(Failure),
 }
@@ -113,6 +123,8 @@ struct Exchange {
   body: Option<Rc<tokio::sync::Mutex<BodyChunks>>>,
   reply: Option<oneshot::Sender<Outcome>>,
   sink: Option<(BodySink, Arc<AtomicBool>)>,
+  /// The WebSocket this exchange is, when it is one.
+  socket: Option<websocket::Socket>,
   /// CPU time spent in JavaScript while this request was open.
   cpu: Duration,
   /// Outbound fetches started while this request was open.
@@ -149,9 +161,9 @@ impl Exchanges {
     self.next_id
   }
 
-  /// Whether no request is open.
+  /// Whether no request is open (open WebSockets between messages do not count).
   pub fn is_idle(&self) -> bool {
-    self.open.is_empty()
+    self.open.values().all(|e| e.socket.is_some())
   }
 
   /// The request that output in this turn belongs to: the only one open, or else the only
@@ -260,7 +272,7 @@ fn cpu_so_far(state: &mut OpState, id: u32) -> Duration {
 
 fn reply(state: &mut OpState, id: u32, mut outcome: Outcome) -> Result<(), JsErrorBox> {
   let exchange = exchange(state, id)?;
-  if let Outcome::Response { subrequests, .. } = &mut outcome {
+  if let Outcome::Response { subrequests, .. } | Outcome::WebSocket { subrequests, .. } = &mut outcome {
     *subrequests = exchange.subrequests;
   }
   let Some(reply) = exchange.reply.take() else {
@@ -276,7 +288,7 @@ fn reply(state: &mut OpState, id: u32, mut outcome: Outcome) -> Result<(), JsErr
 fn close_if_done(state: &mut OpState, id: u32) {
   let exchanges = state.borrow_mut::<Exchanges>();
   if let Some(e) = exchanges.open.get(&id) {
-    if e.reply.is_none() && e.sink.is_none() && e.body.is_none() {
+    if e.reply.is_none() && e.sink.is_none() && e.body.is_none() && e.socket.is_none() {
       exchanges.open.remove(&id);
     }
   }
@@ -302,6 +314,7 @@ pub async fn op_edge_next_request(state: Rc<RefCell<OpState>>) -> Option<Request
       body: incoming.body.map(|b| Rc::new(tokio::sync::Mutex::new(b))),
       reply: Some(incoming.reply),
       sink: None,
+      socket: None,
       cpu: Duration::ZERO,
       subrequests: 0,
       active: true,

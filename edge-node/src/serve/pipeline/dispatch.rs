@@ -32,6 +32,8 @@ use crate::proto::boxed;
 use crate::proto::Body;
 use crate::serve::pipeline::Exchange;
 use crate::serve::respond;
+use crate::serve::websocket;
+use crate::serve::websocket::Upgrade;
 use crate::serve::Node;
 
 /// The answer to `request`: its worker's, or the node's for a host no worker serves.
@@ -50,7 +52,7 @@ async fn run(
   node: &Node,
   deployment: &Arc<Deployment>,
   exchange: &mut Exchange,
-  request: Request<Incoming>,
+  mut request: Request<Incoming>,
 ) -> Response<Body> {
   let ran = &mut exchange.ran;
   ran.deployment = Some(deployment.clone());
@@ -129,6 +131,8 @@ async fn run(
       };
     }
   };
+  // A WebSocket upgrade: the worker answers `101` with one end of a WebSocketPair.
+  let upgrade = Upgrade::take(&mut request);
   let (parts, body) = request.into_parts();
   let (body, overrun) = match body.is_end_stream() {
     true => (None, None),
@@ -166,9 +170,15 @@ async fn run(
     return boxed(respond::body_too_large(request_id, limit));
   }
   let response = match result {
-    Ok(response) => {
+    Ok(mut response) => {
       ran.cpu = response.extensions().get::<CpuTime>().map(|c| c.0);
       ran.subrequests = response.extensions().get::<edge_runtime::Subrequests>().map_or(0, |s| s.0);
+      if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        if let Err(refused) = websocket::accept(node, deployment, &worker, request_id, upgrade, &mut response)
+        {
+          response = respond::websocket_refused(request_id, name, &refused);
+        }
+      }
       response
     }
     Err(error) => {

@@ -1,0 +1,411 @@
+//! WebSockets a worker accepts with Cloudflare's API (`new WebSocketPair()`, `accept()`,
+//! `new Response(null, { status: 101, webSocket })`), through real clients: Python's
+//! `websockets` package (installed by `.ci/setup`), driven by `tests/fixtures/websockets/client.py`,
+//! against `edge dev` and `edge node` (plain and TLS): echo, broadcast, closes from either
+//! side, the limits (message size, open sockets, idle, CPU per event), the node draining and a
+//! worker replaced while its sockets are open, and what the node counts.
+
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Command;
+use std::process::Stdio;
+
+use edge_tests::*;
+use serde_json::json;
+use serde_json::Value;
+
+/// A worker that says hello first, echoes what it gets, closes when asked to, spins when
+/// asked to, tries an oversized send when asked to, and logs its close events.
+const ECHO: &str = r#"
+export default {
+  fetch(request) {
+    if (request.headers.get("upgrade") !== "websocket") return new Response("not a WebSocket request");
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", (event) => {
+      if (event.data === "close") return server.close(4000, "asked to");
+      if (event.data === "spin") while (true) {}
+      if (event.data === "big") {
+        try { server.send("y".repeat(2048)); } catch (e) { server.send(`${e.name}: ${e.message}`); }
+        return;
+      }
+      if (event.data === "state") return server.send(`readyState ${server.readyState} ${event instanceof MessageEvent}`);
+      server.send(typeof event.data === "string" ? `echo: ${event.data}` : event.data);
+    });
+    server.addEventListener("close", (event) => console.log(`close event ${event.code} ${event.reason} ${event.wasClean}`));
+    server.send("hello");
+    return new Response(null, { status: 101, webSocket: client });
+  },
+};
+"#;
+
+fn python_path() -> PathBuf {
+  PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/edge-tools/python")
+}
+
+/// The client script with `steps`, ready to run.
+fn client(steps: &Value) -> Command {
+  let mut command = Command::new("python3");
+  command
+    .arg(fixture("websockets").join("client.py"))
+    .arg(steps.to_string())
+    .env("PYTHONPATH", python_path())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+  command
+}
+
+/// Runs the client script through `steps` and returns what happened.
+fn run_client(steps: Value) -> Vec<Value> {
+  let output = client(&steps).output().expect("run python3");
+  assert!(output.status.success(), "the client failed: {}", String::from_utf8_lossy(&output.stderr));
+  serde_json::from_slice(&output.stdout)
+    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// [`run_client`] off the test's runtime (the node keeps serving meanwhile).
+async fn clients(steps: Value) -> Vec<Value> {
+  tokio::task::spawn_blocking(move || run_client(steps)).await.unwrap()
+}
+
+/// `ws://` for `path` on `server`.
+fn ws(server: &DevServer, path: &str) -> String {
+  format!("{}{path}", server.url.replacen("http://", "ws://", 1))
+}
+
+fn echo_dir(manifest: &str) -> tempfile::TempDir {
+  worker_dir(&[("worker.js", ECHO), ("edge.toml", manifest)])
+}
+
+#[tokio::test]
+async fn a_worker_greets_echoes_text_and_bytes_and_closes_with_its_own_code() {
+  let dir = echo_dir("");
+  let server = DevServer::start(dir.path());
+  let events = clients(json!([
+    ["connect", "a", ws(&server, "/socket")],
+    ["recv", "a"],
+    ["send", "a", "hi"],
+    ["recv", "a"],
+    ["send_bytes", "a", "00ff10"],
+    ["recv", "a"],
+    ["send", "a", "state"],
+    ["recv", "a"],
+    ["send", "a", "close"],
+    ["until_closed", "a"],
+  ]))
+  .await;
+  assert_eq!(
+    events,
+    vec![
+      json!(["a", "open"]),
+      // Sent before the Response was returned: it goes out first.
+      json!(["a", "text", "hello"]),
+      json!(["a", "text", "echo: hi"]),
+      json!(["a", "bytes", "00ff10"]),
+      json!(["a", "text", "readyState 1 true"]),
+      json!(["a", "closed", 4000, "asked to"]),
+    ]
+  );
+  // The client answered the worker's close: the worker's close event is a clean one.
+  server.log.wait_for(&["close event 4000 asked to true"]);
+  server.log.wait_for(&["GET /socket 101"]);
+}
+
+#[tokio::test]
+async fn a_client_close_reaches_the_worker_with_its_code_and_reason() {
+  let dir = echo_dir("");
+  let server = DevServer::start(dir.path());
+  let events =
+    clients(json!([["connect", "a", ws(&server, "/")], ["recv", "a"], ["close", "a", 1000, "bye"],])).await;
+  assert_eq!(
+    events,
+    vec![json!(["a", "open"]), json!(["a", "text", "hello"]), json!(["a", "closed", 1000, "bye"])]
+  );
+  server.log.wait_for(&["close event 1000 bye true"]);
+}
+
+#[tokio::test]
+async fn a_plain_request_for_a_websocket_is_told_to_upgrade() {
+  let dir = worker_dir(&[(
+    "worker.js",
+    r#"export default { fetch() { const [client, server] = Object.values(new WebSocketPair()); server.accept(); server.addEventListener("close", (e) => console.log(`lost ${e.code} ${e.wasClean}`)); return new Response(null, { status: 101, webSocket: client }); } };"#,
+  )]);
+  let server = DevServer::start(dir.path());
+  let reply = get(&server.at("/")).await;
+  assert_eq!(reply.status, 426, "{}", reply.body);
+  assert!(reply.body.contains("connect with a WebSocket client"), "{}", reply.body);
+  // The worker learns its socket never opened.
+  server.log.wait_for(&["lost 1006 false"]);
+}
+
+#[tokio::test]
+async fn the_response_refuses_misuse_with_clear_errors() {
+  let dir = worker_dir(&[(
+    "worker.js",
+    r#"
+    export default {
+      fetch() {
+        const out = [];
+        const attempt = (what, f) => { try { f(); out.push(`${what}: ok`); } catch (e) { out.push(`${what}: ${e.name}: ${e.message}`); } };
+        const [client, server] = Object.values(new WebSocketPair());
+        attempt("send before accept", () => server.send("x"));
+        attempt("status 200 with a socket", () => new Response(null, { status: 200, webSocket: client }));
+        attempt("status 101 without a socket", () => new Response(null, { status: 101 }));
+        attempt("not a pair's end", () => new Response(null, { status: 101, webSocket: {} }));
+        attempt("new WebSocket(url)", () => new WebSocket("wss://example.com/"));
+        server.accept();
+        attempt("bad close code", () => server.close(1234));
+        attempt("send after accept", () => server.send("x"));
+        new Response(null, { status: 101, webSocket: client });
+        attempt("a socket returned twice", () => new Response(null, { status: 101, webSocket: client }));
+        attempt("plain Response", () => new Response("x").webSocket === null || (() => { throw new Error("webSocket is not null"); })());
+        attempt("instanceof", () => { if (!(Response.json({}) instanceof Response)) throw new Error("not a Response"); });
+        return Response.json(out);
+      },
+    };
+    "#,
+  )]);
+  let server = DevServer::start(dir.path());
+  let reply = get(&server.at("/")).await;
+  let out: Vec<String> = serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.body));
+  assert_eq!(
+    out,
+    vec![
+      "send before accept: TypeError: You must call accept() on this WebSocket before sending messages.",
+      "status 200 with a socket: RangeError: a Response with a webSocket must have status 101",
+      "status 101 without a socket: RangeError: a Response with status 101 needs a webSocket: one end of a WebSocketPair",
+      "not a pair's end: TypeError: webSocket must be one end of a WebSocketPair",
+      "new WebSocket(url): TypeError: new WebSocket(url): outbound WebSockets are not available to workers on this platform yet; a worker can accept WebSockets with new WebSocketPair()",
+      "bad close code: InvalidAccessError: The close code must be 1000 or in the range 3000-4999 (got 1234).",
+      "send after accept: ok",
+      "a socket returned twice: TypeError: this WebSocket was already returned in a Response",
+      "plain Response: ok",
+      "instanceof: ok",
+    ]
+  );
+}
+
+#[tokio::test]
+async fn a_chat_room_reaches_every_member() {
+  let server = DevServer::start(&sample("chat"));
+  let events = clients(json!([
+    ["connect", "ann", ws(&server, "/room?name=ann")],
+    ["recv", "ann"],
+    ["recv", "ann"],
+    ["connect", "bob", ws(&server, "/room?name=bob")],
+    ["recv", "bob"],
+    ["recv", "bob"],
+    ["recv", "ann"],
+    ["send", "bob", "hi all"],
+    ["recv", "ann"],
+    ["recv", "bob"],
+    ["close", "bob", 1000, "gone"],
+    ["recv", "ann"],
+  ]))
+  .await;
+  let text = |who: &str, value: Value| json!([who, "text", value.to_string()]);
+  assert_eq!(
+    events,
+    vec![
+      json!(["ann", "open"]),
+      text("ann", json!({"type": "welcome", "room": "room", "members": 0})),
+      text("ann", json!({"type": "join", "name": "ann"})),
+      json!(["bob", "open"]),
+      text("bob", json!({"type": "welcome", "room": "room", "members": 1})),
+      text("bob", json!({"type": "join", "name": "bob"})),
+      text("ann", json!({"type": "join", "name": "bob"})),
+      text("ann", json!({"type": "message", "name": "bob", "text": "hi all"})),
+      text("bob", json!({"type": "message", "name": "bob", "text": "hi all"})),
+      json!(["bob", "closed", 1000, "gone"]),
+      text("ann", json!({"type": "leave", "name": "bob"})),
+    ]
+  );
+  // Its page, for a browser.
+  assert!(get(&server.at("/")).await.body.contains("new WebSocket"));
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_closes_with_1009_and_the_worker_cannot_send_one() {
+  let dir = echo_dir("[limits]\nwebsocket_message_kb = 1\n");
+  let server = DevServer::start(dir.path());
+  let events = clients(json!([
+    ["connect", "a", ws(&server, "/")],
+    ["recv", "a"],
+    ["send", "a", "big"],
+    ["recv", "a"],
+    // Its echo ("echo: " and 1018 bytes) is 1024 bytes: allowed.
+    ["send_size", "a", 1018],
+    ["recv", "a"],
+    // Its echo is 1026 bytes: the handler's send throws, which is logged; the socket goes on.
+    ["send_size", "a", 1020],
+    ["send", "a", "after"],
+    ["recv", "a"],
+    ["send_size", "a", 1025],
+    ["until_closed", "a"],
+  ]))
+  .await;
+  assert_eq!(
+    events[2..],
+    [
+      json!(["a", "text", "RangeError: WebSocket message too large: 2048 bytes, and this worker's limit is 1024 bytes (limits.websocket_message_kb)"]),
+      json!(["a", "text", format!("echo: {}", "x".repeat(1018))]),
+      json!(["a", "text", "echo: after"]),
+      json!(["a", "closed", 1009, "message too big: the limit is 1024 bytes"]),
+    ]
+  );
+  server.log.wait_for(&["Uncaught", "WebSocket message too large: 1026 bytes"]);
+  server.log.wait_for(&["close event 1009 message too big"]);
+}
+
+#[tokio::test]
+async fn a_message_handler_that_spins_is_stopped_and_its_socket_closed_with_1011() {
+  let dir = echo_dir("[limits]\ncpu_ms = 50\n");
+  let server = DevServer::start(dir.path());
+  let events = clients(json!([
+    ["connect", "a", ws(&server, "/")],
+    ["recv", "a"],
+    ["send", "a", "spin"],
+    ["until_closed", "a"],
+  ]))
+  .await;
+  assert_eq!(events[2], json!(["a", "closed", 1011, "worker exceeded its CPU time limit"]));
+  // Each event has its own allowance: many quick messages on one socket are never stopped.
+  let mut steps = vec![json!(["connect", "b", ws(&server, "/")]), json!(["recv", "b"])];
+  for i in 0..200 {
+    steps.push(json!(["send", "b", format!("m{i}")]));
+    steps.push(json!(["recv", "b"]));
+  }
+  steps.push(json!(["close", "b", 1000, "done"]));
+  let events = clients(Value::Array(steps)).await;
+  assert_eq!(events.len(), 203, "{events:?}");
+  assert_eq!(events[202], json!(["b", "closed", 1000, "done"]));
+}
+
+#[tokio::test]
+async fn idle_sockets_are_closed_and_open_sockets_are_limited_per_worker() {
+  let dir = echo_dir("[limits]\nwebsockets = 2\nwebsocket_idle_secs = 1\n");
+  let server = DevServer::start(dir.path());
+  let events = clients(json!([
+    ["connect", "a", ws(&server, "/")],
+    ["connect", "b", ws(&server, "/")],
+    ["connect", "c", ws(&server, "/")],
+    ["recv", "a"],
+    ["until_closed", "a"],
+    ["recv", "b"],
+    ["until_closed", "b"],
+    // Both closed: room for one more.
+    ["connect", "d", ws(&server, "/")],
+    ["recv", "d"],
+  ]))
+  .await;
+  assert_eq!(
+    events,
+    vec![
+      json!(["a", "open"]),
+      json!(["b", "open"]),
+      json!(["c", "refused", 503]),
+      json!(["a", "text", "hello"]),
+      json!(["a", "closed", 1001, "idle for 1 s"]),
+      json!(["b", "text", "hello"]),
+      json!(["b", "closed", 1001, "idle for 1 s"]),
+      json!(["d", "open"]),
+      json!(["d", "text", "hello"]),
+    ]
+  );
+  server.log.wait_for(&["close event 1001 idle for 1 s true"]);
+}
+
+/// A client in its own process that connects (with `options`), reads until the server closes,
+/// then says what it got.
+fn open_and_wait(url: &str, options: Value) -> std::process::Child {
+  client(&json!([["connect", "a", url, options], ["until_closed", "a"]])).spawn().expect("run python3")
+}
+
+fn finish(child: std::process::Child) -> Vec<Value> {
+  let output = child.wait_with_output().unwrap();
+  serde_json::from_slice(&output.stdout)
+    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[tokio::test]
+async fn a_draining_node_closes_its_sockets_with_1001() {
+  let workers = tempfile::tempdir().unwrap();
+  write_echo(workers.path());
+  let mut server = DevServer::node(workers.path(), &["--drain-timeout-secs", "5"]);
+  let child = open_and_wait("ws://echo.edge.localhost/", json!({"address": ["127.0.0.1", port(&server)]}));
+  server.log.wait_for(&["GET / 101"]);
+  let status = server.stop_with("TERM");
+  assert!(status.success(), "{status}");
+  ends_with_close(child, 1001, "the node is shutting down").await;
+}
+
+#[tokio::test]
+async fn a_worker_replaced_while_its_sockets_are_open_tells_them_to_reconnect() {
+  let dir = echo_dir("");
+  let server = DevServer::start_with(&[dir.path().to_path_buf()], &["--watch"]);
+  let child = open_and_wait(&ws(&server, "/"), json!({}));
+  server.log.wait_for(&["GET / 101"]);
+  std::fs::write(dir.path().join("worker.js"), format!("{ECHO}\n// changed\n")).unwrap();
+  ends_with_close(child, 1012, "the worker was restarted or stopped: reconnect").await;
+}
+
+#[tokio::test]
+async fn websockets_work_over_tls_and_the_node_counts_them() {
+  let ca = Ca::new();
+  let certs = tempfile::tempdir().unwrap();
+  ca.issue(certs.path(), "edge", &["*.edge.localhost"]);
+  let ca_file = certs.path().join("ca.pem");
+  ca.write(&ca_file);
+  let workers = tempfile::tempdir().unwrap();
+  write_echo(workers.path());
+  let cert = certs.path().join("edge.pem").display().to_string();
+  let key = certs.path().join("edge.key").display().to_string();
+  let server =
+    DevServer::node(workers.path(), &["--tls-listen", "127.0.0.1:0", "--tls-cert", &cert, "--tls-key", &key]);
+  let tls_port = server.tls_url().rsplit(':').next().unwrap().to_owned();
+  let options =
+    json!({"cafile": ca_file, "server_hostname": "echo.edge.localhost", "address": ["127.0.0.1", tls_port]});
+  let events = clients(json!([
+    ["connect", "a", "wss://echo.edge.localhost/", options],
+    ["recv", "a"],
+    ["send", "a", "over tls"],
+    ["recv", "a"],
+    ["send_bytes", "a", "0102"],
+    ["recv", "a"],
+    ["close", "a", 1000, "done"],
+  ]))
+  .await;
+  assert_eq!(
+    events,
+    vec![
+      json!(["a", "open"]),
+      json!(["a", "text", "hello"]),
+      json!(["a", "text", "echo: over tls"]),
+      json!(["a", "bytes", "0102"]),
+      json!(["a", "closed", 1000, "done"]),
+    ]
+  );
+  let metrics = server
+    .metrics_until(|text| text.contains(r#"edge_websockets_closed_total{worker="echo",by="client"} 1"#))
+    .await;
+  for line in [
+    r#"edge_websockets_accepted_total{worker="echo"} 1"#,
+    r#"edge_websockets_open{worker="echo"} 0"#,
+    r#"edge_websocket_messages_total{worker="echo",direction="in"} 2"#,
+    r#"edge_websocket_messages_total{worker="echo",direction="out"} 3"#,
+    // "over tls" and two bytes in; "hello", "echo: over tls" and two bytes out.
+    r#"edge_websocket_bytes_total{worker="echo",direction="in"} 10"#,
+    r#"edge_websocket_bytes_total{worker="echo",direction="out"} 21"#,
+  ] {
+    assert!(metrics.contains(line), "no {line} in:\n{metrics}");
+  }
+}
+
+fn write_echo(workers: &Path) {
+  std::fs::create_dir(workers.join("echo")).unwrap();
+  std::fs::write(workers.join("echo").join("worker.js"), ECHO).unwrap();
+}
+
+fn port(server: &DevServer) -> String {
+  server.url.rsplit(':').next().unwrap().to_owned()
+}

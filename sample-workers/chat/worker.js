@@ -30,7 +30,9 @@ export default {
 
     const [client, server] = Object.values(new WebSocketPair());
     server.accept();
-    server.send(JSON.stringify({ type: "welcome", room: roomName, members: room.size }));
+    // Behind `edge router`, request.cf says where the member connects from.
+    const from = request.cf?.city ?? null;
+    server.send(JSON.stringify({ type: "welcome", room: roomName, members: room.size, from }));
     room.add(server);
     broadcast(room, JSON.stringify({ type: "join", name }));
 

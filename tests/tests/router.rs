@@ -311,3 +311,42 @@ fn a_router_without_nodes_or_with_a_bad_place_does_not_start() {
     assert!(stderr.contains(reason), "{config}: {stderr}");
   }
 }
+
+#[tokio::test]
+async fn websockets_pass_through_the_router_with_signed_geo_data() {
+  let dir = tempfile::tempdir().unwrap();
+  let fra = node(&[]);
+  let config = format!(
+    "geoip = \"{}\"\ngeo_key = \"{GEO_KEY}\"\n\n{}",
+    geoip(dir.path()).display(),
+    // Spoken to over HTTP/2 for requests; an upgrade goes over HTTP/1.1.
+    node_entry("fra", &fra.url, FRANKFURT).replace("region = \"fra\"\n", "region = \"fra\"\nhttp2 = true\n"),
+  );
+  let router = router(dir.path(), &config);
+  let port = router.url.rsplit(':').next().unwrap().to_owned();
+  let address = serde_json::json!({"address": ["127.0.0.1", port]});
+  let events = websocket_session(serde_json::json!([
+    ["connect", "a", "ws://chat.edge.localhost/lobby?name=ann", address],
+    ["recv", "a"],
+    ["recv", "a"],
+    ["send", "a", "through the router"],
+    ["recv", "a"],
+    ["close", "a", 1000, "bye"],
+  ]))
+  .await;
+  let text = |value: serde_json::Value| serde_json::json!(["a", "text", value.to_string()]);
+  assert_eq!(
+    events,
+    vec![
+      serde_json::json!(["a", "open"]),
+      // The node accepted the router's signed geo data: the worker knows where ann is.
+      text(
+        serde_json::json!({"type": "welcome", "room": "lobby", "members": 0, "from": "Frankfurt am Main"})
+      ),
+      text(serde_json::json!({"type": "join", "name": "ann"})),
+      text(serde_json::json!({"type": "message", "name": "ann", "text": "through the router"})),
+      serde_json::json!(["a", "closed", 1000, "bye"]),
+    ]
+  );
+  fra.log.wait_for(&["GET /lobby", " 101 "]);
+}

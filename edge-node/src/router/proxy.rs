@@ -6,7 +6,9 @@
 //! for the worker goes as signed headers (`proto::geo`); every answer names its node in
 //! `x-edge-node`. A request goes to the next node when the first cannot be reached and its
 //! body (if any) was kept (idempotent and at most `REPLAY_LIMIT`); when the exchange broke
-//! after it was sent, only an idempotent one does. A streamed body is never replayed.
+//! after it was sent, only an idempotent one does. A streamed body is never replayed. An
+//! HTTP/1.1 upgrade (a WebSocket) goes to the node over HTTP/1.1 with its `Upgrade` header
+//! kept; once the node answers `101`, the two upgraded connections are joined both ways.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -178,8 +180,16 @@ async fn route(state: &State, peer: SocketAddr, request: Request<Incoming>) -> R
     return response;
   }
 
+  // A WebSocket (or other) upgrade is passed through: the node answers it, then the two
+  // connections are joined.
+  let mut request = request;
+  let upgrade = upgrade_asked(&request).map(|protocol| (protocol, hyper::upgrade::on(&mut request)));
   let (mut parts, body) = request.into_parts();
   strip_hop_by_hop(&mut parts.headers);
+  if let Some((protocol, _)) = &upgrade {
+    parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    parts.headers.insert(header::UPGRADE, protocol.clone());
+  }
   for name in
     [crate::proto::geo::GEO_HEADER, crate::proto::geo::SIGNATURE_HEADER, crate::proto::geo::CF_HEADER]
   {
@@ -221,8 +231,22 @@ async fn route(state: &State, peer: SocketAddr, request: Request<Incoming>) -> R
       forward.headers_mut().insert(crate::proto::geo::SIGNATURE_HEADER, signature);
     }
     let busy = upstream.busy();
-    let client = if upstream.entry.http2 { &state.h2 } else { &state.h1 };
+    // HTTP/2 has no Upgrade: an upgrade goes over HTTP/1.1 to any node.
+    let client = if upstream.entry.http2 && upgrade.is_none() { &state.h2 } else { &state.h1 };
     match client.request(forward).await {
+      Ok(mut response) if response.status() == StatusCode::SWITCHING_PROTOCOLS && upgrade.is_some() => {
+        let (protocol, from_client) = upgrade.expect("checked");
+        let from_node = hyper::upgrade::on(&mut response);
+        let (mut head, _) = response.into_parts();
+        strip_hop_by_hop(&mut head.headers);
+        head.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        head.headers.insert(header::UPGRADE, protocol);
+        tokio::spawn(join_upgraded(from_client, from_node, busy));
+        let mut response =
+          Response::from_parts(head, http_body_util::Empty::new().map_err(|e| match e {}).boxed());
+        name_node(&mut response, upstream);
+        return response;
+      }
       Ok(response) => {
         let (mut head, body) = response.into_parts();
         strip_hop_by_hop(&mut head.headers);
@@ -250,6 +274,40 @@ async fn route(state: &State, peer: SocketAddr, request: Request<Incoming>) -> R
     }
   }
   text(StatusCode::BAD_GATEWAY, &format!("the edge node did not answer: {last_error}"))
+}
+
+/// The protocol an HTTP/1.1 request asks to upgrade to (`Upgrade`, with `Connection:
+/// upgrade`), if any.
+fn upgrade_asked(request: &Request<Incoming>) -> Option<HeaderValue> {
+  let connection_upgrade = request
+    .headers()
+    .get_all(header::CONNECTION)
+    .iter()
+    .filter_map(|v| v.to_str().ok())
+    .flat_map(|v| v.split(','))
+    .any(|token| token.trim().eq_ignore_ascii_case("upgrade"));
+  (request.version() == http::Version::HTTP_11 && connection_upgrade)
+    .then(|| request.headers().get(header::UPGRADE).cloned())
+    .flatten()
+}
+
+/// Joins the client's upgraded connection to the node's, both ways, until either ends; the
+/// node counts as busy meanwhile.
+async fn join_upgraded(
+  from_client: hyper::upgrade::OnUpgrade,
+  from_node: hyper::upgrade::OnUpgrade,
+  busy: impl Send + 'static,
+) {
+  let (client, node) = match tokio::try_join!(from_client, from_node) {
+    Ok(both) => both,
+    Err(e) => {
+      tracing::debug!("an upgrade through the router failed: {e}");
+      return;
+    }
+  };
+  let (mut client, mut node) = (hyper_util::rt::TokioIo::new(client), hyper_util::rt::TokioIo::new(node));
+  let _ = tokio::io::copy_bidirectional(&mut client, &mut node).await;
+  drop(busy);
 }
 
 fn name_node(response: &mut Response<Body>, upstream: &Upstream) {

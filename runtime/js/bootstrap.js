@@ -11,6 +11,7 @@ import { core, primordials } from "ext:core/mod.js";
 import {
   attach as attachWebSocket,
   closeAll as closeWebSockets,
+  fetchWebSocket,
   makeResponse,
   responseWebSocket,
   WebSocket,
@@ -31,6 +32,7 @@ const {
   ObjectDefineProperty,
   ObjectFreeze,
   ObjectGetOwnPropertyDescriptor,
+  ObjectKeys,
   ObjectPrototypeIsPrototypeOf,
   ObjectSetPrototypeOf,
   ReflectApply,
@@ -49,6 +51,7 @@ const {
   String,
   StringPrototypeSlice,
   StringPrototypeSplit,
+  StringPrototypeToLowerCase,
   TypeError,
   Uint8Array,
 } = primordials;
@@ -100,6 +103,15 @@ const crypto = load("ext:deno_crypto/00_crypto.js");
 // Every outbound fetch counts against the open requests' subrequest limit; an undeclared host
 // or a denied address (see permissions.rs) surfaces as a TypeError that says what was refused.
 function limitedFetch(input, init = undefined) {
+  if (asksForWebSocket(input, init)) {
+    // An outbound WebSocket (it counts as a subrequest there): the answer is a 101 whose
+    // `webSocket` the worker accept()s.
+    return fetchWebSocket(new Request(input, init), () => {
+      const answer = new response.Response(null);
+      response.toInnerResponse(answer).status = 101;
+      return answer;
+    });
+  }
   if (!op_edge_subrequest()) {
     return PromiseReject(new TypeError("too many subrequests: the worker exceeded its subrequest limit"));
   }
@@ -117,6 +129,24 @@ function limitedFetch(input, init = undefined) {
     }
     throw e;
   });
+}
+
+// Whether a fetch asks for `Upgrade: websocket` (looked for without building a Request).
+function asksForWebSocket(input, init) {
+  const isWebSocket = (value) => typeof value === "string" && StringPrototypeToLowerCase(value) === "websocket";
+  const given = init?.headers;
+  if (given !== undefined && given !== null) {
+    if (ObjectPrototypeIsPrototypeOf(headers.Headers.prototype, given)) return isWebSocket(given.get("upgrade"));
+    if (ArrayIsArray(given)) {
+      for (const pair of given) if (StringPrototypeToLowerCase(String(pair?.[0])) === "upgrade" && isWebSocket(pair[1])) return true;
+      return false;
+    }
+    if (typeof given === "object") {
+      for (const name of ObjectKeys(given)) if (StringPrototypeToLowerCase(name) === "upgrade" && isWebSocket(given[name])) return true;
+      return false;
+    }
+  }
+  return ObjectPrototypeIsPrototypeOf(request.RequestPrototype, input) && isWebSocket(input.headers.get("upgrade"));
 }
 
 // A subrequest carries on the W3C trace context of the request it is made for (the node's

@@ -6,8 +6,13 @@
 // carry the messages (runtime/src/ops/websocket.rs). Two ends kept in the isolate talk to
 // each other directly.
 //
-// Events received before `accept()` wait for it, as in workerd; a close from the other side
-// is answered at once (workerd's behaviour since its 2026-04-07 compatibility date).
+// Events received before `accept()` wait for it, as in workerd (delivered after the turn that
+// accepts, so listeners added right after see them); a close from the other side is answered at
+// once (workerd's behaviour since its 2026-04-07 compatibility date).
+//
+// Outbound: `new WebSocket(url)` and `fetch()` with `Upgrade: websocket` (`fetchWebSocket`)
+// connect through `op_edge_ws_connect` (runtime/src/outbound.rs); the network is then a hidden
+// peer end attached to the socket, exactly as a returned pair end is.
 
 import { core, primordials } from "ext:core/mod.js";
 
@@ -15,7 +20,9 @@ const {
   ArrayBufferIsView,
   ArrayBufferPrototype,
   ArrayBufferPrototypeGetByteLength,
+  ArrayPrototypeMap,
   ArrayPrototypePush,
+  ArrayPrototypeShift,
   ObjectDefineProperty,
   ObjectGetOwnPropertyDescriptor,
   ObjectGetPrototypeOf,
@@ -31,6 +38,8 @@ const {
   SetPrototypeDelete,
   SetPrototypeForEach,
   String,
+  StringPrototypeSplit,
+  StringPrototypeTrim,
   Symbol,
   SymbolIterator,
   TypeError,
@@ -44,6 +53,7 @@ const {
 } = primordials;
 
 const {
+  op_edge_ws_connect,
   op_edge_ws_send_text,
   op_edge_ws_send_bytes,
   op_edge_ws_close,
@@ -72,6 +82,9 @@ let attach;
 let deliver;
 let detach;
 let closeAll;
+let connected;
+let failed;
+let fetchedEnds;
 
 class WebSocket extends event.EventTarget {
   #state = OPEN;
@@ -88,27 +101,39 @@ class WebSocket extends event.EventTarget {
   #waiting = [];
   #binaryType = "arraybuffer";
 
+  // A client WebSocket's URL and agreed subprotocol and extensions.
+  #url = null;
+  #protocol = "";
+  #extensions = "";
+
   constructor(url, protocols = undefined) {
     super();
-    if (url !== kPairEnd) {
-      void protocols;
-      throw new TypeError(
-        "new WebSocket(url): outbound WebSockets are not available to workers on this platform yet; a worker can accept WebSockets with new WebSocketPair()",
-      );
-    }
+    if (url === kPairEnd) return;
+    // A client WebSocket: the network end is a hidden peer, attached once connected.
+    const href = webSocketUrl(url);
+    protocols = protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols];
+    this.#url = href;
+    this.#state = CONNECTING;
+    this.#accepted = true;
+    const network = new WebSocket(kPairEnd);
+    network.#peer = this;
+    network.#handedOff = true;
+    this.#peer = network;
+    // A failure is the socket's error and close events.
+    PromisePrototypeThen(dialFor(this, network, href, protocols, []), undefined, () => {});
   }
 
   get readyState() {
     return this.#state;
   }
   get url() {
-    return null;
+    return this.#url;
   }
   get protocol() {
-    return null;
+    return this.#protocol;
   }
   get extensions() {
-    return null;
+    return this.#extensions;
   }
   get binaryType() {
     return this.#binaryType;
@@ -124,9 +149,13 @@ class WebSocket extends event.EventTarget {
     }
     if (this.#accepted) return;
     this.#accepted = true;
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (let i = 0; i < waiting.length; i++) this.#dispatch(waiting[i]);
+    // What came before is delivered after this turn, so that listeners added right after
+    // accept() see it (and in order with what comes meanwhile).
+    if (this.#waiting.length > 0) PromisePrototypeThen(PromiseResolve(), () => this.#drain());
+  }
+
+  #drain() {
+    while (this.#waiting.length > 0) this.#dispatch(ArrayPrototypeShift(this.#waiting));
   }
 
   send(message) {
@@ -193,7 +222,7 @@ class WebSocket extends event.EventTarget {
         PromisePrototypeThen(PromiseResolve(), () => this.#peer.#receive(answer));
       }
     }
-    if (this.#accepted) this.#dispatch(message);
+    if (this.#accepted && this.#waiting.length === 0) this.#dispatch(message);
     else ArrayPrototypePush(this.#waiting, message);
   }
 
@@ -201,7 +230,7 @@ class WebSocket extends event.EventTarget {
     if (message.close) {
       this.#state = CLOSED;
       if (message.lost) {
-        this.dispatchEvent(new event.ErrorEvent("error", { message: "the WebSocket connection was lost" }));
+        this.dispatchEvent(new event.ErrorEvent("error", { message: message.message ?? "the WebSocket connection was lost" }));
       }
       this.dispatchEvent(
         new event.CloseEvent("close", { code: message.code, reason: message.reason, wasClean: !message.lost }),
@@ -241,6 +270,29 @@ class WebSocket extends event.EventTarget {
       receiveLoop(end, end.#peer, id);
     };
     deliver = (end, message) => end.#receive(message);
+    // An outbound socket connected as `id`: `socket` is the worker's end, `network` its peer.
+    connected = (socket, network, id, protocol, extensions) => {
+      socket.#protocol = protocol;
+      socket.#extensions = extensions;
+      if (socket.#state === CONNECTING) socket.#state = OPEN;
+      attach(network, id);
+      if (socket.#accepted) socket.dispatchEvent(new event.Event("open"));
+    };
+    // An outbound socket that could not connect.
+    failed = (socket, message) => {
+      socket.#state = CLOSED;
+      const lost = { close: true, code: 1006, reason: "", lost: true, message };
+      if (socket.#accepted) socket.#dispatch(lost);
+      else ArrayPrototypePush(socket.#waiting, lost);
+    };
+    // A socket `fetch` gives back: the worker accept()s it.
+    fetchedEnds = () => {
+      const socket = new WebSocket(kPairEnd);
+      const network = new WebSocket(kPairEnd);
+      linkEnds(network, socket);
+      network.#handedOff = true;
+      return [socket, network];
+    };
     detach = (end) => SetPrototypeDelete(attached, end);
     // The worker is stopping: close every socket still open on the network.
     closeAll = (code, reason) => {
@@ -300,6 +352,72 @@ async function receiveLoop(end, server, id) {
     op_edge_ws_release(id);
   }
 }
+
+// A client WebSocket's URL: ws: or wss: (http: and https: are taken as them), no fragment.
+function webSocketUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    throw new domException.DOMException(`Failed to construct 'WebSocket': The URL '${url}' is invalid.`, "SyntaxError");
+  }
+  if (parsed.protocol === "http:") parsed.protocol = "ws:";
+  if (parsed.protocol === "https:") parsed.protocol = "wss:";
+  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
+    throw new domException.DOMException(
+      `Failed to construct 'WebSocket': The URL's scheme must be either 'http', 'https', 'ws', or 'wss'. '${parsed.protocol}' is not allowed.`,
+      "SyntaxError",
+    );
+  }
+  if (parsed.hash !== "") {
+    throw new domException.DOMException("Failed to construct 'WebSocket': The URL contains a fragment identifier.", "SyntaxError");
+  }
+  return parsed.href;
+}
+
+// Connects an outbound socket; it counts as a subrequest, under the outbound policy.
+async function dialFor(socket, network, href, protocols, headers) {
+  try {
+    if (!core.ops.op_edge_subrequest()) {
+      throw new TypeError("too many subrequests: the worker exceeded its subrequest limit");
+    }
+    const { 0: id, 1: protocol, 2: extensions } = await op_edge_ws_connect(href, protocols, headers);
+    connected(socket, network, id, protocol, extensions);
+  } catch (e) {
+    failed(socket, e?.message ?? String(e));
+    throw e;
+  }
+}
+
+/**
+ * `fetch(url, { headers: { Upgrade: "websocket" } })`: connects, and answers a `101` whose
+ * `webSocket` the worker accept()s.
+ */
+async function fetchWebSocket(request, makeInner) {
+  const href = webSocketUrl(request.url);
+  const headers = [];
+  let protocols = [];
+  for (const { 0: name, 1: value } of request.headers) {
+    if (name === "sec-websocket-protocol") protocols = ArrayPrototypeMap(StringPrototypeSplit(value, ","), (p) => StringPrototypeTrim(p));
+    else if (!SKIPPED_HEADERS.has(name)) ArrayPrototypePush(headers, [name, value]);
+  }
+  const { 0: socket, 1: network } = fetchedEnds();
+  await dialFor(socket, network, href, protocols, headers);
+  const response = makeInner();
+  WeakMapPrototypeSet(responseSockets, response, socket);
+  return response;
+}
+
+// Request headers a WebSocket handshake sets itself.
+const SKIPPED_HEADERS = new SafeSet([
+  "upgrade",
+  "connection",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-extensions",
+  "host",
+  "content-length",
+]);
 
 // A message as send() takes it: a string, or the bytes of an ArrayBuffer or a view (copied).
 function toMessage(message) {
@@ -379,4 +497,4 @@ function responseWebSocket(response) {
   return WeakMapPrototypeGet(responseSockets, response);
 }
 
-export { attach, closeAll, makeResponse, responseWebSocket, WebSocket, WebSocketPair };
+export { attach, closeAll, fetchWebSocket, makeResponse, responseWebSocket, WebSocket, WebSocketPair };

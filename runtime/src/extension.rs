@@ -36,6 +36,7 @@ deno_core::extension!(
     op_edge_ws_close,
     op_edge_ws_next,
     op_edge_ws_release,
+    op_edge_ws_connect,
     op_edge_env,
     op_edge_bindings,
     op_edge_binding,

@@ -432,8 +432,13 @@ fn give_state(
   state.put(ops::TurnCpu(Box::new(move || turn.spent_in_entry())));
   let (turn, limit) = (control.clone(), options.limits.cpu());
   state.put(ops::TurnAdmission(Box::new(move || turn.extend(limit))));
+  let message_bytes = options.limits.websocket_message_bytes();
+  let dialing = permissions.clone();
+  state.put(ops::SocketDialer(Rc::new(move |dial, ends| {
+    Box::pin(crate::outbound::dial(dial, ends, dialing.clone(), message_bytes))
+  })));
   state.put(permissions);
-  state.put(ops::SocketLimits { message_bytes: options.limits.websocket_message_bytes() });
+  state.put(ops::SocketLimits { message_bytes });
   let subrequests = control.clone();
   state.put(ops::SubrequestLimit {
     max: options.limits.subrequests,

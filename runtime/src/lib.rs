@@ -14,7 +14,8 @@
 //! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` (with
 //! `node_ops`, those of the `node:*` modules) and
 //! `extension` (all shared with the snapshot build script), `startup` (the embedded
-//! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], [`body`],
+//! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], `outbound`
+//! (outbound WebSockets), [`body`],
 //! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`ceiling`] (the node-wide memory
 //! ceiling's ledger), [`options`] (what a
 //! worker is started with and sent), `priority` (threads that prepare isolates below request
@@ -38,6 +39,8 @@ mod startup;
 pub mod bundle;
 
 pub mod permissions;
+
+mod outbound;
 
 pub mod body;
 

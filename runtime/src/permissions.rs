@@ -40,7 +40,8 @@ pub const PRIVATE_NETWORKS: &[&str] = &[
 /// networks, so these are enforced by [`refuse_private_ipv6`] and [`PublicResolver`] instead.
 pub const PRIVATE_IPV6_NETWORKS: &[&str] = &["fc00::/7", "fe80::/10", "::ffff:0:0/96"];
 
-fn is_private_ipv6(ip: IpAddr) -> bool {
+/// Whether `ip` is in one of [`PRIVATE_IPV6_NETWORKS`].
+pub(crate) fn is_private_ipv6(ip: IpAddr) -> bool {
   PRIVATE_IPV6_NETWORKS.iter().any(|n| n.parse::<IpNet>().expect("valid network").contains(&ip))
 }
 

@@ -1039,3 +1039,34 @@ impl Default for Ca {
     Ca::new()
   }
 }
+
+/// Where `.ci/setup` installs Python packages the tests use (`websockets`).
+fn python_path() -> PathBuf {
+  PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/edge-tools/python")
+}
+
+/// Real WebSocket clients (Python's `websockets`, `tests/fixtures/websockets/client.py`)
+/// through `steps`, ready to run; it prints what happened as JSON.
+pub fn websocket_client(steps: &serde_json::Value) -> Command {
+  let mut command = Command::new("python3");
+  command
+    .arg(fixture("websockets").join("client.py"))
+    .arg(steps.to_string())
+    .env("PYTHONPATH", python_path())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+  command
+}
+
+/// Runs [`websocket_client`] through `steps` and returns what happened.
+fn run_websocket_client(steps: serde_json::Value) -> Vec<serde_json::Value> {
+  let output = websocket_client(&steps).output().expect("run python3");
+  assert!(output.status.success(), "the client failed: {}", String::from_utf8_lossy(&output.stderr));
+  serde_json::from_slice(&output.stdout)
+    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// [`websocket_client`] through `steps`, run off the test's runtime; what happened.
+pub async fn websocket_session(steps: serde_json::Value) -> Vec<serde_json::Value> {
+  tokio::task::spawn_blocking(move || run_websocket_client(steps)).await.unwrap()
+}

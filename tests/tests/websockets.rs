@@ -6,9 +6,6 @@
 //! worker replaced while its sockets are open, and what the node counts.
 
 use std::path::Path;
-use std::path::PathBuf;
-use std::process::Command;
-use std::process::Stdio;
 
 use edge_tests::*;
 use serde_json::json;
@@ -39,35 +36,6 @@ export default {
 };
 "#;
 
-fn python_path() -> PathBuf {
-  PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/edge-tools/python")
-}
-
-/// The client script with `steps`, ready to run.
-fn client(steps: &Value) -> Command {
-  let mut command = Command::new("python3");
-  command
-    .arg(fixture("websockets").join("client.py"))
-    .arg(steps.to_string())
-    .env("PYTHONPATH", python_path())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-  command
-}
-
-/// Runs the client script through `steps` and returns what happened.
-fn run_client(steps: Value) -> Vec<Value> {
-  let output = client(&steps).output().expect("run python3");
-  assert!(output.status.success(), "the client failed: {}", String::from_utf8_lossy(&output.stderr));
-  serde_json::from_slice(&output.stdout)
-    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
-}
-
-/// [`run_client`] off the test's runtime (the node keeps serving meanwhile).
-async fn clients(steps: Value) -> Vec<Value> {
-  tokio::task::spawn_blocking(move || run_client(steps)).await.unwrap()
-}
-
 /// `ws://` for `path` on `server`.
 fn ws(server: &DevServer, path: &str) -> String {
   format!("{}{path}", server.url.replacen("http://", "ws://", 1))
@@ -81,7 +49,7 @@ fn echo_dir(manifest: &str) -> tempfile::TempDir {
 async fn a_worker_greets_echoes_text_and_bytes_and_closes_with_its_own_code() {
   let dir = echo_dir("");
   let server = DevServer::start(dir.path());
-  let events = clients(json!([
+  let events = websocket_session(json!([
     ["connect", "a", ws(&server, "/socket")],
     ["recv", "a"],
     ["send", "a", "hi"],
@@ -115,8 +83,12 @@ async fn a_worker_greets_echoes_text_and_bytes_and_closes_with_its_own_code() {
 async fn a_client_close_reaches_the_worker_with_its_code_and_reason() {
   let dir = echo_dir("");
   let server = DevServer::start(dir.path());
-  let events =
-    clients(json!([["connect", "a", ws(&server, "/")], ["recv", "a"], ["close", "a", 1000, "bye"],])).await;
+  let events = websocket_session(json!([
+    ["connect", "a", ws(&server, "/")],
+    ["recv", "a"],
+    ["close", "a", 1000, "bye"],
+  ]))
+  .await;
   assert_eq!(
     events,
     vec![json!(["a", "open"]), json!(["a", "text", "hello"]), json!(["a", "closed", 1000, "bye"])]
@@ -152,7 +124,7 @@ async fn the_response_refuses_misuse_with_clear_errors() {
         attempt("status 200 with a socket", () => new Response(null, { status: 200, webSocket: client }));
         attempt("status 101 without a socket", () => new Response(null, { status: 101 }));
         attempt("not a pair's end", () => new Response(null, { status: 101, webSocket: {} }));
-        attempt("new WebSocket(url)", () => new WebSocket("wss://example.com/"));
+        attempt("new WebSocket(bad url)", () => new WebSocket("ftp://example.com/"));
         server.accept();
         attempt("bad close code", () => server.close(1234));
         attempt("send after accept", () => server.send("x"));
@@ -175,7 +147,7 @@ async fn the_response_refuses_misuse_with_clear_errors() {
       "status 200 with a socket: RangeError: a Response with a webSocket must have status 101",
       "status 101 without a socket: RangeError: a Response with status 101 needs a webSocket: one end of a WebSocketPair",
       "not a pair's end: TypeError: webSocket must be one end of a WebSocketPair",
-      "new WebSocket(url): TypeError: new WebSocket(url): outbound WebSockets are not available to workers on this platform yet; a worker can accept WebSockets with new WebSocketPair()",
+      "new WebSocket(bad url): SyntaxError: Failed to construct 'WebSocket': The URL's scheme must be either 'http', 'https', 'ws', or 'wss'. 'ftp:' is not allowed.",
       "bad close code: InvalidAccessError: The close code must be 1000 or in the range 3000-4999 (got 1234).",
       "send after accept: ok",
       "a socket returned twice: TypeError: this WebSocket was already returned in a Response",
@@ -188,7 +160,7 @@ async fn the_response_refuses_misuse_with_clear_errors() {
 #[tokio::test]
 async fn a_chat_room_reaches_every_member() {
   let server = DevServer::start(&sample("chat"));
-  let events = clients(json!([
+  let events = websocket_session(json!([
     ["connect", "ann", ws(&server, "/room?name=ann")],
     ["recv", "ann"],
     ["recv", "ann"],
@@ -208,10 +180,10 @@ async fn a_chat_room_reaches_every_member() {
     events,
     vec![
       json!(["ann", "open"]),
-      text("ann", json!({"type": "welcome", "room": "room", "members": 0})),
+      text("ann", json!({"type": "welcome", "room": "room", "members": 0, "from": null})),
       text("ann", json!({"type": "join", "name": "ann"})),
       json!(["bob", "open"]),
-      text("bob", json!({"type": "welcome", "room": "room", "members": 1})),
+      text("bob", json!({"type": "welcome", "room": "room", "members": 1, "from": null})),
       text("bob", json!({"type": "join", "name": "bob"})),
       text("ann", json!({"type": "join", "name": "bob"})),
       text("ann", json!({"type": "message", "name": "bob", "text": "hi all"})),
@@ -228,7 +200,7 @@ async fn a_chat_room_reaches_every_member() {
 async fn a_message_over_the_size_limit_closes_with_1009_and_the_worker_cannot_send_one() {
   let dir = echo_dir("[limits]\nwebsocket_message_kb = 1\n");
   let server = DevServer::start(dir.path());
-  let events = clients(json!([
+  let events = websocket_session(json!([
     ["connect", "a", ws(&server, "/")],
     ["recv", "a"],
     ["send", "a", "big"],
@@ -261,7 +233,7 @@ async fn a_message_over_the_size_limit_closes_with_1009_and_the_worker_cannot_se
 async fn a_message_handler_that_spins_is_stopped_and_its_socket_closed_with_1011() {
   let dir = echo_dir("[limits]\ncpu_ms = 50\n");
   let server = DevServer::start(dir.path());
-  let events = clients(json!([
+  let events = websocket_session(json!([
     ["connect", "a", ws(&server, "/")],
     ["recv", "a"],
     ["send", "a", "spin"],
@@ -276,7 +248,7 @@ async fn a_message_handler_that_spins_is_stopped_and_its_socket_closed_with_1011
     steps.push(json!(["recv", "b"]));
   }
   steps.push(json!(["close", "b", 1000, "done"]));
-  let events = clients(Value::Array(steps)).await;
+  let events = websocket_session(Value::Array(steps)).await;
   assert_eq!(events.len(), 203, "{events:?}");
   assert_eq!(events[202], json!(["b", "closed", 1000, "done"]));
 }
@@ -285,7 +257,7 @@ async fn a_message_handler_that_spins_is_stopped_and_its_socket_closed_with_1011
 async fn idle_sockets_are_closed_and_open_sockets_are_limited_per_worker() {
   let dir = echo_dir("[limits]\nwebsockets = 2\nwebsocket_idle_secs = 1\n");
   let server = DevServer::start(dir.path());
-  let events = clients(json!([
+  let events = websocket_session(json!([
     ["connect", "a", ws(&server, "/")],
     ["connect", "b", ws(&server, "/")],
     ["connect", "c", ws(&server, "/")],
@@ -318,13 +290,17 @@ async fn idle_sockets_are_closed_and_open_sockets_are_limited_per_worker() {
 /// A client in its own process that connects (with `options`), reads until the server closes,
 /// then says what it got.
 fn open_and_wait(url: &str, options: Value) -> std::process::Child {
-  client(&json!([["connect", "a", url, options], ["until_closed", "a"]])).spawn().expect("run python3")
+  websocket_client(&json!([["connect", "a", url, options], ["until_closed", "a"]]))
+    .spawn()
+    .expect("run python3")
 }
 
-fn finish(child: std::process::Child) -> Vec<Value> {
-  let output = child.wait_with_output().unwrap();
-  serde_json::from_slice(&output.stdout)
-    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+/// Waits for the client of [`open_and_wait`] and checks that the server closed with `code`.
+async fn ends_with_close(child: std::process::Child, code: u16, reason: &str) {
+  let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+  let events: Vec<Value> = serde_json::from_slice(&output.stdout)
+    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+  assert_eq!(events.last().unwrap(), &json!(["a", "closed", code, reason]), "{events:?}");
 }
 
 #[tokio::test]
@@ -365,7 +341,7 @@ async fn websockets_work_over_tls_and_the_node_counts_them() {
   let tls_port = server.tls_url().rsplit(':').next().unwrap().to_owned();
   let options =
     json!({"cafile": ca_file, "server_hostname": "echo.edge.localhost", "address": ["127.0.0.1", tls_port]});
-  let events = clients(json!([
+  let events = websocket_session(json!([
     ["connect", "a", "wss://echo.edge.localhost/", options],
     ["recv", "a"],
     ["send", "a", "over tls"],
@@ -408,4 +384,196 @@ fn write_echo(workers: &Path) {
 
 fn port(server: &DevServer) -> String {
   server.url.rsplit(':').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn edge_tail_shows_a_closed_socket_with_its_counts() {
+  const TOKEN: &str = "websocket-tail-token-0123";
+  let workers = tempfile::tempdir().unwrap();
+  write_echo(workers.path());
+  let data = tempfile::tempdir().unwrap();
+  let server =
+    DevServer::node(workers.path(), &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap()]);
+  let following = Following::spawn(std::process::Command::new(edge_bin()).args([
+    "tail",
+    "echo",
+    "--node",
+    &server.admin_url(),
+    "--token",
+    TOKEN,
+    "--format",
+    "json",
+  ]));
+  following.stderr.wait_for(&["edge tail: following echo"]);
+  let address = json!({"address": ["127.0.0.1", port(&server)]});
+  websocket_session(json!([
+    ["connect", "a", "ws://echo.edge.localhost/", address],
+    ["recv", "a"],
+    ["send", "a", "hi"],
+    ["recv", "a"],
+    ["close", "a", 1000, "bye"],
+  ]))
+  .await;
+  let line = following.stdout.wait_for(&["\"type\":\"websocket\""]);
+  let event: Value = serde_json::from_str(&line).unwrap();
+  assert_eq!(
+    [
+      &event["closed_by"],
+      &event["code"],
+      &event["reason"],
+      &event["messages_in"],
+      &event["messages_out"],
+      &event["bytes_in"],
+      &event["bytes_out"]
+    ],
+    [&json!("client"), &json!(1000), &json!("bye"), &json!(1), &json!(2), &json!(2), &json!(13)],
+    "{line}"
+  );
+  // The same request id as the upgrade's own event.
+  let upgrade = following.stdout.wait_for(&["\"type\":\"request\"", "\"status\":101"]);
+  let upgrade: Value = serde_json::from_str(&upgrade).unwrap();
+  assert_eq!(upgrade["request_id"], event["request_id"]);
+  // The usage meter has them too (stored every few seconds): 3 messages, 15 bytes.
+  let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+  loop {
+    let (code, out, err) =
+      run_edge(&["usage", "echo", "--node", &server.admin_url(), "--token", TOKEN, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    if report["total"]["websocket_messages"] == 3 {
+      assert_eq!(report["total"]["websocket_bytes"], 15, "{out}");
+      break;
+    }
+    assert!(std::time::Instant::now() < deadline, "the usage never counted the messages: {out}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+  }
+}
+
+/// A worker that opens outbound WebSockets to `?to=` and answers what happened.
+const OUTBOUND: &str = r#"
+function record(ws, events, finish) {
+  ws.addEventListener("message", (e) => {
+    events.push(["message", typeof e.data === "string" ? e.data : [...new Uint8Array(e.data)]]);
+    if (events.length === 4) ws.send("bye");
+  });
+  ws.addEventListener("error", (e) => events.push(["error", e.message]));
+  ws.addEventListener("close", (e) => { events.push(["close", e.code, e.reason, e.wasClean]); finish(); });
+}
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const to = url.searchParams.get("to");
+    const events = [];
+    if (url.pathname === "/client") {
+      const ws = new WebSocket(to, ["chat", "other"]);
+      events.push(["constructed", ws.readyState, ws.url]);
+      await new Promise((finish) => {
+        ws.addEventListener("open", () => {
+          events.push(["open", ws.protocol, ws.readyState]);
+          ws.send("hi");
+          ws.send(new Uint8Array([1, 2]));
+        });
+        record(ws, events, finish);
+      });
+    } else {
+      let response;
+      try {
+        response = await fetch(to, { headers: { Upgrade: "websocket", "x-token": "abc" } });
+      } catch (e) {
+        return Response.json([["fetch failed", e.name, e.message]]);
+      }
+      const ws = response.webSocket;
+      events.push(["fetched", response.status, ws instanceof WebSocket]);
+      ws.accept();
+      await new Promise((finish) => {
+        record(ws, events, finish);
+        ws.send("one");
+        ws.send("two");
+      });
+    }
+    return Response.json(events);
+  },
+};
+"#;
+
+/// The server of `tests/fixtures/websockets/server.py`, killed when dropped, and its port.
+struct EchoServer(std::process::Child, u16);
+
+impl EchoServer {
+  fn start() -> EchoServer {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new("python3")
+      .arg(fixture("websockets").join("server.py"))
+      .env(
+        "PYTHONPATH",
+        std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/edge-tools/python"),
+      )
+      .stdout(std::process::Stdio::piped())
+      .spawn()
+      .expect("run python3");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().parse().unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    EchoServer(child, port)
+  }
+}
+
+impl Drop for EchoServer {
+  fn drop(&mut self) {
+    let _ = self.0.kill();
+    let _ = self.0.wait();
+  }
+}
+
+#[tokio::test]
+async fn a_worker_opens_outbound_websockets_under_its_outbound_policy() {
+  let echo = EchoServer::start();
+  let allowed =
+    worker_dir(&[("worker.js", OUTBOUND), ("edge.toml", "[outbound]\nallow = [\"localhost\"]\n")]);
+  let server = DevServer::start(allowed.path());
+  let target = format!("ws://127.0.0.1:{}/path", echo.1);
+  let reply = get(&server.at(&format!("/client?to={target}"))).await;
+  assert_eq!(
+    reply.json(),
+    json!([
+      ["constructed", 0, target],
+      ["open", "chat", 1],
+      ["message", "hello None"],
+      ["message", "hi"],
+      ["message", [1, 2]],
+      ["close", 4001, "server says bye", true],
+    ]),
+    "{}",
+    reply.body
+  );
+  // fetch() with Upgrade: websocket gives a socket to accept(), sending the request's headers.
+  let reply = get(&server.at(&format!("/fetch?to=http://127.0.0.1:{}/", echo.1))).await;
+  assert_eq!(
+    reply.json(),
+    json!([
+      ["fetched", 101, true],
+      ["message", "hello abc"],
+      ["message", "one"],
+      ["message", "two"],
+      ["close", 4001, "server says bye", true],
+    ]),
+    "{}",
+    reply.body
+  );
+
+  // Without [outbound] allow, loopback is refused, as fetch refuses it.
+  let refused = worker_dir(&[("worker.js", OUTBOUND)]);
+  let server = DevServer::start(refused.path());
+  let reply = get(&server.at(&format!("/client?to={target}"))).await;
+  let events = reply.json();
+  assert_eq!(events[1][0], "error", "{}", reply.body);
+  assert!(
+    events[1][1].as_str().unwrap().contains("127.0.0.1 is not a host this worker may reach"),
+    "{}",
+    reply.body
+  );
+  assert_eq!(events[2], json!(["close", 1006, "", false]), "{}", reply.body);
+  let reply = get(&server.at(&format!("/fetch?to={target}"))).await;
+  assert_eq!(reply.json()[0][0], "fetch failed", "{}", reply.body);
+  assert!(reply.body.contains("is not a host this worker may reach"), "{}", reply.body);
 }

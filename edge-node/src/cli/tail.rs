@@ -92,14 +92,16 @@ pub async fn usage(target: &Target, name: &str, since: Option<&str>, json: bool)
   println!("{name} since {}:", report.since);
   let line = |usage: &crate::observe::usage::Usage| {
     format!(
-      "{} requests, {:.1} ms CPU, {:.1} ms wall, peak memory {} KiB, {} bytes out, {} subrequests, {} errors",
+      "{} requests, {:.1} ms CPU, {:.1} ms wall, peak memory {} KiB, {} bytes out, {} subrequests, {} errors, {} WebSocket messages ({} bytes)",
       usage.requests,
       usage.cpu_ms,
       usage.wall_ms,
       usage.peak_memory_bytes / 1024,
       usage.egress_bytes,
       usage.subrequests,
-      usage.errors
+      usage.errors,
+      usage.websocket_messages,
+      usage.websocket_bytes
     )
   };
   for (version, usage) in &report.versions {

@@ -1,8 +1,8 @@
 //! Usage metering, the basis of pay-per-use billing: per worker, version and hour, the
 //! requests, CPU milliseconds (as the limit enforcer charged them), wall milliseconds (to the
 //! response head), the peak memory of an isolate that served one, the response bytes sent
-//! (egress), the outbound `fetch` calls started before the response head (subrequests) and
-//! the 5xx answers.
+//! (egress), the outbound `fetch` calls started before the response head (subrequests), the
+//! 5xx answers, and WebSocket messages and their bytes (both ways).
 //!
 //! The request path adds to counters in memory; every [`FLUSH_EVERY`] (and when the node
 //! stops) they are merged into the store: `<data_dir>/usage.redb` on one node (in memory
@@ -49,6 +49,12 @@ pub struct Usage {
   pub egress_bytes: u64,
   pub subrequests: u64,
   pub errors: u64,
+  /// WebSocket messages, both ways (counted as the socket carries them).
+  #[serde(default)]
+  pub websocket_messages: u64,
+  /// Their payload bytes, both ways.
+  #[serde(default)]
+  pub websocket_bytes: u64,
 }
 
 impl Usage {
@@ -60,6 +66,8 @@ impl Usage {
     self.egress_bytes += other.egress_bytes;
     self.subrequests += other.subrequests;
     self.errors += other.errors;
+    self.websocket_messages += other.websocket_messages;
+    self.websocket_bytes += other.websocket_bytes;
   }
 }
 
@@ -157,7 +165,18 @@ impl Meter {
       egress_bytes: 0,
       subrequests: sample.subrequests,
       errors: u64::from(sample.error),
+      ..Usage::default()
     });
+  }
+
+  /// Counts WebSocket messages (both ways) and their payload bytes for `deployment`.
+  pub fn websocket(&self, deployment: &Arc<Deployment>, messages: u64, bytes: u64) {
+    if messages > 0 {
+      let mut pending = self.pending();
+      let counts = Self::counts(&mut pending, deployment);
+      counts.websocket_messages += messages;
+      counts.websocket_bytes += bytes;
+    }
   }
 
   /// Counts response bytes sent for `deployment`.

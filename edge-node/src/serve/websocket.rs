@@ -14,6 +14,9 @@
 //!   with 1011 and the limit as the reason. A worker stopped otherwise (redeployed, evicted)
 //!   closes them itself with 1012, and a node that drains closes them with 1001.
 //!
+//! Messages and bytes are counted in the metrics as they pass, and in the usage meter every
+//! [`TOUCH_EVERY`] and when the socket closes; `edge tail` gets an event when it closes.
+//!
 //! While open, a socket keeps its worker's entry in the warm-worker cache in use (touched
 //! every [`TOUCH_EVERY`]), so the idle timeout does not evict a worker that holds sockets; a
 //! full cache can still evict it (least recently used first), which closes them with 1012.
@@ -48,11 +51,17 @@ use crate::observe::metrics::Metrics;
 use crate::observe::metrics::SocketCounters;
 use crate::observe::tail::EventKind;
 use crate::observe::tail::Tail;
+use crate::observe::usage::Meter;
 use crate::serve::listen::ConnectionHold;
 use crate::serve::Node;
 
 /// How often an open socket marks its worker's cache entry as used.
 pub const TOUCH_EVERY: Duration = Duration::from_secs(15);
+
+/// tungstenite's read buffer: its default, 128 KiB, is zero-filled before every read and held
+/// by every open socket (benches/websocket: most of an idle socket's memory, and an 18% memset
+/// in the echo profile); messages larger than it are still read whole.
+const READ_BUFFER: usize = 4096;
 
 /// How long a socket waits for the client's answer to a close before it drops the connection.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
@@ -171,6 +180,7 @@ pub fn accept(
     workers: node.workers().clone(),
     metrics: node.metrics().clone(),
     tail: node.tail.clone(),
+    meter: node.meter.clone(),
     deployment: deployment.clone(),
     worker: worker.clone(),
     request_id: request_id.to_owned(),
@@ -195,6 +205,7 @@ struct Session {
   workers: Arc<Workers>,
   metrics: Arc<Metrics>,
   tail: Tail,
+  meter: Option<Arc<Meter>>,
   deployment: Arc<Deployment>,
   worker: WorkerHandle,
   request_id: String,
@@ -208,9 +219,20 @@ struct Tally {
   messages_out: u64,
   bytes_in: u64,
   bytes_out: u64,
+  /// Messages and bytes already given to the usage meter.
+  metered: (u64, u64),
 }
 
 impl Tally {
+  /// Gives the usage meter what it has not had yet (every [`TOUCH_EVERY`], and at the end).
+  fn meter(&mut self, meter: Option<&Meter>, deployment: &Arc<Deployment>) {
+    let (messages, bytes) = (self.messages_in + self.messages_out, self.bytes_in + self.bytes_out);
+    if let Some(meter) = meter {
+      meter.websocket(deployment, messages - self.metered.0, bytes - self.metered.1);
+    }
+    self.metered = (messages, bytes);
+  }
+
   fn count_in(&mut self, counters: &SocketCounters, bytes: usize) {
     self.messages_in += 1;
     self.bytes_in += bytes as u64;
@@ -241,7 +263,10 @@ impl Session {
     let name = self.deployment.name().to_owned();
     let limits = self.deployment.worker.options.limits.clone();
     let max = limits.websocket_message_bytes();
-    let config = WebSocketConfig::default().max_message_size(Some(max)).max_frame_size(Some(max));
+    let config = WebSocketConfig::default()
+      .read_buffer_size(READ_BUFFER)
+      .max_message_size(Some(max))
+      .max_frame_size(Some(max));
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
     let WebSocketEnds { mut to_client, from_client, queued } = ends;
     let counters = self.metrics.sockets().opened(&name);
@@ -347,10 +372,14 @@ impl Session {
           self.close(&mut ws, &from_client, &mut ending, "node_stopping", 1001, "the node is shutting down".into()).await;
           close_wait.as_mut().reset(tokio::time::Instant::now() + CLOSE_WAIT);
         }
-        _ = touch.tick() => self.workers.cache().touch(&self.deployment).await,
+        _ = touch.tick() => {
+          self.workers.cache().touch(&self.deployment).await;
+          tally.meter(self.meter.as_deref(), &self.deployment);
+        }
         () = &mut close_wait => break,
       }
     }
+    tally.meter(self.meter.as_deref(), &self.deployment);
     let ending = ending.unwrap_or(Ending { by: "lost", code: 1006, reason: String::new() });
     self.metrics.sockets().closed(&name, ending.by);
     let wall_ms = (opened.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0;

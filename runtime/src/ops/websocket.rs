@@ -1,5 +1,6 @@
 //! WebSockets a worker accepted (`new WebSocketPair()`, then `new Response(null, { status:
-//! 101, webSocket: client })`): the messages that cross between the host, which speaks the
+//! 101, webSocket: client })`), or opened (`op_edge_ws_connect`, through the isolate's
+//! [`SocketDialer`]): the messages that cross between the host, which speaks the
 //! protocol to the client, and the isolate, as two channels ([`WebSocketEnds`] is the host's
 //! side of them).
 //!
@@ -99,24 +100,13 @@ pub(super) struct Socket {
 #[derive(serde::Serialize)]
 pub struct Received(u8, Option<String>, Option<ToJsBuffer>, u16);
 
-/// Answers request `id` with `101 Switching Protocols` and the WebSocket the worker returned;
-/// the socket's id, for the other `op_edge_ws_*` ops.
-#[op2(fast)]
-#[smi]
-pub fn op_edge_respond_websocket<'s>(
-  scope: &mut v8::PinScope<'s, '_>,
+/// Opens a socket exchange (for the request whose id and trace context it carries) and
+/// returns its id and the host's ends of its channels.
+fn open_socket(
   state: &mut OpState,
-  #[smi] id: u32,
-  headers: v8::Local<'s, v8::Value>,
-) -> Result<u32, JsErrorBox> {
-  let headers = crate::values::header_list(scope, headers)?;
-  let (request_id, trace) = {
-    let request = exchange(state, id)?;
-    if request.reply.is_none() {
-      return Err(JsErrorBox::type_error("a response was already sent for this request"));
-    }
-    (request.request_id.clone(), request.trace.clone())
-  };
+  request_id: Option<Arc<str>>,
+  trace: Option<Arc<str>>,
+) -> (u32, WebSocketEnds) {
   let (to_client_tx, to_client) = mpsc::unbounded_channel();
   let (from_client, from_client_rx) = mpsc::channel(SOCKET_CHANNEL_MESSAGES);
   let queued = Arc::new(AtomicUsize::new(0));
@@ -141,10 +131,79 @@ pub fn op_edge_respond_websocket<'s>(
       trace,
     },
   );
+  (socket_id, WebSocketEnds { to_client, from_client, queued })
+}
+
+/// Answers request `id` with `101 Switching Protocols` and the WebSocket the worker returned;
+/// the socket's id, for the other `op_edge_ws_*` ops.
+#[op2(fast)]
+#[smi]
+pub fn op_edge_respond_websocket<'s>(
+  scope: &mut v8::PinScope<'s, '_>,
+  state: &mut OpState,
+  #[smi] id: u32,
+  headers: v8::Local<'s, v8::Value>,
+) -> Result<u32, JsErrorBox> {
+  let headers = crate::values::header_list(scope, headers)?;
+  let (request_id, trace) = {
+    let request = exchange(state, id)?;
+    if request.reply.is_none() {
+      return Err(JsErrorBox::type_error("a response was already sent for this request"));
+    }
+    (request.request_id.clone(), request.trace.clone())
+  };
+  let (socket_id, ends) = open_socket(state, request_id, trace);
   let cpu = super::cpu_so_far(state, id);
-  let ends = WebSocketEnds { to_client, from_client, queued };
   reply(state, id, Outcome::WebSocket { headers, ends, cpu, subrequests: 0 })?;
   Ok(socket_id)
+}
+
+/// Where an outbound WebSocket goes: its URL, the subprotocols it asks for, and the request
+/// headers to send.
+pub struct Dial {
+  pub url: String,
+  pub protocols: Vec<String>,
+  pub headers: Vec<(String, String)>,
+}
+
+/// What an outbound WebSocket agreed on: the subprotocol and the extensions.
+pub type Dialled = Result<(String, String), String>;
+
+/// Connecting one outbound WebSocket.
+pub type Dialling = std::pin::Pin<Box<dyn std::future::Future<Output = Dialled>>>;
+
+/// Opens outbound WebSockets (the isolate gives one, which applies the worker's outbound
+/// policy): connects, shakes hands, and carries frames through the ends it is given.
+pub struct SocketDialer(pub Rc<dyn Fn(Dial, WebSocketEnds) -> Dialling>);
+
+/// Opens an outbound WebSocket (`new WebSocket(url)`, or `fetch` with `Upgrade: websocket`)
+/// for the request this turn runs for: `[socket id, protocol, extensions]`.
+#[op2]
+#[serde]
+pub async fn op_edge_ws_connect(
+  state: Rc<RefCell<OpState>>,
+  #[string] url: String,
+  #[serde] protocols: Vec<String>,
+  #[serde] headers: Vec<(String, String)>,
+) -> Result<(u32, String, String), JsErrorBox> {
+  let (dialer, socket_id, ends) = {
+    let mut state = state.borrow_mut();
+    let dialer = state
+      .try_borrow::<SocketDialer>()
+      .map(|d| d.0.clone())
+      .ok_or_else(|| JsErrorBox::type_error("outbound WebSockets are not available here"))?;
+    let exchanges = state.borrow::<Exchanges>();
+    let (request_id, trace) = (exchanges.current_request_id(), exchanges.current_trace());
+    let (socket_id, ends) = open_socket(&mut state, request_id, trace);
+    (dialer, socket_id, ends)
+  };
+  match dialer(Dial { url, protocols, headers }, ends).await {
+    Ok((protocol, extensions)) => Ok((socket_id, protocol, extensions)),
+    Err(message) => {
+      state.borrow_mut().borrow_mut::<Exchanges>().open.remove(&socket_id);
+      Err(JsErrorBox::type_error(message))
+    }
+  }
 }
 
 /// The open socket `id`, marked active in this turn.

@@ -1070,3 +1070,83 @@ fn run_websocket_client(steps: serde_json::Value) -> Vec<serde_json::Value> {
 pub async fn websocket_session(steps: serde_json::Value) -> Vec<serde_json::Value> {
   tokio::task::spawn_blocking(move || run_websocket_client(steps)).await.unwrap()
 }
+
+/// chromedriver on a free port, with headless Chromium behind it (Debian's `chromium` and
+/// `chromium-driver`, which `.ci/setup` installs); both end when dropped.
+pub struct Chrome {
+  _driver: Following,
+  _profile: tempfile::TempDir,
+  pub client: fantoccini::Client,
+}
+
+impl Chrome {
+  pub async fn start() -> Chrome {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let driver = Following::spawn(Command::new("chromedriver").arg(format!("--port={port}")));
+    driver.stdout.wait_for(&["started successfully"]);
+    let profile = tempfile::Builder::new().prefix("chromium-").tempdir().unwrap();
+    let args = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      &format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let capabilities = serde_json::json!({
+      "browserName": "chrome",
+      "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+      .capabilities(capabilities)
+      .connect(&format!("http://127.0.0.1:{port}"))
+      .await
+      .unwrap_or_else(|e| {
+        panic!("chromedriver did not start a Chromium session: {e}\n{}", driver.stderr.text())
+      });
+    Chrome { _driver: driver, _profile: profile, client }
+  }
+
+  /// The text of the element `css` once it exists.
+  pub async fn text(&self, css: &str) -> String {
+    self.find(css).await.text().await.unwrap()
+  }
+
+  pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+    self
+      .client
+      .wait()
+      .at_most(Duration::from_secs(30))
+      .for_element(fantoccini::Locator::Css(css))
+      .await
+      .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+  }
+
+  /// Waits until the element `css` reads `expected` (the page reloads its live part).
+  pub async fn wait_for_text(&self, css: &str, expected: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+      let text = match self.client.find(fantoccini::Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+      };
+      if text == expected {
+        return;
+      }
+      assert!(std::time::Instant::now() < deadline, "{css} reads {text:?}, not {expected:?}");
+      tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+  }
+
+  /// Types `text` into the field `css` (cleared first).
+  pub async fn type_into(&self, css: &str, text: &str) {
+    let field = self.find(css).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+  }
+}

@@ -40,85 +40,6 @@ async fn call(server: &DevServer, worker: &str, path: &str) -> u16 {
   get_on(server, &format!("{worker}.edge.localhost"), path).await.status
 }
 
-/// chromedriver on a free port, with headless Chromium behind it; both end when dropped.
-struct Chrome {
-  _driver: Following,
-  _profile: tempfile::TempDir,
-  client: fantoccini::Client,
-}
-
-impl Chrome {
-  async fn start() -> Chrome {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let driver = Following::spawn(Command::new("chromedriver").arg(format!("--port={port}")));
-    driver.stdout.wait_for(&["started successfully"]);
-    let profile = tempfile::Builder::new().prefix("chromium-").tempdir().unwrap();
-    let args = [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-dev-shm-usage",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      &format!("--user-data-dir={}", profile.path().display()),
-    ];
-    let capabilities = serde_json::json!({
-      "browserName": "chrome",
-      "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
-    });
-    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
-    let client = fantoccini::ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-      .capabilities(capabilities)
-      .connect(&format!("http://127.0.0.1:{port}"))
-      .await
-      .unwrap_or_else(|e| {
-        panic!("chromedriver did not start a Chromium session: {e}\n{}", driver.stderr.text())
-      });
-    Chrome { _driver: driver, _profile: profile, client }
-  }
-
-  /// The text of the element `css` once it exists.
-  async fn text(&self, css: &str) -> String {
-    self.find(css).await.text().await.unwrap()
-  }
-
-  async fn find(&self, css: &str) -> fantoccini::elements::Element {
-    self
-      .client
-      .wait()
-      .at_most(Duration::from_secs(30))
-      .for_element(Locator::Css(css))
-      .await
-      .unwrap_or_else(|e| panic!("no element {css}: {e}"))
-  }
-
-  /// Waits until the element `css` reads `expected` (the page reloads its live part).
-  async fn wait_for_text(&self, css: &str, expected: &str) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-      let text = match self.client.find(Locator::Css(css)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-      };
-      if text == expected {
-        return;
-      }
-      assert!(std::time::Instant::now() < deadline, "{css} reads {text:?}, not {expected:?}");
-      tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-  }
-
-  async fn sign_in(&self, token: &str) {
-    let field = self.find("#token").await;
-    field.clear().await.unwrap();
-    field.send_keys(token).await.unwrap();
-    self.find("#login").await.click().await.unwrap();
-  }
-}
-
 #[tokio::test]
 async fn chromium_signs_in_with_the_token_and_reads_the_worker_list() {
   let data = tempfile::tempdir().unwrap();
@@ -134,10 +55,10 @@ async fn chromium_signs_in_with_the_token_and_reads_the_worker_list() {
   let chrome = Chrome::start().await;
   let dashboard = format!("{}/dashboard", server.admin_url());
   chrome.client.goto(&dashboard).await.unwrap();
-  chrome.sign_in("not-the-token-0123456789").await;
+  sign_in(&chrome, "not-the-token-0123456789").await;
   assert_eq!(chrome.text("#login-error").await, "That is not this node's admin token.");
 
-  chrome.sign_in(TOKEN).await;
+  sign_in(&chrome, TOKEN).await;
   chrome.find("#workers").await;
   let mut names = Vec::new();
   for cell in chrome.client.find_all(Locator::Css("#workers tbody td.worker")).await.unwrap() {
@@ -266,4 +187,9 @@ async fn in_a_cluster_the_dashboard_says_which_node_serves_which_version() {
   assert_eq!(nodes, [("a".to_owned(), active.clone()), ("b".to_owned(), active.clone())]);
   let (_, live, _) = admin(&b, "GET", "/dashboard/live", &[("authorization", &bearer)], "").await;
   assert!(live.contains("<tr data-node=\"a\">") && live.contains("(this node)"), "{live}");
+}
+
+async fn sign_in(chrome: &Chrome, token: &str) {
+  chrome.type_into("#token", token).await;
+  chrome.find("#login").await.click().await.unwrap();
 }

@@ -1,6 +1,7 @@
 //! WebSockets a worker accepts with Cloudflare's API (`new WebSocketPair()`, `accept()`,
 //! `new Response(null, { status: 101, webSocket })`), through real clients: Python's
 //! `websockets` package (installed by `.ci/setup`), driven by `tests/fixtures/websockets/client.py`,
+//! headless Chromium on the chat sample's page, and a Python server for outbound sockets,
 //! against `edge dev` and `edge node` (plain and TLS): echo, broadcast, closes from either
 //! side, the limits (message size, open sockets, idle, CPU per event), the node draining and a
 //! worker replaced while its sockets are open, and what the node counts.
@@ -576,4 +577,39 @@ async fn a_worker_opens_outbound_websockets_under_its_outbound_policy() {
   let reply = get(&server.at(&format!("/fetch?to={target}"))).await;
   assert_eq!(reply.json()[0][0], "fetch failed", "{}", reply.body);
   assert!(reply.body.contains("is not a host this worker may reach"), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn chromium_and_a_python_client_chat_through_the_sample() {
+  let server = DevServer::start(&sample("chat"));
+  let chrome = Chrome::start().await;
+  chrome.client.goto(&server.at("/")).await.unwrap();
+  // The page's own WebSocket joined the lobby.
+  chrome.wait_for_text("#log li:nth-child(1)", "welcome to lobby").await;
+  let name = chrome.text("#log li:nth-child(2)").await;
+  let name = name.strip_suffix(" joins").unwrap_or_else(|| panic!("{name}")).to_owned();
+  let python = websocket_client(&json!([
+    ["connect", "py", ws(&server, "/lobby?name=py")],
+    ["recv", "py"],
+    ["recv", "py"],
+    ["send", "py", "hello browser"],
+    ["recv", "py"],
+    ["recv", "py"],
+    ["close", "py", 1000, "done"],
+  ]))
+  .spawn()
+  .expect("run python3");
+  // The browser sees the Python client join and speak, then answers through its form.
+  chrome.wait_for_text("#log li:nth-child(4)", "py: hello browser").await;
+  chrome.type_into("#text", "hi from chromium").await;
+  chrome.find("#f button").await.click().await.unwrap();
+  let output = tokio::task::spawn_blocking(move || python.wait_with_output().unwrap()).await.unwrap();
+  let events: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+  assert_eq!(
+    events[4],
+    json!(["py", "text", json!({"type": "message", "name": name, "text": "hi from chromium"}).to_string()]),
+    "{events:?}"
+  );
+  assert_eq!(events[5], json!(["py", "closed", 1000, "done"]));
+  chrome.wait_for_text("#log li:nth-child(5)", &format!("{name}: hi from chromium")).await;
 }

@@ -106,6 +106,25 @@ pub async fn node_answer(name: &str, source: &str) -> serde_json::Value {
   reply.json()
 }
 
+/// The end of a test worker whose `async function run()` gathers what it checks: a fetch
+/// handler answering `run()`'s object as JSON, and, when the file runs under Node.js
+/// (`node worker.mjs`), a printer of that object, one key a line: the expected values.
+pub const RUN_TAIL: &str = r##"
+
+export default {
+  async fetch() {
+    return Response.json(await run());
+  },
+};
+// Under Node (`node worker.mjs`), prints what the expected values are.
+if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
+"##;
+
+/// [`node_answer`] for `body`, a worker's modules and its `run()`, with [`RUN_TAIL`] after it.
+pub async fn node_run_answer(name: &str, body: &str) -> serde_json::Value {
+  node_answer(name, &format!("{body}{RUN_TAIL}")).await
+}
+
 /// A worker's answer `out` holds, key by key, what Node.js printed for the same calls
 /// (`from_node`, JSON); keys Node printed nothing for are not compared.
 pub fn assert_like_node(out: &serde_json::Value, from_node: &str) {

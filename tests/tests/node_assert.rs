@@ -94,12 +94,6 @@ async function run() {
   out.stack = error.stack.split("\n")[0];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
 "##;
 
 /// `JSON.stringify(await run())` under Node 20.20.2, but for one message: Node quotes the
@@ -464,7 +458,7 @@ const FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assert_passes_and_fails_as_node_does() {
-  let out = node_answer("assert", WORKER).await;
+  let out = node_run_answer("assert", WORKER).await;
   assert_like_node(&out, FROM_NODE);
 }
 
@@ -498,14 +492,6 @@ async function run() {
     await assert.rejects(() => 1).catch(error), await assert.rejects(1).catch(error), thrown(() => assert.throws(() => { throw new Error(); }, 1))];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
-// Under Node (`node worker.mjs`), prints what the expected values are.
-if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
 "##;
 
 /// What Node 20.20.2 printed for [`CALL_TRACKER`].
@@ -523,6 +509,6 @@ const CALL_TRACKER_FROM_NODE: &str = r##"{
 /// CallTracker and assert's argument errors, key by key as Node 20 gives them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_tracker_and_argument_errors_are_nodes() {
-  let out = node_answer("calltracker", CALL_TRACKER).await;
+  let out = node_run_answer("calltracker", CALL_TRACKER).await;
   assert_like_node(&out, CALL_TRACKER_FROM_NODE);
 }

@@ -95,14 +95,6 @@ async function run() {
     "listenerCount", "addAbortListener", "getMaxListeners", "usingDomains", "captureRejections", "defaultMaxListeners", "init"].map((k) => [k, typeof events[k]]);
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
-// Under Node (`node worker.mjs`), prints what the expected values are.
-if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
 "##;
 
 /// What Node 20.20.2 printed for [`EVENTS`].
@@ -200,14 +192,6 @@ async function run() {
     typeof inspect.colors.red, util.inspect === inspect];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
-// Under Node (`node worker.mjs`), prints what the expected values are.
-if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
 "##;
 
 /// What Node 20.20.2 printed for [`INSPECT`].
@@ -283,14 +267,6 @@ async function run() {
     typeof resource.asyncId(), typeof AsyncResource.bind];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
-// Under Node (`node worker.mjs`), prints what the expected values are.
-if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
 "##;
 
 /// What Node 20.20.2 printed for [`HELPERS`] (styleText with the options of a non-terminal
@@ -315,19 +291,19 @@ const HELPERS_FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_abort_capture_rejections_and_report_errors_as_node_does() {
-  let out = node_answer("events", EVENTS).await;
+  let out = node_run_answer("events", EVENTS).await;
   assert_like_node(&out, EVENTS_FROM_NODE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspect_shows_promises_iterators_and_proxies_as_node_does() {
-  let out = node_answer("inspect", INSPECT).await;
+  let out = node_run_answer("inspect", INSPECT).await;
   assert_like_node(&out, INSPECT_FROM_NODE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn util_helpers_stream_globals_and_async_resource_answer_as_node_does() {
-  let out = node_answer("helpers", HELPERS).await;
+  let out = node_run_answer("helpers", HELPERS).await;
   assert_like_node(&out, HELPERS_FROM_NODE);
 }
 
@@ -400,14 +376,6 @@ async function run() {
     thrown(() => dc.tracingChannel(0)), thrown(() => dc.tracingChannel({ start: "" })), typeof dc.channel(Symbol("s")).name];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
-// Under Node (`node worker.mjs`), prints what the expected values are.
-if (import.meta.url.startsWith("file:")) run().then((out) => console.log(`{\n${Object.entries(out).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(",\n")}\n}`));
 "##;
 
 /// What Node 20.20.2 printed for [`NODE_ERRORS`].
@@ -432,6 +400,6 @@ const NODE_ERRORS_FROM_NODE: &str = r##"{
 /// Node's error messages and checks, key by key as Node 20 gives them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_and_argument_checks_are_nodes() {
-  let out = node_answer("errors", NODE_ERRORS).await;
+  let out = node_run_answer("errors", NODE_ERRORS).await;
   assert_like_node(&out, NODE_ERRORS_FROM_NODE);
 }

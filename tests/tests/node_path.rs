@@ -29,12 +29,6 @@ async function run() {
   out.errors = [code(() => join("a", 1)), code(() => resolve(null)), code(() => win32.relative("a", {})), code(() => path.basename("a", 5)), code(() => format(null)), code(() => path.parse(true)), path.toNamespacedPath(7)];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
 "##;
 
 /// `JSON.stringify(await run())` under Node 20.20.2.
@@ -129,6 +123,6 @@ const FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_posix_and_win32_answer_as_node_does() {
-  let out = node_answer("path", WORKER).await;
+  let out = node_run_answer("path", WORKER).await;
   assert_like_node(&out, FROM_NODE);
 }

@@ -40,12 +40,6 @@ async function run() {
   out.streams = [process.stdout.fd, process.stderr.fd, process.stdout.write("to the log\n"), typeof process.stderr.write, typeof process.stdout.on];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
 "##;
 
 /// `JSON.stringify(await run())` under Node 20.20.2 (but for `isTTY`, which Node leaves
@@ -129,7 +123,7 @@ const FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn process_answers_as_node_does() {
-  let out = node_answer("process", WORKER).await;
+  let out = node_run_answer("process", WORKER).await;
   assert_like_node(&out, FROM_NODE);
   assert_eq!(
     out["isTTY"],

@@ -43,12 +43,6 @@ async function run() {
   out.withoutNew = plain.encoding;
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
 "##;
 
 /// `JSON.stringify(await run())` under Node 20.20.2.
@@ -194,6 +188,6 @@ const FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn string_decoder_answers_as_node_does() {
-  let out = node_answer("string-decoder", WORKER).await;
+  let out = node_run_answer("string-decoder", WORKER).await;
   assert_like_node(&out, FROM_NODE);
 }

@@ -117,12 +117,6 @@ async function run() {
   out.warnings = warnings;
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
 "##;
 
 /// `JSON.stringify(await run())` under Node 20.20.2.
@@ -258,6 +252,6 @@ const FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timers_answer_as_node_does() {
-  let out = node_answer("timers", WORKER).await;
+  let out = node_run_answer("timers", WORKER).await;
   assert_like_node(&out, FROM_NODE);
 }

@@ -42,12 +42,6 @@ async function run() {
   out.punycode = [punycode.toASCII("mañana.com"), punycode.toUnicode("xn--maana-pta.com"), punycode.encode("mañana"), punycode.decode("maana-pta"), punycode.ucs2.decode("\ud83d\ude00")];
   return out;
 }
-
-export default {
-  async fetch() {
-    return Response.json(await run());
-  },
-};
 "##;
 
 /// `JSON.stringify(await run())` under Node 20.20.2 (punycode.version left out: Node ships
@@ -185,6 +179,6 @@ const FROM_NODE: &str = r##"{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn url_querystring_and_punycode_answer_as_node_does() {
-  let out = node_answer("url", WORKER).await;
+  let out = node_run_answer("url", WORKER).await;
   assert_like_node(&out, FROM_NODE);
 }

@@ -1060,7 +1060,7 @@ impl Default for Ca {
 }
 
 /// Where `.ci/setup` installs Python packages the tests use (`websockets`).
-fn python_path() -> PathBuf {
+pub fn python_path() -> PathBuf {
   PathBuf::from(std::env::var("HOME").expect("HOME is set")).join(".cache/edge-tools/python")
 }
 

@@ -505,10 +505,7 @@ impl EchoServer {
     use std::io::BufRead as _;
     let mut child = std::process::Command::new("python3")
       .arg(fixture("websockets").join("server.py"))
-      .env(
-        "PYTHONPATH",
-        std::path::PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/edge-tools/python"),
-      )
+      .env("PYTHONPATH", python_path())
       .stdout(std::process::Stdio::piped())
       .spawn()
       .expect("run python3");

@@ -126,11 +126,6 @@ impl Sockets {
     *count += 1;
     Some(Place { sockets: self.clone(), worker: worker.to_owned() })
   }
-
-  /// How many WebSockets `worker` has open on this node.
-  pub fn open(&self, worker: &str) -> u32 {
-    self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(worker).copied().unwrap_or(0)
-  }
 }
 
 impl Drop for Place {

@@ -5,7 +5,8 @@
 //! in it is evaluated until a worker imports it (and none is in the snapshot).
 //!
 //! `src/<name>.mjs` becomes `node:<name>` (a `-` in the name stands for `/`:
-//! `path-posix.mjs` is `node:path/posix`, `internal-globals.mjs` is `node:internal/globals`);
+//! `path-posix.mjs` is `node:path/posix`, `internal-globals.mjs` is `node:internal/globals`),
+//! except `src/cloudflare-<name>.mjs`, which is `cloudflare:<name>` (every worker has those);
 //! the chunks esbuild splits off (code shared by several modules, such as the buffer
 //! package) are `ext:edge_node/…`, which deno_core lets only `node:` and `ext:` modules import.
 
@@ -50,6 +51,7 @@ pub fn build(manifest_dir: &Path, out_dir: &Path) {
       // Imports between the files name them absolutely: an `ext:` URL is no base for `./`.
       "--public-path=ext:edge_node/",
       "--external:node:*",
+      "--external:cloudflare:*",
       "--external:ext:*",
       // What the packages require of Node, from the worker's own (shims/).
       "--alias:process=./shims/process.cjs",
@@ -73,7 +75,10 @@ pub fn build(manifest_dir: &Path, out_dir: &Path) {
       let name = file.strip_suffix(".js")?;
       let specifier = match name {
         _ if name.starts_with("chunk-") => format!("ext:edge_node/{file}"),
-        _ => format!("node:{}", name.replace('-', "/")),
+        _ => match name.strip_prefix("cloudflare-") {
+          Some(name) => format!("cloudflare:{name}"),
+          None => format!("node:{}", name.replace('-', "/")),
+        },
       };
       let source = std::fs::read_to_string(out.join(&file)).expect("read a bundled node module");
       Some((specifier, source))

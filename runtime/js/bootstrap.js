@@ -72,6 +72,7 @@ const {
   op_edge_bindings,
   op_edge_binding,
   op_edge_subrequest,
+  op_edge_tcp_close_all,
   op_edge_trace,
   op_edge_print,
 } = core.ops;
@@ -700,6 +701,8 @@ async function serve(handler) {
     // and ctx.waitUntil() work may finish.
     closeWebSockets(1012, "the worker was restarted or stopped: reconnect");
     while (pending.size > 0) await PromiseAllSettled(ArrayFrom(pending));
+    // Then the TCP sockets it still holds (cloudflare:sockets) are closed.
+    op_edge_tcp_close_all();
   } catch (e) {
     op_edge_print(3, `the request loop failed: ${errorText(e)}\n`);
   }

@@ -16,7 +16,8 @@
 //!
 //! With Node.js compatibility on, `node:<name>` (and the bare `<name>`) of the built-in
 //! modules this build has (`startup::NODE_MODULES`) resolve to them; deno_core serves those
-//! from their embedded sources itself. Those modules, and only they, may import the
+//! from their embedded sources itself. Cloudflare's `cloudflare:sockets` is one of them too,
+//! and resolves for every worker. Those modules, and only they, may import the
 //! embedder's `ext:` modules. Anything refused resolves to a `refused:` URL whose loading
 //! fails with the reason: an error from `resolve` would let deno_core fall back to a lazily
 //! loaded module of the same name.
@@ -173,7 +174,10 @@ pub(crate) struct BundleLoader {
 /// Whether `referrer` is one of the built-in modules (which may import the embedder's), or
 /// the embedder itself (deno_core's referrer of a module the isolate loads, `.`).
 fn is_builtin(referrer: &str) -> bool {
-  referrer.starts_with("node:") || referrer.starts_with("ext:") || referrer == "."
+  referrer.starts_with("node:")
+    || referrer.starts_with("cloudflare:")
+    || referrer.starts_with("ext:")
+    || referrer == "."
 }
 
 impl BundleLoader {
@@ -266,6 +270,15 @@ impl BundleLoader {
         false => {
           self.refused(format!("cannot import {specifier:?} from {referrer}: it is internal to the runtime"))
         }
+      });
+    }
+    if specifier.starts_with("cloudflare:") {
+      // Cloudflare's own modules: every worker has those this runtime has.
+      return Some(match crate::startup::is_node_module(specifier) {
+        true => ModuleSpecifier::parse(specifier).ok()?,
+        false => self.refused(format!(
+          "cannot import {specifier:?} from {referrer}: this runtime has no module {specifier:?} (it has cloudflare:sockets)"
+        )),
       });
     }
     let (name, prefixed) = match specifier.strip_prefix("node:") {

@@ -435,8 +435,15 @@ fn give_state(
   let message_bytes = options.limits.websocket_message_bytes();
   let dialing = permissions.clone();
   state.put(ops::SocketDialer(Rc::new(move |dial, ends| {
-    Box::pin(crate::outbound::dial(dial, ends, dialing.clone(), message_bytes))
+    Box::pin(crate::outbound::websocket::dial(dial, ends, dialing.clone(), message_bytes))
   })));
+  let connecting = permissions.clone();
+  state.put(ops::TcpConnector {
+    connect: Rc::new(move |dial| Box::pin(crate::outbound::tcp::connect(dial, connecting.clone()))),
+    secure: Rc::new(|stream, hostname| Box::pin(crate::outbound::tcp::secure(stream, hostname))),
+    max_open: options.limits.tcp_sockets as usize,
+  });
+  state.put(ops::TcpSockets::default());
   state.put(permissions);
   state.put(ops::SocketLimits { message_bytes });
   let subrequests = control.clone();

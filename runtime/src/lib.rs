@@ -14,8 +14,8 @@
 //! [`limits`] (the limits as data), `values` (response header lists read from JS), `ops` (with
 //! `node_ops`, those of the `node:*` modules) and
 //! `extension` (all shared with the snapshot build script), `startup` (the embedded
-//! snapshot), [`bundle`] (modules in memory and their loader), [`permissions`], `outbound`
-//! (outbound WebSockets), [`body`],
+//! snapshot), [`bundle`] (modules in memory and their loader), `roots` (what outbound TLS
+//! trusts), [`permissions`], `outbound` (outbound WebSockets and TCP sockets), [`body`],
 //! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`ceiling`] (the node-wide memory
 //! ceiling's ledger), [`options`] (what a
 //! worker is started with and sent), `priority` (threads that prepare isolates below request
@@ -37,6 +37,8 @@ mod extension;
 mod startup;
 
 pub mod bundle;
+
+mod roots;
 
 pub mod permissions;
 
@@ -72,6 +74,7 @@ pub use ops::{BindingFuture, BindingResult, SocketMessage, WebSocketEnds, MAX_QU
 pub use options::Compatibility;
 pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
 pub use pool::{IsolatePool, PoolSize, PoolStats};
+pub use roots::{check_roots, trust_roots};
 pub use stats::{stats, RuntimeStats};
 pub use worker::{
   log_console, AcceptedWebSocket, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport,

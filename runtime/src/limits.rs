@@ -21,7 +21,7 @@ pub struct Limits {
   pub memory_mb: u64,
   /// Largest request body the worker accepts, in MiB. Default 100.
   pub request_body_mb: u64,
-  /// Outbound `fetch` calls per request. Default 50.
+  /// Outbound `fetch` calls, WebSockets and TCP connections per request. Default 50.
   pub subrequests: u32,
   /// CPU time for evaluating the worker's module at start-up, in milliseconds. Default 400.
   pub startup_cpu_ms: u64,
@@ -32,6 +32,8 @@ pub struct Limits {
   /// A WebSocket with no message either way for this long is closed (1001), in seconds.
   /// Default 600.
   pub websocket_idle_secs: u64,
+  /// Outbound TCP sockets (`connect()`) one isolate may hold open at once. Default 100.
+  pub tcp_sockets: u32,
 }
 
 impl Default for Limits {
@@ -46,6 +48,7 @@ impl Default for Limits {
       websocket_message_kb: 1024,
       websockets: 1000,
       websocket_idle_secs: 600,
+      tcp_sockets: 100,
     }
   }
 }
@@ -82,6 +85,7 @@ impl Limits {
       ("startup_cpu_ms", self.startup_cpu_ms),
       ("websocket_message_kb", self.websocket_message_kb),
       ("websocket_idle_secs", self.websocket_idle_secs),
+      ("tcp_sockets", u64::from(self.tcp_sockets)),
     ];
     if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
       return Err(format!("limits.{name} must be greater than 0"));

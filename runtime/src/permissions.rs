@@ -59,11 +59,13 @@ pub fn refuse_private_ipv6(
   }
 }
 
-/// deno_fetch's options for a worker: private IPv6 refused, by URL and by DNS answer.
+/// deno_fetch's options for a worker: private IPv6 refused, by URL and by DNS answer, and
+/// TLS trusting the roots every outbound connection trusts (`roots`).
 pub fn fetch_options() -> deno_fetch::Options {
   deno_fetch::Options {
     resolver: deno_fetch::dns::Resolver::custom(Arc::new(PublicResolver)),
     request_builder_hook: Some(refuse_private_ipv6),
+    root_cert_store_provider: Some(Arc::new(crate::roots::FetchRoots)),
     ..Default::default()
   }
 }

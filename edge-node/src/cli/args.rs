@@ -64,6 +64,10 @@ pub enum Command {
     /// wrangler.json or wrangler.jsonc), as `wrangler dev --env`.
     #[arg(long = "env", value_name = "NAME")]
     environment: Option<String>,
+    /// PEM files of root certificates outbound TLS (`fetch`, `wss:`, `connect()`) trusts
+    /// besides webpki's, comma-separated: a private CA, or the system's bundle.
+    #[arg(long, env = "EDGE_TRUSTED_ROOTS", value_delimiter = ',', value_name = "PEM")]
+    trusted_roots: Vec<PathBuf>,
     #[command(flatten)]
     limits: LimitFlags,
   },
@@ -228,6 +232,9 @@ pub enum Command {
     /// ceiling (the node moves it later).
     #[arg(long)]
     ceiling_bytes: Option<u64>,
+    /// PEM files of further roots outbound TLS trusts (the node's `trusted_roots`).
+    #[arg(long, value_delimiter = ',')]
+    trusted_roots: Vec<PathBuf>,
   },
 }
 

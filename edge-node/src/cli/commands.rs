@@ -75,6 +75,7 @@ pub fn main() -> ExitCode {
         watch,
         persist_to,
         environment,
+        trusted_roots,
         limits,
       } => {
         let limits: Limits = limits.into();
@@ -100,6 +101,7 @@ pub fn main() -> ExitCode {
           idle_timeout: check.idle_timeout(),
           recycle_hosts_after,
           drain_timeout: check.drain_timeout(),
+          trusted_roots,
         };
         dev::run(&paths, listen, &options, &dev::DevSettings { watch, persist_to, environment }).await
       }
@@ -155,7 +157,8 @@ pub fn main() -> ExitCode {
         let options = crate::cli::bench::BenchOptions { cold, warm, path: request_path, json, chart };
         crate::cli::bench::run(&path, &options).await
       }
-      Command::IsolateHost { socket, warm_isolates, memory_mb, ceiling_bytes } => {
+      Command::IsolateHost { socket, warm_isolates, memory_mb, ceiling_bytes, trusted_roots } => {
+        crate::node::start::trust_roots(&trusted_roots)?;
         crate::isolates::host::run(&socket, warm_isolates, memory_mb, ceiling_bytes).await
       }
     }

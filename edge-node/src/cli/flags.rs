@@ -305,6 +305,9 @@ pub struct NodeFlags {
   /// Overrides `alerts.webhook`.
   #[arg(long, env = "EDGE_ALERTS_WEBHOOK")]
   pub alerts_webhook: Option<String>,
+  /// Overrides `trusted_roots`: PEM files, comma-separated.
+  #[arg(long, env = "EDGE_TRUSTED_ROOTS", value_delimiter = ',')]
+  pub trusted_roots: Vec<PathBuf>,
   /// Overrides `cache_api_mb`.
   #[arg(long, env = "EDGE_CACHE_API_MB")]
   pub cache_api_mb: Option<u64>,
@@ -364,6 +367,9 @@ impl NodeFlags {
     }
     c.geo_key = self.geo_key.or(c.geo_key);
     set(&mut c.cache_api_mb, self.cache_api_mb);
+    if !self.trusted_roots.is_empty() {
+      c.trusted_roots = self.trusted_roots;
+    }
     c.alerts.webhook = self.alerts_webhook.or(c.alerts.webhook);
     c.tracing.otlp_endpoint = self.otlp_endpoint.or(c.tracing.otlp_endpoint);
     if self.secrets_key.is_some() || self.secrets_keys_file.is_some() {

@@ -75,6 +75,8 @@ pub struct Fleet {
   memory_mb: u64,
   /// The node's memory ceiling over all hosts' isolates, in bytes.
   ceiling_bytes: u64,
+  /// PEM files of further roots outbound TLS trusts, passed on to each host.
+  trusted_roots: Vec<PathBuf>,
   hosts: tokio::sync::Mutex<Vec<Arc<Host>>>,
   next_id: AtomicU64,
   retired: AtomicU64,
@@ -125,6 +127,7 @@ impl Fleet {
     warm_isolates: usize,
     memory_mb: u64,
     node_memory_mb: u64,
+    trusted_roots: Vec<PathBuf>,
   ) -> anyhow::Result<Arc<Fleet>> {
     let dir = tempfile::Builder::new()
       .prefix("edge-hosts-")
@@ -137,6 +140,7 @@ impl Fleet {
       warm_isolates,
       memory_mb,
       ceiling_bytes: node_memory_mb << 20,
+      trusted_roots,
       hosts: tokio::sync::Mutex::default(),
       next_id: AtomicU64::new(1),
       retired: AtomicU64::new(0),
@@ -351,6 +355,12 @@ impl Fleet {
       .arg(&socket)
       .args(["--warm-isolates", &self.warm_isolates.to_string(), "--memory-mb", &self.memory_mb.to_string()])
       .args(["--ceiling-bytes", &share.to_string()])
+      .args(
+        self
+          .trusted_roots
+          .iter()
+          .flat_map(|file| [std::ffi::OsStr::new("--trusted-roots"), file.as_os_str()]),
+      )
       // Kept open and never written: the host exits when it reads end of input (this
       // process is gone).
       .stdin(std::process::Stdio::piped())

@@ -78,6 +78,7 @@ pub struct LimitOverrides {
   pub websocket_message_kb: Option<u64>,
   pub websockets: Option<u32>,
   pub websocket_idle_secs: Option<u64>,
+  pub tcp_sockets: Option<u32>,
 }
 
 impl LimitOverrides {
@@ -93,6 +94,7 @@ impl LimitOverrides {
       websocket_message_kb: self.websocket_message_kb.unwrap_or(defaults.websocket_message_kb),
       websockets: self.websockets.unwrap_or(defaults.websockets),
       websocket_idle_secs: self.websocket_idle_secs.unwrap_or(defaults.websocket_idle_secs),
+      tcp_sockets: self.tcp_sockets.unwrap_or(defaults.tcp_sockets),
     }
   }
 }

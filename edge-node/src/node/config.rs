@@ -20,6 +20,7 @@
 //!   { cert = "certs/example.com.pem", key = "certs/example.com.key" },
 //!   { cert = "certs/wildcard.edge.example.net.pem", key = "certs/wildcard.key" },
 //! ]
+//! trusted_roots = ["certs/internal-ca.pem"]  # outbound TLS trusts these too
 //! [limits]                         # defaults of every worker; edge.toml may override
 //! cpu_ms = 50
 //! secrets_keys_file = "secrets.keys"  # seals workers' secrets; SIGHUP re-reads it
@@ -140,6 +141,10 @@ pub struct NodeConfig {
   pub tracing: TracingConfig,
   /// Where budget alerts and traffic spikes are reported besides the log and `/metrics`.
   pub alerts: AlertsConfig,
+  /// PEM files of root certificates that outbound TLS (`fetch`, `wss:`, `connect()`) trusts
+  /// besides webpki's (Mozilla's list): a private CA, or the system's bundle
+  /// (`/etc/ssl/certs/ca-certificates.crt`). Relative to this file. Default: none.
+  pub trusted_roots: Vec<PathBuf>,
   /// What every listener allows its clients: connections in total and per address, the
   /// timeouts of a request's head and of an idle connection, the slowest a body may arrive or
   /// a response be taken, HTTP/2's limits (`serve::connections` documents each and its
@@ -214,6 +219,7 @@ impl Default for NodeConfig {
       location: None,
       geo_key: None,
       cache_api_mb: 128,
+      trusted_roots: Vec::new(),
       alerts: AlertsConfig::default(),
       tracing: TracingConfig::default(),
       secrets_key: None,
@@ -252,6 +258,9 @@ impl NodeConfig {
       relative(dir);
     }
     if let Some(file) = &mut config.secrets_keys_file {
+      relative(file);
+    }
+    for file in &mut config.trusted_roots {
       relative(file);
     }
     if let Some(tls) = &mut config.tls {

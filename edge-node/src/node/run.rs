@@ -211,6 +211,7 @@ fn options(config: &NodeConfig) -> ServeOptions {
     idle_timeout: config.idle_timeout(),
     recycle_hosts_after: config.recycle_hosts_after,
     drain_timeout: config.drain_timeout(),
+    trusted_roots: config.trusted_roots.clone(),
   }
 }
 

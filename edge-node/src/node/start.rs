@@ -6,6 +6,7 @@
 //! warm minimums).
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +61,8 @@ pub struct ServeOptions {
   pub recycle_hosts_after: Option<u64>,
   /// How long requests in flight may take to finish on shutdown.
   pub drain_timeout: Duration,
+  /// PEM files of further roots outbound TLS trusts.
+  pub trusted_roots: Vec<PathBuf>,
 }
 
 /// Where a node keeps what its workers' bindings store.
@@ -99,6 +102,7 @@ impl Isolates {
   pub fn new(options: &ServeOptions) -> anyhow::Result<Isolates> {
     let limits = &options.limits;
     limits.validate().map_err(anyhow::Error::msg).context("invalid limits")?;
+    let roots = trust_roots(&options.trusted_roots)?;
     let ceiling_mb = options.node_memory_mb;
     tracing::info!(node_memory_mb = ceiling_mb, "memory ceiling over all isolates: {ceiling_mb} MiB");
     Ok(match options.recycle_hosts_after {
@@ -111,7 +115,7 @@ impl Isolates {
       }
       Some(after) => {
         let exe = std::env::current_exe().context("cannot find the edge binary for isolate hosts")?;
-        let fleet = Fleet::new(exe, after, options.warm_isolates, limits.memory_mb, ceiling_mb)?;
+        let fleet = Fleet::new(exe, after, options.warm_isolates, limits.memory_mb, ceiling_mb, roots)?;
         Isolates { runner: Runner::Fleet(fleet), pool: None }
       }
     })
@@ -124,6 +128,27 @@ impl Isolates {
       pool.prepare_ahead(count);
     }
   }
+}
+
+/// Makes outbound TLS of this process trust the roots in `files` too; the files read, for
+/// isolate hosts to trust them as well.
+pub fn trust_roots(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+  if files.is_empty() {
+    return Ok(Vec::new());
+  }
+  let mut pem = Vec::new();
+  for file in files {
+    let text =
+      std::fs::read(file).with_context(|| format!("cannot read the trusted roots {}", file.display()))?;
+    edge_runtime::check_roots(&text)
+      .map_err(anyhow::Error::msg)
+      .with_context(|| format!("trusted roots {}", file.display()))?;
+    pem.extend_from_slice(&text);
+    pem.push(b'\n');
+  }
+  let count = edge_runtime::trust_roots(&pem).map_err(anyhow::Error::msg).context("trusted roots")?;
+  tracing::info!(roots = count, "outbound TLS trusts {count} further root certificates");
+  Ok(files.to_vec())
 }
 
 /// Builds a node for `workers` on `isolates`. With `boot`, each is booted now (and stays in

@@ -31,8 +31,10 @@ use deno_error::JsErrorBox;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
+pub mod tcp;
 pub mod websocket;
 
+pub use tcp::*;
 pub use websocket::*;
 
 /// Chunks of a request body on their way into the isolate. `Err` means the client's body

@@ -1,12 +1,9 @@
 //! Outbound WebSockets (`new WebSocket(url)`, or `fetch` with `Upgrade: websocket`): the
-//! worker's outbound policy applied as for `fetch` (the host declared, and every address its
-//! name resolves to checked against the private networks it may not reach), the connection
-//! (TLS through rustls with webpki's roots for `wss:`), the handshake (tokio-tungstenite), and
-//! a task that carries frames between the server and the isolate's socket exchange.
+//! worker's outbound policy and the connection (TLS for `wss:`) as the parent module gives
+//! them, the handshake (tokio-tungstenite), and a task that carries frames between the server
+//! and the isolate's socket exchange.
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 
 use deno_permissions::PermissionsContainer;
@@ -31,9 +28,6 @@ use crate::ops::WebSocketEnds;
 /// in the echo profile); messages larger than it are still read whole.
 const READ_BUFFER: usize = 4096;
 
-/// How long connecting and the opening handshake may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// How long the server has to answer a close before the connection is dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
@@ -48,9 +42,6 @@ pub async fn dial(
   permissions: PermissionsContainer,
   message_bytes: usize,
 ) -> Dialled {
-  let refused = |what: &str| {
-    format!("WebSocket refused: {what} is not a host this worker may reach: declare it in its edge.toml under [outbound] hosts (a private address under [outbound] allow)")
-  };
   let mut url = deno_core::url::Url::parse(&dial.url)
     .map_err(|e| format!("invalid WebSocket URL {:?}: {e}", dial.url))?;
   let secure = match url.scheme() {
@@ -61,29 +52,8 @@ pub async fn dial(
   let _ = url.set_scheme(if secure { "wss" } else { "ws" });
   let host = url.host_str().ok_or_else(|| format!("the WebSocket URL {url} has no host"))?.to_owned();
   let port = url.port_or_known_default().unwrap_or(if secure { 443 } else { 80 });
-  let mut checker = permissions.clone();
-  let http_url = deno_core::url::Url::parse(&format!(
-    "{}://{}:{port}/",
-    if secure { "https" } else { "http" },
-    url.host_str().unwrap_or("")
-  ))
-  .map_err(|e| e.to_string())?;
-  checker.check_net_url(&http_url, "WebSocket").map_err(|_| refused(&host))?;
+  let addresses = super::allowed_addresses(&permissions, &host, port, "WebSocket").await?;
   let bare = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-  let addresses: Vec<SocketAddr> =
-    tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::lookup_host((bare.as_str(), port)))
-      .await
-      .map_err(|_| format!("resolving {host} timed out"))?
-      .map_err(|e| format!("cannot resolve {host}: {e}"))?
-      .collect();
-  for address in &addresses {
-    checker
-      .check_net_resolved(&address.ip(), port, "WebSocket")
-      .map_err(|_| refused(&address.ip().to_string()))?;
-    if crate::permissions::is_private_ipv6(address.ip()) {
-      return Err(refused(&address.ip().to_string()));
-    }
-  }
   let connect = async {
     let tcp = tokio::net::TcpStream::connect(addresses.as_slice())
       .await
@@ -92,7 +62,7 @@ pub async fn dial(
     let stream: Box<dyn Io> = if secure {
       let name = rustls_pki_types::ServerName::try_from(bare.clone())
         .map_err(|e| format!("invalid server name {bare}: {e}"))?;
-      let tls = tokio_rustls::TlsConnector::from(client_config())
+      let tls = tokio_rustls::TlsConnector::from(super::client_config())
         .connect(name, tcp)
         .await
         .map_err(|e| format!("TLS with {host} failed: {e}"))?;
@@ -120,7 +90,7 @@ pub async fn dial(
       .await
       .map_err(|e| format!("the WebSocket handshake with {url} failed: {e}"))
   };
-  let (ws, response) = tokio::time::timeout(CONNECT_TIMEOUT, connect)
+  let (ws, response) = tokio::time::timeout(super::CONNECT_TIMEOUT, connect)
     .await
     .map_err(|_| format!("connecting to {url} timed out"))??;
   let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
@@ -178,21 +148,4 @@ async fn carry<S: AsyncRead + AsyncWrite + Unpin>(mut ws: WebSocketStream<S>, en
       () = &mut close_wait => break,
     }
   }
-}
-
-/// rustls with webpki's roots (the provider the whole build uses: aws-lc-rs).
-fn client_config() -> Arc<rustls::ClientConfig> {
-  static CONFIG: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
-  CONFIG
-    .get_or_init(|| {
-      let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-      let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-      let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("the provider supports TLS 1.2 and 1.3")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-      Arc::new(config)
-    })
-    .clone()
 }

@@ -1,0 +1,98 @@
+//! The roots every outbound TLS connection of this process trusts (`fetch`, `wss:`,
+//! `connect()`): webpki's (Mozilla's list), and those the operator adds ([`trust_roots`]).
+
+use std::sync::Arc;
+use std::sync::OnceLock;
+
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::CertificateDer;
+use rustls::RootCertStore;
+
+/// Roots the operator added, once set ([`trust_roots`]).
+static EXTRA_ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+
+/// The store, made at the first outbound TLS connection.
+static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+
+/// webpki's roots and those of [`trust_roots`].
+pub fn roots() -> &'static RootCertStore {
+  ROOTS.get_or_init(|| {
+    let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    roots.add_parsable_certificates(EXTRA_ROOTS.get().into_iter().flatten().cloned());
+    roots
+  })
+}
+
+/// Adds roots to what outbound TLS trusts (a private CA, or the system's bundle such as
+/// `/etc/ssl/certs/ca-certificates.crt`): the certificates of `pem`, a PEM text. Call it
+/// once, before the first outbound connection; how many certificates it added (those rustls
+/// cannot use as roots are skipped, but not all of them).
+pub fn trust_roots(pem: &[u8]) -> Result<usize, String> {
+  let (certificates, added) = parse(pem)?;
+  if ROOTS.get().is_some() {
+    return Err("too late: outbound TLS has started with the roots it had".into());
+  }
+  EXTRA_ROOTS.set(certificates).map_err(|_| "the trusted roots were set already".to_string())?;
+  Ok(added)
+}
+
+/// How many usable root certificates `pem` holds; an error when it holds none.
+pub fn check_roots(pem: &[u8]) -> Result<usize, String> {
+  parse(pem).map(|(_, added)| added)
+}
+
+fn parse(pem: &[u8]) -> Result<(Vec<CertificateDer<'static>>, usize), String> {
+  let certificates = CertificateDer::pem_slice_iter(pem)
+    .collect::<Result<Vec<_>, _>>()
+    .map_err(|e| format!("not a PEM certificate: {e}"))?;
+  let mut check = RootCertStore::empty();
+  let (added, _) = check.add_parsable_certificates(certificates.iter().cloned());
+  if added == 0 {
+    return Err("no usable root certificate in it (PEM, `-----BEGIN CERTIFICATE-----`)".into());
+  }
+  Ok((certificates, added))
+}
+
+/// deno_fetch's view of [`roots`].
+#[derive(Debug)]
+pub(crate) struct FetchRoots;
+
+impl deno_tls::RootCertStoreProvider for FetchRoots {
+  fn get_or_try_init(&self) -> Result<&deno_tls::rustls::RootCertStore, deno_error::JsErrorBox> {
+    Ok(roots())
+  }
+}
+
+/// Readies outbound TLS off the isolate threads, once per process: aws-lc seeds its random
+/// generator on first use (measured: 62 ms of CPU), which on an isolate's thread would be
+/// charged to the worker's first handshake, and trip its `cpu_ms`.
+pub(crate) fn warm() {
+  static STARTED: std::sync::Once = std::sync::Once::new();
+  STARTED.call_once(|| {
+    std::thread::Builder::new()
+      .name("edge-tls-warm".into())
+      .spawn(|| {
+        let mut seed = [0u8; 32];
+        let _ = rustls::crypto::aws_lc_rs::default_provider().secure_random.fill(&mut seed);
+        client_config();
+      })
+      .expect("spawn a thread");
+  });
+}
+
+/// rustls for outbound connections: [`roots`], on the provider the whole build uses
+/// (aws-lc-rs).
+pub(crate) fn client_config() -> Arc<rustls::ClientConfig> {
+  static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+  CONFIG
+    .get_or_init(|| {
+      let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+      let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("the provider supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots().clone())
+        .with_no_client_auth();
+      Arc::new(config)
+    })
+    .clone()
+}

@@ -15,7 +15,7 @@ const WORKER: &str = r##"
 import { spawn, ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync, statSync, promises as fsPromises, constants as fsConstants, ReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { connect, isIP, Socket } from "node:net";
+import { createServer, isIP, Server } from "node:net";
 import { request, Agent, globalAgent, METHODS, STATUS_CODES, validateHeaderName } from "node:http";
 import os from "node:os";
 import { performance, PerformanceObserver } from "node:perf_hooks";
@@ -61,8 +61,8 @@ async function standIns() {
     thrown(() => new ChildProcess()),
     thrown(() => readFileSync("/etc/hosts")),
     thrown(() => new ReadStream()),
-    thrown(() => connect(80)),
-    thrown(() => new Socket()),
+    thrown(() => createServer()),
+    thrown(() => new Server()),
     thrown(() => request("http://example.com")),
     thrown(() => new Agent()),
     thrown(() => dns.lookup("example.com", () => {})),
@@ -338,9 +338,11 @@ async fn what_cannot_work_throws_naming_module_and_member() {
   let unsupported = |member: &str| {
     json!([format!("node:{member} is not supported in an edge worker"), "ERR_METHOD_NOT_IMPLEMENTED"])
   };
-  let no_sockets = |member: &str| {
+  let no_servers = |member: &str| {
     json!([
-      format!("node:{member} is not supported yet: sockets come with a later release"),
+      format!(
+        "node:{member} is not supported in an edge worker: a worker can open connections, not accept them"
+      ),
       "ERR_METHOD_NOT_IMPLEMENTED"
     ])
   };
@@ -359,8 +361,8 @@ async fn what_cannot_work_throws_naming_module_and_member() {
   assert_eq!(calls[9], unsupported("fs.writeFileSync"));
   assert_eq!(calls[10], json!([false, null]));
   assert_eq!(calls[3], unsupported("fs.ReadStream"));
-  assert_eq!(calls[4], no_sockets("net.connect"));
-  assert_eq!(calls[5], no_sockets("net.Socket"));
+  assert_eq!(calls[4], no_servers("net.createServer"));
+  assert_eq!(calls[5], no_servers("net.Server"));
   assert_eq!(calls[6], use_fetch("http.request"));
   assert_eq!(calls[7], use_fetch("http.Agent"));
   assert_eq!(calls[8], unsupported("dns.lookup"));

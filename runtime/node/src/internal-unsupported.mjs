@@ -12,8 +12,6 @@ export const IN_A_WORKER = "is not supported in an edge worker";
 /** Why a member of node:http or node:https does not work. */
 export const USE_FETCH =
   "is not supported in an edge worker: make requests with fetch(), serve from the fetch handler";
-/** Why a member of node:net or node:tls does not work. */
-export const NO_SOCKETS_YET = "is not supported yet: sockets come with a later release";
 
 export function unsupportedError(module, name, reason = IN_A_WORKER) {
   const error = new Error(`node:${module}.${name} ${reason}`);

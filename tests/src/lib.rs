@@ -1169,3 +1169,134 @@ impl Chrome {
     field.send_keys(text).await.unwrap();
   }
 }
+
+/// A real PostgreSQL server (Debian's, which `.ci/setup` installs) on 127.0.0.1, in a
+/// temporary folder, stopped when dropped. Its user `edge` (password [`Postgres::PASSWORD`],
+/// SCRAM) owns the database `edge`; it speaks TLS with a certificate for `localhost` from a CA
+/// of its own ([`Postgres::ca`]). PostgreSQL refuses to run as root: run as root, the test
+/// runs it as the `postgres` user the package creates.
+pub struct Postgres {
+  child: Child,
+  pub port: u16,
+  dir: tempfile::TempDir,
+}
+
+impl Postgres {
+  pub const PASSWORD: &'static str = "edge-secret";
+
+  pub fn start() -> Postgres {
+    let bin = postgres_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ca = Ca::new();
+    ca.write(&root.join("ca.pem"));
+    ca.issue(root, "server", &["localhost"]);
+    std::fs::write(root.join("password"), Self::PASSWORD).unwrap();
+    let as_root = std::fs::read_to_string("/proc/self/status")
+      .unwrap()
+      .lines()
+      .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"));
+    let run_as = |program: &Path| {
+      let mut command = match as_root {
+        true => {
+          let mut command = Command::new("setpriv");
+          command.args(["--reuid=postgres", "--regid=postgres", "--init-groups"]).arg(program);
+          command
+        }
+        false => Command::new(program),
+      };
+      command.current_dir(root);
+      command
+    };
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(root.join("server.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    if as_root {
+      let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(root).status().unwrap();
+      assert!(status.success(), "chown the PostgreSQL folder to postgres");
+    }
+    let data = root.join("data");
+    let output = run_as(&bin.join("initdb"))
+      .arg("-D")
+      .arg(&data)
+      .args([
+        "-U",
+        "edge",
+        "--auth-host=scram-sha-256",
+        "--auth-local=trust",
+        "--no-sync",
+        "--no-instructions",
+      ])
+      .arg(format!("--pwfile={}", root.join("password").display()))
+      .output()
+      .expect("run initdb");
+    assert!(output.status.success(), "initdb failed: {}", String::from_utf8_lossy(&output.stderr));
+    let port = {
+      let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+      probe.local_addr().unwrap().port()
+    };
+    let mut child = run_as(&bin.join("postgres"))
+      .arg("-D")
+      .arg(&data)
+      .args(["-p", &port.to_string(), "-k"])
+      .arg(root)
+      .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "ssl=on"])
+      .args(["-c", &format!("ssl_cert_file={}", root.join("server.pem").display())])
+      .args(["-c", &format!("ssl_key_file={}", root.join("server.key").display())])
+      .stderr(Stdio::piped())
+      .spawn()
+      .expect("run postgres");
+    // Ready once it says so (its log goes to stderr).
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+      let mut line = String::new();
+      if log.read_line(&mut line).unwrap() == 0 {
+        let _ = child.wait();
+        panic!("postgres stopped before it was ready:\n{seen}");
+      }
+      seen.push_str(&line);
+      if line.contains("database system is ready to accept connections") {
+        break;
+      }
+    }
+    // The rest of its log is drained (and dropped) so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut log, &mut std::io::sink()));
+    let status = run_as(&bin.join("createdb"))
+      .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "edge", "edge"])
+      .env("PGPASSWORD", Self::PASSWORD)
+      .status()
+      .expect("run createdb");
+    assert!(status.success(), "createdb failed");
+    Postgres { child, port, dir }
+  }
+
+  /// The CA that signed the server's certificate (PEM).
+  pub fn ca(&self) -> PathBuf {
+    self.dir.path().join("ca.pem")
+  }
+
+  /// `postgres://edge:…@<host>:<port>/edge`.
+  pub fn url(&self, host: &str) -> String {
+    format!("postgres://edge:{}@{host}:{}/edge", Self::PASSWORD, self.port)
+  }
+}
+
+impl Drop for Postgres {
+  fn drop(&mut self) {
+    // A fast shutdown (SIGINT): the server ends its sessions and exits.
+    let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+    let _ = self.child.wait();
+  }
+}
+
+/// The newest PostgreSQL's programs under /usr/lib/postgresql.
+fn postgres_bin() -> PathBuf {
+  let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+    .expect("PostgreSQL is not installed (run bash .ci/setup)")
+    .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
+    .filter(|bin| bin.join("postgres").is_file())
+    .collect();
+  versions
+    .sort_by_key(|bin| bin.parent().and_then(|v| v.file_name()?.to_str()?.parse::<u32>().ok()).unwrap_or(0));
+  versions.pop().expect("no PostgreSQL server under /usr/lib/postgresql")
+}

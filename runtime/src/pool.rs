@@ -164,7 +164,6 @@ impl IsolatePool {
   /// and the pool prepares none.
   pub fn under_ceiling(size: PoolSize, memory_mb: u64, ceiling: Option<Arc<MemoryCeiling>>) -> IsolatePool {
     let size = PoolSize { min: size.min, max: size.max.max(size.min) };
-    crate::roots::warm();
     let max_heap = crate::Limits { memory_mb, ..Default::default() }.memory_bytes();
     let (nudge, nudged) = std::sync::mpsc::channel();
     let state = State {

@@ -63,21 +63,23 @@ impl deno_tls::RootCertStoreProvider for FetchRoots {
   }
 }
 
-/// Readies outbound TLS off the isolate threads, once per process: aws-lc seeds its random
-/// generator on first use (measured: 62 ms of CPU), which on an isolate's thread would be
-/// charged to the worker's first handshake, and trip its `cpu_ms`.
-pub(crate) fn warm() {
-  static STARTED: std::sync::Once = std::sync::Once::new();
-  STARTED.call_once(|| {
-    std::thread::Builder::new()
-      .name("edge-tls-warm".into())
-      .spawn(|| {
+/// Readies outbound TLS, once per process, off the calling thread (on tokio's blocking
+/// pool): aws-lc seeds its random generator on first use (measured: 62 ms of CPU, spent
+/// thrashing memory for timing jitter), which on an isolate's thread would be charged to the
+/// worker's first handshake and trip its `cpu_ms`. Not done at start: it would slow the
+/// isolates of every node that never connects anywhere.
+pub(crate) async fn ready() {
+  static READY: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+  READY
+    .get_or_init(|| async {
+      let _ = tokio::task::spawn_blocking(|| {
         let mut seed = [0u8; 32];
         let _ = rustls::crypto::aws_lc_rs::default_provider().secure_random.fill(&mut seed);
         client_config();
       })
-      .expect("spawn a thread");
-  });
+      .await;
+    })
+    .await;
 }
 
 /// rustls for outbound connections: [`roots`], on the provider the whole build uses

@@ -40,6 +40,7 @@ pub async fn secure(stream: BoxedStream, hostname: String) -> Result<BoxedStream
   let bare = hostname.trim_start_matches('[').trim_end_matches(']').to_owned();
   let name = rustls_pki_types::ServerName::try_from(bare)
     .map_err(|e| format!("TLS needs a valid server name, not {hostname:?}: {e}"))?;
+  crate::roots::ready().await;
   let config = super::client_config();
   let handshake = tokio_rustls::TlsConnector::from(config).connect(name, stream);
   let tls = tokio::time::timeout(super::CONNECT_TIMEOUT, handshake)

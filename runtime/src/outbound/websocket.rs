@@ -3,7 +3,6 @@
 //! them, the handshake (tokio-tungstenite), and a task that carries frames between the server
 //! and the isolate's socket exchange.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use deno_permissions::PermissionsContainer;
@@ -60,6 +59,7 @@ pub async fn dial(
       .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Io> = if secure {
+      crate::roots::ready().await;
       let name = rustls_pki_types::ServerName::try_from(bare.clone())
         .map_err(|e| format!("invalid server name {bare}: {e}"))?;
       let tls = tokio_rustls::TlsConnector::from(super::client_config())
@@ -101,7 +101,7 @@ pub async fn dial(
 
 /// Carries frames between the server and the isolate until either side closes.
 async fn carry<S: AsyncRead + AsyncWrite + Unpin>(mut ws: WebSocketStream<S>, ends: WebSocketEnds) {
-  let WebSocketEnds { to_client: mut to_server, from_client: from_server, queued } = ends;
+  let WebSocketEnds { to_client: mut to_server, from_client: from_server } = ends;
   let mut worker_open = true;
   let close_wait = tokio::time::sleep(Duration::MAX / 4);
   tokio::pin!(close_wait);
@@ -123,7 +123,6 @@ async fn carry<S: AsyncRead + AsyncWrite + Unpin>(mut ws: WebSocketStream<S>, en
       },
       message = to_server.recv(), if worker_open => match message {
         Some(message) => {
-          queued.fetch_sub(message.len(), Ordering::Relaxed);
           let frame = match message {
             SocketMessage::Text(text) => Message::text(text),
             SocketMessage::Binary(bytes) => Message::Binary(bytes),

@@ -445,7 +445,11 @@ fn give_state(
   });
   state.put(ops::TcpSockets::default());
   state.put(permissions);
-  state.put(ops::SocketLimits { message_bytes });
+  state.put(ops::SocketLimits {
+    message_bytes,
+    queued_bytes: options.limits.memory_bytes(),
+    queued: Default::default(),
+  });
   let subrequests = control.clone();
   state.put(ops::SubrequestLimit {
     max: options.limits.subrequests,

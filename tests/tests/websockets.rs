@@ -610,3 +610,53 @@ async fn chromium_and_a_python_client_chat_through_the_sample() {
   assert_eq!(events[5], json!(["py", "closed", 1000, "done"]));
   chrome.wait_for_text("#log li:nth-child(5)", &format!("{name}: hi from chromium")).await;
 }
+
+/// A worker that sends 1 MiB messages to a socket until `send` throws, and logs why.
+const FLOOD: &str = r#"
+export default {
+  fetch() {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    server.addEventListener("message", () => {
+      const chunk = new Uint8Array(1 << 20);
+      let sent = 0;
+      try {
+        while (true) {
+          server.send(chunk);
+          sent++;
+        }
+      } catch (e) {
+        console.log(`flood stopped after ${sent} MiB: ${e.name}: ${e.message}`);
+      }
+    });
+    return new Response(null, { status: 101, webSocket: client });
+  },
+};
+"#;
+
+#[tokio::test]
+async fn bytes_waiting_for_clients_that_do_not_read_are_bounded_per_socket_and_per_isolate() {
+  use std::io::BufRead as _;
+  // 16 MiB of memory: one stalled socket may hold 16 MiB, all of them together as much.
+  let dir = worker_dir(&[("worker.js", FLOOD), ("edge.toml", "[limits]\nmemory_mb = 16\ncpu_ms = 5000\n")]);
+  let server = DevServer::start(dir.path());
+  let address = server.url.trim_start_matches("http://").to_owned();
+  let (host, port) = address.split_once(':').unwrap();
+  let mut clients = std::process::Command::new("python3")
+    .arg(fixture("websockets").join("stalled.py"))
+    .args([host, port, "/flood", "2"])
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .expect("run python3");
+  let mut line = String::new();
+  std::io::BufReader::new(clients.stdout.take().unwrap()).read_line(&mut line).unwrap();
+  assert_eq!(line.trim(), "sent");
+  // The first socket to flood fills its own queue; the second finds the isolate's full.
+  server.log.wait_for(&["RangeError: the WebSocket's client is not reading"]);
+  server.log.wait_for(&[
+    "RangeError: this worker's WebSocket clients are not reading",
+    "as much as its memory limit (limits.memory_mb)",
+  ]);
+  let _ = clients.kill();
+  let _ = clients.wait();
+}

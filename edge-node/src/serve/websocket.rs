@@ -263,7 +263,7 @@ impl Session {
       .max_message_size(Some(max))
       .max_frame_size(Some(max));
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-    let WebSocketEnds { mut to_client, from_client, queued } = ends;
+    let WebSocketEnds { mut to_client, from_client } = ends;
     let counters = self.metrics.sockets().opened(&name);
     let mut tally = Tally::default();
     let opened = Instant::now();
@@ -319,7 +319,6 @@ impl Session {
         },
         message = to_client.recv(), if worker_open => match message {
           Some(SocketMessage::Close { code, reason }) => {
-            queued.fetch_sub(reason.len() + 2, std::sync::atomic::Ordering::Relaxed);
             worker_open = false;
             if ending.is_none() {
               let by = if code == 1012 { "isolate_stopped" } else { "worker" };
@@ -330,7 +329,6 @@ impl Session {
           }
           Some(message) => {
             let len = message.len();
-            queued.fetch_sub(len, std::sync::atomic::Ordering::Relaxed);
             tally.count_out(&counters, len);
             idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
             let frame = match message {

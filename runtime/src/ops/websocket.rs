@@ -64,15 +64,61 @@ impl SocketMessage {
 /// The host's ends of a WebSocket the worker accepted.
 #[derive(Debug)]
 pub struct WebSocketEnds {
-  /// What the worker sends, in order; a `Close` is the worker's close. The channel ends
-  /// without a `Close` when the isolate is gone (stopped for a limit, or its worker removed).
-  pub to_client: mpsc::UnboundedReceiver<SocketMessage>,
+  /// What the worker sends, in order; a `Close` is the worker's close. It ends without a
+  /// `Close` when the isolate is gone (stopped for a limit, or its worker removed).
+  pub to_client: Outgoing,
   /// What the client sent, for the worker; send a `Close` when the client closes. While the
   /// worker is slow to take messages this fills up, and the host stops reading the client.
   pub from_client: mpsc::Sender<SocketMessage>,
-  /// Bytes the worker has sent that the host has not taken yet: the host subtracts what it
-  /// takes from `to_client`. Past [`MAX_QUEUED_BYTES`] the worker's `send` throws.
-  pub queued: Arc<AtomicUsize>,
+}
+
+/// What a worker sent on one socket that the host has not taken yet: counted for the socket
+/// (at most [`MAX_QUEUED_BYTES`]) and for the whole isolate (at most its memory limit), since
+/// these bytes live outside the isolate's heap. Past either, the worker's `send` throws.
+#[derive(Debug, Clone)]
+struct Queued {
+  socket: Arc<AtomicUsize>,
+  isolate: Arc<AtomicUsize>,
+}
+
+impl Queued {
+  fn add(&self, bytes: usize) {
+    self.socket.fetch_add(bytes, Ordering::Relaxed);
+    self.isolate.fetch_add(bytes, Ordering::Relaxed);
+  }
+
+  fn taken(&self, bytes: usize) {
+    self.socket.fetch_sub(bytes, Ordering::Relaxed);
+    self.isolate.fetch_sub(bytes, Ordering::Relaxed);
+  }
+}
+
+/// The worker's messages on one socket, in order, for the host; what it takes (or drops
+/// untaken) no longer counts as queued.
+#[derive(Debug)]
+pub struct Outgoing {
+  messages: mpsc::UnboundedReceiver<SocketMessage>,
+  queued: Queued,
+}
+
+impl Outgoing {
+  /// The next message; `None` once the isolate is gone.
+  pub async fn recv(&mut self) -> Option<SocketMessage> {
+    let message = self.messages.recv().await;
+    if let Some(message) = &message {
+      self.queued.taken(message.len());
+    }
+    message
+  }
+}
+
+impl Drop for Outgoing {
+  fn drop(&mut self) {
+    self.messages.close();
+    while let Ok(message) = self.messages.try_recv() {
+      self.queued.taken(message.len());
+    }
+  }
 }
 
 /// How many client messages may wait for the isolate before the host stops reading.
@@ -81,9 +127,13 @@ pub const SOCKET_CHANNEL_MESSAGES: usize = 16;
 /// The most bytes a worker may have sent and not yet written to a slow client.
 pub const MAX_QUEUED_BYTES: usize = 16 << 20;
 
-/// The largest message a worker's WebSockets carry in either direction, in bytes.
+/// The largest message a worker's WebSockets carry in either direction, and the most bytes
+/// all of an isolate's sockets may hold for clients that have not taken them.
 pub struct SocketLimits {
   pub message_bytes: usize,
+  pub queued_bytes: usize,
+  /// What they hold now.
+  pub queued: Arc<AtomicUsize>,
 }
 
 /// The isolate's side of an accepted WebSocket, kept in its exchange.
@@ -91,7 +141,7 @@ pub(super) struct Socket {
   incoming: Rc<tokio::sync::Mutex<mpsc::Receiver<SocketMessage>>>,
   /// `None` once the worker has closed its side.
   outgoing: Option<mpsc::UnboundedSender<SocketMessage>>,
-  queued: Arc<AtomicUsize>,
+  queued: Queued,
 }
 
 /// What the worker's receive loop gets: `[kind, text, bytes, code]`, with kind 0 a text
@@ -109,7 +159,8 @@ fn open_socket(
 ) -> (u32, WebSocketEnds) {
   let (to_client_tx, to_client) = mpsc::unbounded_channel();
   let (from_client, from_client_rx) = mpsc::channel(SOCKET_CHANNEL_MESSAGES);
-  let queued = Arc::new(AtomicUsize::new(0));
+  let isolate = state.try_borrow::<SocketLimits>().map(|l| l.queued.clone()).unwrap_or_default();
+  let queued = Queued { socket: Arc::default(), isolate };
   let exchanges = state.borrow_mut::<Exchanges>();
   exchanges.next_id = exchanges.next_id.wrapping_add(1);
   let socket_id = exchanges.next_id;
@@ -131,7 +182,7 @@ fn open_socket(
       trace,
     },
   );
-  (socket_id, WebSocketEnds { to_client, from_client, queued })
+  (socket_id, WebSocketEnds { to_client: Outgoing { messages: to_client, queued }, from_client })
 }
 
 /// Answers request `id` with `101 Switching Protocols` and the WebSocket the worker returned;
@@ -215,7 +266,9 @@ fn socket(state: &mut OpState, id: u32) -> Result<&mut Socket, JsErrorBox> {
 }
 
 fn send(state: &mut OpState, id: u32, message: SocketMessage) -> Result<(), JsErrorBox> {
-  let limit = state.try_borrow::<SocketLimits>().map_or(usize::MAX, |l| l.message_bytes);
+  let (limit, isolate_limit) = state
+    .try_borrow::<SocketLimits>()
+    .map_or((usize::MAX, usize::MAX), |l| (l.message_bytes, l.queued_bytes));
   if message.len() > limit {
     return Err(JsErrorBox::range_error(format!(
       "WebSocket message too large: {} bytes, and this worker's limit is {limit} bytes (limits.websocket_message_kb)",
@@ -226,16 +279,25 @@ fn send(state: &mut OpState, id: u32, message: SocketMessage) -> Result<(), JsEr
   let Some(outgoing) = &socket.outgoing else {
     return Err(JsErrorBox::type_error("the WebSocket is closed: send() after close()"));
   };
-  let queued = socket.queued.load(Ordering::Relaxed);
+  let queued = socket.queued.socket.load(Ordering::Relaxed);
   if queued + message.len() > MAX_QUEUED_BYTES {
     return Err(JsErrorBox::range_error(format!(
       "the WebSocket's client is not reading: {queued} bytes already wait to be sent"
     )));
   }
-  socket.queued.fetch_add(message.len(), Ordering::Relaxed);
+  let all = socket.queued.isolate.load(Ordering::Relaxed);
+  if all + message.len() > isolate_limit {
+    return Err(JsErrorBox::range_error(format!(
+      "this worker's WebSocket clients are not reading: {all} bytes already wait to be sent, as much as its memory limit (limits.memory_mb)"
+    )));
+  }
+  let len = message.len();
+  socket.queued.add(len);
   // The host has gone (the client disconnected): the close event follows from the receive
   // loop, so this send is not an error.
-  let _ = outgoing.send(message);
+  if outgoing.send(message).is_err() {
+    socket.queued.taken(len);
+  }
   Ok(())
 }
 

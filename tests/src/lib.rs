@@ -84,8 +84,11 @@ pub fn npm_project(root: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
   dir
 }
 
-/// The `edge.toml` of a test worker with Node.js compatibility (and a var, `GREETING`).
-pub const NODE_MANIFEST: &str = "compatibility_flags = [\"nodejs_compat\"]\n[vars]\nGREETING = \"hi\"\n";
+/// The `edge.toml` of a test worker with Node.js compatibility (and a var, `GREETING`). Its
+/// `cpu_ms` is generous: these workers check behaviour, and some checks (node:buffer's) take
+/// close to the default 50 ms on these machines.
+pub const NODE_MANIFEST: &str =
+  "compatibility_flags = [\"nodejs_compat\"]\n[vars]\nGREETING = \"hi\"\n[limits]\ncpu_ms = 5000\n";
 
 /// A worker folder `root/name` with `worker.js` (`source`) and `edge.toml` (`manifest`).
 pub fn node_worker(root: &Path, name: &str, source: &str, manifest: &str) -> PathBuf {

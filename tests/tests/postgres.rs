@@ -3,7 +3,8 @@
 //! wrangler bundles it: its `workerd` build, which connects through `cloudflare:sockets`,
 //! authenticates with SCRAM (node:crypto), and upgrades to TLS with `startTls()`, checked
 //! against the CA the node is told to trust. A query with parameters, a transaction that
-//! commits and one that rolls back, and an error with PostgreSQL's code.
+//! commits and one that rolls back, and an error with PostgreSQL's code; and the same with
+//! node-postgres (`pg` 8.23.1), on node:net and node:tls.
 
 use edge_tests::*;
 use serde_json::json;
@@ -119,4 +120,71 @@ async fn the_postgres_sample_keeps_notes() {
   let notes = reply.json();
   let texts: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["text"].as_str().unwrap()).collect();
   assert_eq!(texts, ["second note", "first note"]);
+}
+
+/// The same through node-postgres (`pg` 8.23.1), which uses `node:net` and upgrades with
+/// `tls.connect({ socket })` (it takes its Cloudflare path only under workerd's user agent).
+const PG_WORKER: &str = r#"
+import pg from "pg";
+
+export default {
+  async fetch(request, env, ctx) {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL, ssl: env.SSL === "require" });
+    await client.connect();
+    try {
+      const { rows: [{ sum, who, tls }] } = await client.query(
+        "select $1::int + $2::int as sum, current_user as who, (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as tls",
+        [2, 40],
+      );
+      await client.query("create table if not exists pg_notes (id serial primary key, body text unique not null)");
+      await client.query("truncate pg_notes");
+      await client.query("begin");
+      await client.query("insert into pg_notes (body) values ($1), ($2)", ["first", "second"]);
+      await client.query("commit");
+      let rollback = "committed";
+      await client.query("begin");
+      try {
+        await client.query("insert into pg_notes (body) values ($1)", ["third"]);
+        await client.query("insert into pg_notes (body) values ($1)", ["first"]);
+        await client.query("commit");
+      } catch (e) {
+        rollback = `${e.constructor.name} ${e.code}`;
+        await client.query("rollback");
+      }
+      const notes = (await client.query("select body from pg_notes order by id")).rows.map((row) => row.body);
+      const error = await client.query("select * from nowhere").then(
+        () => "no error",
+        (e) => ({ code: e.code, message: e.message }),
+      );
+      return Response.json({ sum, who, tls, rollback, notes, error });
+    } finally {
+      ctx.waitUntil(client.end());
+    }
+  },
+};
+"#;
+
+#[tokio::test]
+async fn node_postgres_runs_on_node_net_and_tls() {
+  let database = Postgres::start();
+  let root = tempfile::tempdir().unwrap();
+  let manifest = format!(
+    "main = \"worker.js\"\ncompatibility_flags = [\"nodejs_compat\"]\n[vars]\nDATABASE_URL = \"{}\"\nSSL = \"require\"\n[outbound]\nallow = [\"localhost\"]\n",
+    database.url("localhost")
+  );
+  let dir = npm_project(root.path(), "pg-app", &[("worker.js", PG_WORKER), ("edge.toml", &manifest)]);
+  let server = DevServer::start_with(&[dir], &["--trusted-roots", &database.ca().display().to_string()]);
+  let reply = get(&server.url).await;
+  assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
+  assert_eq!(
+    reply.json(),
+    json!({
+      "sum": 42,
+      "who": "edge",
+      "tls": true,
+      "rollback": "DatabaseError 23505",
+      "notes": ["first", "second"],
+      "error": { "code": "42P01", "message": "relation \"nowhere\" does not exist" },
+    })
+  );
 }

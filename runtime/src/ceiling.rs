@@ -181,6 +181,11 @@ impl MemoryCeiling {
     self.ledger.lock().unwrap().granted < self.near()
   }
 
+  /// Whether a grant of `allowance` bytes would be admitted now.
+  pub(crate) fn has_room_for(&self, allowance: usize) -> bool {
+    self.ledger.lock().unwrap().granted.saturating_add(allowance) <= self.near()
+  }
+
   fn refusal(&self, granted: usize) -> LoadError {
     self.refused.fetch_add(1, Ordering::Relaxed);
     LoadError::NodeMemory { granted_mb: (granted >> 20) as u64, limit_mb: (self.limit() >> 20) as u64 }

@@ -230,20 +230,25 @@ pub(crate) struct Heap {
   limit: Cell<usize>,
   /// When the limit was last raised above the measured heap.
   raised: Cell<Option<Instant>>,
+  /// Whether the isolate was stopped and given [`STOPPING_RESERVE`] (only once).
+  reserve_given: Cell<bool>,
 }
 
 /// A raised limit is tightened at an idle moment at most this often (each costs a walk
 /// over the heap).
 const TIGHTEN_EVERY: Duration = Duration::from_secs(1);
 
+/// What an isolate stopped at its memory limit may still allocate, once, to finish the op it
+/// is running (see [`Heap::stop`]); the isolate is discarded after. The node's memory ceiling
+/// does not count it.
+const STOPPING_RESERVE: usize = 16 << 20;
+
 impl Heap {
-  /// The engine asks for more heap: grant it, or stop the isolate (and keep the limit, which
-  /// makes the engine stop at it).
+  /// The engine asks for more heap: grant it, or stop the isolate.
   fn near_limit(&self, current: usize) -> usize {
     let grant = self.grant.borrow();
     let Some(grant) = grant.as_ref().filter(|_| current < self.max) else {
-      self.control.trip(Termination::Memory);
-      return current;
+      return self.stop(Termination::Memory, current);
     };
     match grant.grow(engine::allowance(self.max)).map(|a| engine::limit_within(a).min(self.max)) {
       Some(limit) if limit > current => {
@@ -251,11 +256,21 @@ impl Heap {
         self.raised.set(Some(Instant::now()));
         limit
       }
-      _ => {
-        self.control.trip(Termination::NodeMemory);
-        current
-      }
+      _ => self.stop(Termination::NodeMemory, current),
     }
+  }
+
+  /// Stops the isolate for `reason` and lets the engine allocate [`STOPPING_RESERVE`] more,
+  /// once: termination stops JavaScript at its next check and refuses the ops after it, but
+  /// the op running now (a WebCrypto key being built, a result being converted) must finish
+  /// its allocations. deno_core and Deno's crates unwrap those, inside a call from the
+  /// engine that cannot unwind: one failing would abort the whole process.
+  fn stop(&self, reason: Termination, current: usize) -> usize {
+    self.control.trip(reason);
+    if self.reserve_given.replace(true) {
+      return current;
+    }
+    current.saturating_add(STOPPING_RESERVE)
   }
 
   /// Sets the limit just above `heap` bytes (measured) and gives the rest of the grant back.
@@ -285,6 +300,12 @@ impl Heap {
   }
 }
 
+/// The grant an isolate whose limit is `max_heap` asks the node's memory ceiling for while
+/// it is prepared.
+pub(crate) fn prepare_allowance(max_heap: usize) -> usize {
+  engine::allowance(crate::ceiling::PREPARE_LIMIT.min(max_heap))
+}
+
 /// Restores the snapshot and initialises the bootstrap: everything but the tenant's code.
 fn prepare(
   max_heap: usize,
@@ -296,7 +317,7 @@ fn prepare(
     None => (max_heap, None),
     Some(ceiling) => {
       let limit = crate::ceiling::PREPARE_LIMIT.min(max_heap);
-      (limit, Some(ceiling.admit(control, engine::allowance(limit))?))
+      (limit, Some(ceiling.admit(control, prepare_allowance(max_heap))?))
     }
   };
   let heap = Rc::new(Heap {
@@ -305,6 +326,7 @@ fn prepare(
     grant: RefCell::new(grant),
     limit: Cell::new(limit),
     raised: Cell::new(None),
+    reserve_given: Cell::new(false),
   });
   let loader = Rc::new(AssignableLoader::default());
   let mut js = JsRuntime::try_new(RuntimeOptions {

@@ -328,7 +328,10 @@ impl Inner {
       return;
     }
     // Near the memory ceiling: the next start nudges the pool again.
-    if self.ceiling.as_ref().is_some_and(|ceiling| !ceiling.has_room()) {
+    // (Checked with the grant a new isolate asks for: a refill refused by the ceiling would
+    // nudge the next one at once, in a loop.)
+    let asks = isolate::prepare_allowance(self.max_heap);
+    if self.ceiling.as_ref().is_some_and(|ceiling| !ceiling.has_room_for(asks)) {
       return;
     }
     loop {

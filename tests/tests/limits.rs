@@ -199,3 +199,48 @@ async fn requests_answered_in_one_turn_each_keep_their_own_limit() {
 async fn get_owned(url: String) -> Reply {
   get(&url).await
 }
+
+/// A worker that runs out of memory inside a call into the host, where deno_core and Deno's
+/// crates build their results (WebCrypto keys, decoded text, bodies read whole).
+const OUT_OF_MEMORY_IN_HOST_CALLS: &str = r#"
+const bytes = new Uint8Array(1 << 20).fill(65);
+const paths = {
+  async "/keys"(held) {
+    for (;;) held.push(await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt"]));
+  },
+  async "/decode"(held) {
+    for (;;) held.push(new TextDecoder().decode(bytes));
+  },
+  async "/text"(held) {
+    for (;;) held.push(await new Response(bytes).text());
+  },
+};
+export default {
+  async fetch(request) {
+    const run = paths[new URL(request.url).pathname];
+    if (!run) return new Response("ok");
+    const held = [];
+    await run(held);
+  },
+};
+"#;
+
+#[tokio::test]
+async fn running_out_of_memory_inside_a_host_call_stops_the_isolate_not_the_node() {
+  let dir = worker_dir(&[
+    ("edge.toml", "[limits]\nmemory_mb = 32\ncpu_ms = 10000\n"),
+    ("worker.js", OUT_OF_MEMORY_IN_HOST_CALLS),
+  ]);
+  let mut server = DevServer::start(dir.path());
+  // Where the limit is crossed varies from run to run: several rounds of each.
+  for round in 0..4 {
+    for path in ["/keys", "/decode", "/text"] {
+      let reply = get(&server.at(path)).await;
+      assert_eq!(reply.status, 503, "{path} (round {round}): {}", reply.body);
+      assert!(reply.body.contains("worker exceeded its memory limit"), "{path}: {}", reply.body);
+      let after = get(&server.at("/")).await;
+      assert_eq!((after.status, after.body.as_str()), (200, "ok"), "after {path} (round {round})");
+    }
+  }
+  assert!(server.stop_with("TERM").success(), "the node exits cleanly:\n{}", server.log.text());
+}

@@ -70,7 +70,7 @@ pub use ceiling::{CeilingStats, MemoryCeiling};
 pub use error::{LoadError, WorkerError};
 pub use extension::USER_AGENT;
 pub use limits::{Limits, Termination};
-pub use ops::{BindingFuture, BindingResult, SocketMessage, WebSocketEnds, MAX_QUEUED_BYTES};
+pub use ops::{BindingFuture, BindingResult, SocketMessage, SocketTraffic, WebSocketEnds, MAX_QUEUED_BYTES};
 pub use options::Compatibility;
 pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
 pub use pool::{IsolatePool, PoolSize, PoolStats};

@@ -249,17 +249,19 @@ impl WorkerHandle {
       }
     };
     match outcome {
-      ops::Outcome::Response { status, headers, body, cpu, subrequests } => {
+      ops::Outcome::Response { status, headers, body, cpu, subrequests, sockets } => {
         let mut response = build_response(status, headers, body)?;
         response.extensions_mut().insert(CpuTime(cpu));
         response.extensions_mut().insert(Subrequests(subrequests));
+        response.extensions_mut().insert(sockets);
         Ok(response)
       }
-      ops::Outcome::WebSocket { headers, ends, cpu, subrequests } => {
+      ops::Outcome::WebSocket { headers, ends, cpu, subrequests, sockets } => {
         let mut response = build_response(101, headers, ops::ResponseBodySource::Empty)?;
         response.extensions_mut().insert(AcceptedWebSocket(Arc::new(std::sync::Mutex::new(Some(ends)))));
         response.extensions_mut().insert(CpuTime(cpu));
         response.extensions_mut().insert(Subrequests(subrequests));
+        response.extensions_mut().insert(sockets);
         Ok(response)
       }
       ops::Outcome::Failed(failure) => Err(match failure {

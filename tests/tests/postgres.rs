@@ -46,19 +46,24 @@ export default {
 };
 "#;
 
-fn project(root: &std::path::Path, database_url: &str, ssl: &str) -> std::path::PathBuf {
+/// A project of `worker` (with `tests/npm`'s packages) given `DATABASE_URL` and `SSL`.
+fn project(root: &std::path::Path, worker: &str, database_url: &str, ssl: &str) -> std::path::PathBuf {
   let manifest = format!(
     "main = \"worker.js\"\ncompatibility_flags = [\"nodejs_compat\"]\n[vars]\nDATABASE_URL = \"{database_url}\"\nSSL = \"{ssl}\"\n[outbound]\nallow = [\"localhost\"]\n"
   );
-  npm_project(root, "pg-app", &[("worker.js", WORKER), ("edge.toml", &manifest)])
+  npm_project(root, "pg-app", &[("worker.js", worker), ("edge.toml", &manifest)])
+}
+
+/// `edge dev` of `dir`, trusting the CA of `database`'s certificate.
+fn dev_trusting(dir: std::path::PathBuf, database: &Postgres) -> DevServer {
+  DevServer::start_with(&[dir], &["--trusted-roots", &database.ca().display().to_string()])
 }
 
 #[tokio::test]
 async fn the_postgres_driver_queries_commits_rolls_back_and_reports_errors_over_tls() {
   let database = Postgres::start();
   let root = tempfile::tempdir().unwrap();
-  let dir = project(root.path(), &database.url("localhost"), "require");
-  let server = DevServer::start_with(&[dir], &["--trusted-roots", &database.ca().display().to_string()]);
+  let server = dev_trusting(project(root.path(), WORKER, &database.url("localhost"), "require"), &database);
   let reply = get(&server.url).await;
   assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
   assert_eq!(
@@ -81,7 +86,7 @@ async fn the_postgres_driver_queries_commits_rolls_back_and_reports_errors_over_
 async fn the_postgres_driver_works_over_plain_tcp_too() {
   let database = Postgres::start();
   let root = tempfile::tempdir().unwrap();
-  let dir = project(root.path(), &database.url("127.0.0.1"), "off");
+  let dir = project(root.path(), WORKER, &database.url("127.0.0.1"), "off");
   let server = DevServer::start(&dir);
   let reply = get(&server.url).await;
   assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
@@ -106,7 +111,7 @@ async fn the_postgres_sample_keeps_notes() {
       (".dev.vars", &format!("DATABASE_URL={url}\n")),
     ],
   );
-  let server = DevServer::start_with(&[dir], &["--trusted-roots", &database.ca().display().to_string()]);
+  let server = dev_trusting(dir, &database);
   let reply = post_on(&server, "127.0.0.1", "/?tags=db,edge", "first note").await;
   assert_eq!(reply.status, 201, "{}\n{}", reply.body, server.log.text());
   assert_eq!(reply.json(), json!({ "id": 1, "text": "first note", "tags": ["db", "edge"] }));
@@ -168,12 +173,8 @@ export default {
 async fn node_postgres_runs_on_node_net_and_tls() {
   let database = Postgres::start();
   let root = tempfile::tempdir().unwrap();
-  let manifest = format!(
-    "main = \"worker.js\"\ncompatibility_flags = [\"nodejs_compat\"]\n[vars]\nDATABASE_URL = \"{}\"\nSSL = \"require\"\n[outbound]\nallow = [\"localhost\"]\n",
-    database.url("localhost")
-  );
-  let dir = npm_project(root.path(), "pg-app", &[("worker.js", PG_WORKER), ("edge.toml", &manifest)]);
-  let server = DevServer::start_with(&[dir], &["--trusted-roots", &database.ca().display().to_string()]);
+  let server =
+    dev_trusting(project(root.path(), PG_WORKER, &database.url("localhost"), "require"), &database);
   let reply = get(&server.url).await;
   assert_eq!(reply.status, 200, "{}\n{}", reply.body, server.log.text());
   assert_eq!(

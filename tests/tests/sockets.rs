@@ -2,7 +2,7 @@
 //! real server (`tests/fixtures/sockets/server.py`: plain, TLS, and STARTTLS ports) through
 //! `edge dev`: bytes both ways, half-close, TLS checked against a root the node is told to
 //! trust (and refused without it), `startTls()`, a socket kept across requests, the outbound
-//! policy, the limits, and bad input.
+//! policy, the limits, bad input, and the accounting (metrics, usage, `edge tail`).
 
 use std::path::Path;
 
@@ -489,4 +489,79 @@ async fn node_net_and_tls_sockets_run_on_the_same_connections() {
       "text": "echo: inside\nbye\n",
     })
   );
+}
+
+#[tokio::test]
+async fn connections_and_bytes_are_in_the_metrics_the_usage_and_edge_tail() {
+  const TOKEN: &str = "tcp-accounting-token-0123";
+  let servers = Servers::start();
+  let workers = tempfile::tempdir().unwrap();
+  std::fs::create_dir(workers.path().join("tcp")).unwrap();
+  std::fs::write(workers.path().join("tcp").join("worker.js"), WORKER).unwrap();
+  std::fs::write(workers.path().join("tcp").join("edge.toml"), LOOPBACK).unwrap();
+  let data = tempfile::tempdir().unwrap();
+  let server = DevServer::node(
+    workers.path(),
+    &["--admin-token", TOKEN, "--data-dir", data.path().to_str().unwrap(), "--isolates-per-worker", "1"],
+  );
+  let following = Following::spawn(std::process::Command::new(edge_bin()).args([
+    "tail",
+    "tcp",
+    "--node",
+    &server.admin_url(),
+    "--token",
+    TOKEN,
+    "--format",
+    "json",
+  ]));
+  following.stderr.wait_for(&["edge tail: following tcp"]);
+
+  // One connection serves two requests: "one\n" out and "echo: one\n" in, then the same for two.
+  let to = servers.at("plain", "127.0.0.1");
+  for say in ["one", "two"] {
+    let request = http::Request::get(server.at(&format!("/keep?to={to}&say={say}")))
+      .header("host", "tcp.edge.localhost")
+      .body(Default::default())
+      .unwrap();
+    let reply = send(request).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["text"], format!("echo: {say}\n"));
+  }
+
+  // edge tail: each response reports what the isolate's sockets carried since the last one.
+  for (connections, line) in [(1, "\"connections\":1"), (0, "\"connections\":0")] {
+    let event: Value = serde_json::from_str(&following.stdout.wait_for(&["\"type\":\"tcp\"", line])).unwrap();
+    assert_eq!(
+      [&event["connections"], &event["bytes_in"], &event["bytes_out"]],
+      [&json!(connections), &json!(10), &json!(4)],
+      "{event}"
+    );
+  }
+  let metrics = server
+    .metrics_until(|text| text.contains(r#"edge_tcp_bytes_total{worker="tcp",direction="in"} 20"#))
+    .await;
+  for line in [
+    r#"edge_tcp_connections_total{worker="tcp"} 1"#,
+    r#"edge_tcp_bytes_total{worker="tcp",direction="out"} 8"#,
+  ] {
+    assert!(metrics.contains(line), "no {line} in:\n{metrics}");
+  }
+  // The usage meter (stored every few seconds): one connection, 28 bytes both ways.
+  let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+  loop {
+    let (code, out, err) =
+      run_edge(&["usage", "tcp", "--node", &server.admin_url(), "--token", TOKEN, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    if report["total"]["requests"] == 2 {
+      assert_eq!(
+        [&report["total"]["tcp_connections"], &report["total"]["tcp_bytes"]],
+        [&json!(1), &json!(28)],
+        "{out}"
+      );
+      break;
+    }
+    assert!(std::time::Instant::now() < deadline, "the usage never counted the requests: {out}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+  }
 }

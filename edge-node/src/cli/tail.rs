@@ -92,7 +92,7 @@ pub async fn usage(target: &Target, name: &str, since: Option<&str>, json: bool)
   println!("{name} since {}:", report.since);
   let line = |usage: &crate::observe::usage::Usage| {
     format!(
-      "{} requests, {:.1} ms CPU, {:.1} ms wall, peak memory {} KiB, {} bytes out, {} subrequests, {} errors, {} WebSocket messages ({} bytes)",
+      "{} requests, {:.1} ms CPU, {:.1} ms wall, peak memory {} KiB, {} bytes out, {} subrequests, {} errors, {} WebSocket messages ({} bytes), {} TCP connections ({} bytes)",
       usage.requests,
       usage.cpu_ms,
       usage.wall_ms,
@@ -101,7 +101,9 @@ pub async fn usage(target: &Target, name: &str, since: Option<&str>, json: bool)
       usage.subrequests,
       usage.errors,
       usage.websocket_messages,
-      usage.websocket_bytes
+      usage.websocket_bytes,
+      usage.tcp_connections,
+      usage.tcp_bytes
     )
   };
   for (version, usage) in &report.versions {

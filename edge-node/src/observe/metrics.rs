@@ -136,7 +136,8 @@ pub struct ClosedByLabels {
   pub by: &'static str,
 }
 
-/// What the node counts of its workers' WebSockets (`serve::websocket` updates them).
+/// What the node counts of its workers' WebSockets (`serve::websocket` updates them) and
+/// of their outbound TCP sockets (from each response's [`edge_runtime::SocketTraffic`]).
 #[derive(Clone, Debug, Default)]
 pub struct SocketMetrics {
   open: Family<WorkerLabel, Gauge>,
@@ -145,6 +146,8 @@ pub struct SocketMetrics {
   closed: Family<ClosedByLabels, Counter>,
   messages: Family<DirectionLabels, Counter>,
   bytes: Family<DirectionLabels, Counter>,
+  tcp_connections: Family<WorkerLabel, Counter>,
+  tcp_bytes: Family<DirectionLabels, Counter>,
 }
 
 /// One socket's handles on its worker's counters, got once when it opens.
@@ -179,6 +182,31 @@ impl SocketMetrics {
       "WebSocket message payload bytes, by worker and direction (in, out)",
       self.bytes.clone(),
     );
+    registry.register(
+      "tcp_connections",
+      "TCP connections workers opened (connect(), node:net), by worker",
+      self.tcp_connections.clone(),
+    );
+    registry.register(
+      "tcp_bytes",
+      "Bytes workers' TCP sockets carried, by worker and direction (in: read from servers, out: written to them)",
+      self.tcp_bytes.clone(),
+    );
+  }
+
+  /// What `worker`'s TCP sockets carried, as a response reported it.
+  pub fn tcp(&self, worker: &str, traffic: edge_runtime::SocketTraffic) {
+    if traffic.connections > 0 {
+      self
+        .tcp_connections
+        .get_or_create(&WorkerLabel { worker: worker.to_owned() })
+        .inc_by(traffic.connections);
+    }
+    for (direction, bytes) in [("in", traffic.bytes_in), ("out", traffic.bytes_out)] {
+      if bytes > 0 {
+        self.tcp_bytes.get_or_create(&DirectionLabels { worker: worker.to_owned(), direction }).inc_by(bytes);
+      }
+    }
   }
 
   /// A socket of `worker` opened; its counters.

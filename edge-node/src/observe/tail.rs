@@ -69,6 +69,10 @@ pub enum EventKind {
     /// How long it was open.
     wall_ms: f64,
   },
+  /// What the isolate's TCP sockets (`connect()`, `node:net`) carried since its previous
+  /// response, reported with this request's response (a socket belongs to the isolate, and
+  /// may serve several requests).
+  Tcp { connections: u64, bytes_in: u64, bytes_out: u64 },
 }
 
 /// The node's broadcast of [`TailEvent`]s.
@@ -173,6 +177,9 @@ pub fn pretty(event: &TailEvent) -> String {
       format!(
         "{time} {id} WebSocket closed by {closed_by} ({code} {reason:?}) after {wall_ms} ms: {messages_in} messages in, {messages_out} out; {bytes_in} bytes in, {bytes_out} out"
       )
+    }
+    EventKind::Tcp { connections, bytes_in, bytes_out } => {
+      format!("{time} {id} TCP: {connections} connections opened, {bytes_in} bytes in, {bytes_out} out")
     }
   }
 }

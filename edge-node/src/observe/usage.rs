@@ -2,7 +2,8 @@
 //! requests, CPU milliseconds (as the limit enforcer charged them), wall milliseconds (to the
 //! response head), the peak memory of an isolate that served one, the response bytes sent
 //! (egress), the outbound `fetch` calls started before the response head (subrequests), the
-//! 5xx answers, and WebSocket messages and their bytes (both ways).
+//! 5xx answers, WebSocket messages and their bytes (both ways), and the TCP connections
+//! workers opened (`connect()`, `node:net`) and the bytes they carried (both ways).
 //!
 //! The request path adds to counters in memory; every [`FLUSH_EVERY`] (and when the node
 //! stops) they are merged into the store: `<data_dir>/usage.redb` on one node (in memory
@@ -55,6 +56,12 @@ pub struct Usage {
   /// Their payload bytes, both ways.
   #[serde(default)]
   pub websocket_bytes: u64,
+  /// TCP connections the worker opened.
+  #[serde(default)]
+  pub tcp_connections: u64,
+  /// The bytes they carried, both ways.
+  #[serde(default)]
+  pub tcp_bytes: u64,
 }
 
 impl Usage {
@@ -68,6 +75,8 @@ impl Usage {
     self.errors += other.errors;
     self.websocket_messages += other.websocket_messages;
     self.websocket_bytes += other.websocket_bytes;
+    self.tcp_connections += other.tcp_connections;
+    self.tcp_bytes += other.tcp_bytes;
   }
 }
 
@@ -79,6 +88,8 @@ pub struct Sample {
   pub memory_bytes: u64,
   pub subrequests: u64,
   pub error: bool,
+  /// What the isolate's TCP sockets carried since its previous response.
+  pub sockets: edge_runtime::SocketTraffic,
 }
 
 /// A worker's usage since some time, per version and in total.
@@ -165,6 +176,8 @@ impl Meter {
       egress_bytes: 0,
       subrequests: sample.subrequests,
       errors: u64::from(sample.error),
+      tcp_connections: sample.sockets.connections,
+      tcp_bytes: sample.sockets.bytes_in + sample.sockets.bytes_out,
       ..Usage::default()
     });
   }
@@ -406,6 +419,7 @@ mod tests {
       memory_bytes: 100,
       subrequests: 1,
       error: false,
+      sockets: edge_runtime::SocketTraffic { connections: 1, bytes_in: 10, bytes_out: 5 },
     };
     let deployment = |name: &str, sequence: u64, hash: &str| {
       let files = BTreeMap::from([
@@ -429,6 +443,7 @@ mod tests {
     let first = &report.versions["1-a"];
     assert_eq!((first.requests, first.errors, first.egress_bytes, first.subrequests), (2, 1, 42, 2));
     assert_eq!(first.peak_memory_bytes, 300);
+    assert_eq!((first.tcp_connections, first.tcp_bytes), (2, 30));
     assert!((first.cpu_ms - 6.0).abs() < 1e-9 && (first.wall_ms - 10.0).abs() < 1e-9);
     assert_eq!(report.total.requests, 3);
     assert_eq!(report.versions.len(), 2);

@@ -71,10 +71,17 @@ pub enum Outcome {
     body: ResponseBodySource,
     cpu: Duration,
     subrequests: u32,
+    sockets: SocketTraffic,
   },
   /// `101 Switching Protocols`: the worker accepted a WebSocket, whose messages cross through
   /// `ends` from now on.
-  WebSocket { headers: Vec<(ByteString, ByteString)>, ends: WebSocketEnds, cpu: Duration, subrequests: u32 },
+  WebSocket {
+    headers: Vec<(ByteString, ByteString)>,
+    ends: WebSocketEnds,
+    cpu: Duration,
+    subrequests: u32,
+    sockets: SocketTraffic,
+  },
   /// The handler failed before a response head was ready.
   Failed(Failure),
 }
@@ -280,6 +287,9 @@ fn reply(state: &mut OpState, id: u32, mut outcome: Outcome) -> Result<(), JsErr
   let Some(reply) = exchange.reply.take() else {
     return Err(JsErrorBox::type_error("a response was already sent for this request"));
   };
+  if let Outcome::Response { sockets, .. } | Outcome::WebSocket { sockets, .. } = &mut outcome {
+    *sockets = state.try_borrow_mut::<TcpSockets>().map(TcpSockets::take_traffic).unwrap_or_default();
+  }
   // The caller may have gone away (client disconnected); that is not the worker's error.
   let _ = reply.send(outcome);
   close_if_done(state, id);
@@ -408,7 +418,11 @@ pub fn op_edge_respond_text<'s>(
   let headers = crate::values::header_list(scope, headers)?;
   let body = ResponseBodySource::Full(Bytes::from(body));
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
+  reply(
+    state,
+    id,
+    Outcome::Response { status, headers, body, cpu, subrequests: 0, sockets: Default::default() },
+  )
 }
 
 /// Sends a complete response whose body is bytes.
@@ -424,7 +438,11 @@ pub fn op_edge_respond_bytes<'s>(
   let headers = crate::values::header_list(scope, headers)?;
   let body = ResponseBodySource::Full(Bytes::copy_from_slice(&body));
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
+  reply(
+    state,
+    id,
+    Outcome::Response { status, headers, body, cpu, subrequests: 0, sockets: Default::default() },
+  )
 }
 
 /// Sends a response without a body.
@@ -441,7 +459,14 @@ pub fn op_edge_respond_empty<'s>(
   reply(
     state,
     id,
-    Outcome::Response { status, headers, body: ResponseBodySource::Empty, cpu, subrequests: 0 },
+    Outcome::Response {
+      status,
+      headers,
+      body: ResponseBodySource::Empty,
+      cpu,
+      subrequests: 0,
+      sockets: Default::default(),
+    },
   )
 }
 
@@ -460,7 +485,11 @@ pub fn op_edge_respond_stream<'s>(
   exchange(state, id)?.sink = Some((sink, completed.clone()));
   let body = ResponseBodySource::Stream(chunks, completed);
   let cpu = cpu_so_far(state, id);
-  reply(state, id, Outcome::Response { status, headers, body, cpu, subrequests: 0 })
+  reply(
+    state,
+    id,
+    Outcome::Response { status, headers, body, cpu, subrequests: 0, sockets: Default::default() },
+  )
 }
 
 /// Writes one chunk of a streamed response. Resolves `false` when the client has gone,

@@ -84,6 +84,36 @@ pub struct TcpConnector {
 pub struct TcpSockets {
   open: BTreeSet<ResourceId>,
   connecting: usize,
+  /// Traffic not yet reported with a response.
+  traffic: SocketTraffic,
+}
+
+impl TcpSockets {
+  /// The traffic since the last call: what the isolate's sockets carried since its previous
+  /// response, whichever request they serve (a socket belongs to the isolate).
+  pub fn take_traffic(&mut self) -> SocketTraffic {
+    std::mem::take(&mut self.traffic)
+  }
+}
+
+/// What an isolate's TCP sockets (`connect()`, `node:net`) carried: in the extensions of every
+/// response [`crate::WorkerHandle::fetch`] returns, counted since the isolate's previous
+/// response (traffic after an isolate's last response is not reported).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SocketTraffic {
+  /// Connections opened.
+  pub connections: u64,
+  /// Bytes read from servers.
+  pub bytes_in: u64,
+  /// Bytes written to servers.
+  pub bytes_out: u64,
+}
+
+impl SocketTraffic {
+  /// Whether the sockets carried nothing and none opened.
+  pub fn is_empty(&self) -> bool {
+    *self == SocketTraffic::default()
+  }
 }
 
 /// One open socket. Its halves are taken out together by `startTls()`.
@@ -127,6 +157,13 @@ fn socket(state: &Rc<RefCell<OpState>>, rid: ResourceId) -> Result<Rc<TcpSocket>
   state.borrow().resource_table.get::<TcpSocket>(rid).map_err(|_| closed())
 }
 
+/// Adds to the isolate's traffic not yet reported.
+fn count(state: &Rc<RefCell<OpState>>, add: impl FnOnce(&mut SocketTraffic)) {
+  if let Some(sockets) = state.borrow_mut().try_borrow_mut::<TcpSockets>() {
+    add(&mut sockets.traffic);
+  }
+}
+
 fn connector(state: &OpState) -> Result<(Connect, usize), JsErrorBox> {
   state
     .try_borrow::<TcpConnector>()
@@ -162,7 +199,9 @@ pub async fn op_edge_tcp_connect(
   state.borrow_mut::<TcpSockets>().connecting -= 1;
   let Connected { stream, remote, local } = connected.map_err(JsErrorBox::type_error)?;
   let rid = state.resource_table.add(TcpSocket::new(stream));
-  state.borrow_mut::<TcpSockets>().open.insert(rid);
+  let sockets = state.borrow_mut::<TcpSockets>();
+  sockets.open.insert(rid);
+  sockets.traffic.connections += 1;
   Ok((rid, remote, local))
 }
 
@@ -188,6 +227,7 @@ pub async fn op_edge_tcp_read(
   };
   let bytes =
     read.try_or_cancel(RcRef::map(&socket, |s| &s.reading)).await.map_err(|_: JsErrorBox| closed())?;
+  count(&state, |traffic| traffic.bytes_in += bytes.len() as u64);
   Ok((!bytes.is_empty()).then(|| bytes.into()))
 }
 
@@ -206,7 +246,9 @@ pub async fn op_edge_tcp_write(
     writer.write_all(&bytes).await.map_err(|e| JsErrorBox::type_error(format!("the socket failed: {e}")))?;
     writer.flush().await.map_err(|e| JsErrorBox::type_error(format!("the socket failed: {e}")))
   };
-  write.try_or_cancel(RcRef::map(&socket, |s| &s.cancel)).await
+  write.try_or_cancel(RcRef::map(&socket, |s| &s.cancel)).await?;
+  count(&state, |traffic| traffic.bytes_out += bytes.len() as u64);
+  Ok(())
 }
 
 /// Ends the worker's side (the writable closed): the server reads the end of the stream,

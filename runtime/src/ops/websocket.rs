@@ -205,7 +205,7 @@ pub fn op_edge_respond_websocket<'s>(
   };
   let (socket_id, ends) = open_socket(state, request_id, trace);
   let cpu = super::cpu_so_far(state, id);
-  reply(state, id, Outcome::WebSocket { headers, ends, cpu, subrequests: 0 })?;
+  reply(state, id, Outcome::WebSocket { headers, ends, cpu, subrequests: 0, sockets: Default::default() })?;
   Ok(socket_id)
 }
 

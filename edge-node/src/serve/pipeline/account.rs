@@ -2,10 +2,11 @@
 //! ([`STAGES`]), each given the node, the exchange and the response, in order:
 //!
 //! - [`timing`]: `x-request-id` and `Server-Timing` (`start;desc="cold", cpu;dur=…, total;dur=…`).
-//! - [`metrics`]: the Prometheus counters and histograms, and the worker's recent figures.
+//! - [`metrics`]: the Prometheus counters and histograms (the TCP traffic the response
+//!   reported among them), and the worker's recent figures.
 //! - [`usage`]: usage metering (and the response body counted as it is sent), and the CPU
 //!   charged to the worker's daily budget.
-//! - [`tail`]: the request's event for `edge tail`.
+//! - [`tail`]: the request's event for `edge tail` (and one for its TCP traffic, if any).
 //! - [`span`]: the request's span ends, with its attributes.
 //! - [`log`]: the request's log line (target `edge::request`).
 
@@ -53,6 +54,9 @@ pub fn timing(_: &Node, exchange: &mut Exchange, mut response: Response<Body>) -
 pub fn metrics(node: &Node, exchange: &mut Exchange, response: Response<Body>) -> Response<Body> {
   let ran = &exchange.ran;
   node.metrics().request(exchange.worker(), response.status().as_u16(), ran.total, ran.cpu, ran.start);
+  if !ran.sockets.is_empty() {
+    node.metrics().sockets().tcp(exchange.worker(), ran.sockets);
+  }
   response
 }
 
@@ -66,6 +70,7 @@ pub fn usage(node: &Node, exchange: &mut Exchange, response: Response<Body>) -> 
     memory_bytes: ran.memory,
     subrequests: u64::from(ran.subrequests),
     error: response.status().as_u16() >= 500,
+    sockets: ran.sockets,
   };
   meter.record(deployment, sample);
   if let (Some(budget), Some(budgets), Some(cpu)) = (&deployment.worker.budget, &node.budgets, ran.cpu) {
@@ -87,6 +92,14 @@ pub fn tail(node: &Node, exchange: &mut Exchange, response: Response<Body>) -> R
     cpu_ms: ran.cpu.map_or(0.0, millis),
     wall_ms: millis(ran.total),
   });
+  let sockets = ran.sockets;
+  if !sockets.is_empty() {
+    node.tail.publish(exchange.worker(), Some(&exchange.request_id), || EventKind::Tcp {
+      connections: sockets.connections,
+      bytes_in: sockets.bytes_in,
+      bytes_out: sockets.bytes_out,
+    });
+  }
   response
 }
 

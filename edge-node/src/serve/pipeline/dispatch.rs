@@ -173,6 +173,7 @@ async fn run(
     Ok(mut response) => {
       ran.cpu = response.extensions().get::<CpuTime>().map(|c| c.0);
       ran.subrequests = response.extensions().get::<edge_runtime::Subrequests>().map_or(0, |s| s.0);
+      ran.sockets = response.extensions().get::<edge_runtime::SocketTraffic>().copied().unwrap_or_default();
       if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         if let Err(refused) = websocket::accept(node, deployment, &worker, request_id, upgrade, &mut response)
         {

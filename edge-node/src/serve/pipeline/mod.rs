@@ -75,6 +75,8 @@ pub struct Ran {
   pub cpu: Option<Duration>,
   /// The outbound fetches it started before its response head.
   pub subrequests: u32,
+  /// What the isolate's TCP sockets carried since its previous response.
+  pub sockets: edge_runtime::SocketTraffic,
   /// The measured memory of the isolate that ran it.
   pub memory: u64,
   /// The wall time of the whole request, set once it is answered.

@@ -74,7 +74,7 @@ pub use ops::{BindingFuture, BindingResult, SocketMessage, SocketTraffic, WebSoc
 pub use options::Compatibility;
 pub use permissions::{Outbound, PRIVATE_IPV6_NETWORKS, PRIVATE_NETWORKS};
 pub use pool::{IsolatePool, PoolSize, PoolStats};
-pub use roots::{check_roots, trust_roots};
+pub use roots::trust_roots;
 pub use stats::{stats, RuntimeStats};
 pub use worker::{
   log_console, AcceptedWebSocket, BindingHostFn, Bindings, ConsoleFn, ConsoleLine, CpuTime, StartReport,

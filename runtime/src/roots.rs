@@ -9,7 +9,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
 /// Roots the operator added, once set ([`trust_roots`]).
-static EXTRA_ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+static EXTRA_ROOTS: OnceLock<RootCertStore> = OnceLock::new();
 
 /// The store, made at the first outbound TLS connection.
 static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
@@ -18,39 +18,39 @@ static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
 pub fn roots() -> &'static RootCertStore {
   ROOTS.get_or_init(|| {
     let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    roots.add_parsable_certificates(EXTRA_ROOTS.get().into_iter().flatten().cloned());
+    roots.roots.extend(EXTRA_ROOTS.get().into_iter().flat_map(|extra| extra.roots.iter().cloned()));
     roots
   })
 }
 
 /// Adds roots to what outbound TLS trusts (a private CA, or the system's bundle such as
-/// `/etc/ssl/certs/ca-certificates.crt`): the certificates of `pem`, a PEM text. Call it
-/// once, before the first outbound connection; how many certificates it added (those rustls
-/// cannot use as roots are skipped, but not all of them).
-pub fn trust_roots(pem: &[u8]) -> Result<usize, String> {
-  let (certificates, added) = parse(pem)?;
+/// `/etc/ssl/certs/ca-certificates.crt`): the certificates of each source, a name (for
+/// errors: a file's path) and a PEM text. Call it once, before the first outbound connection;
+/// how many certificates it added (those rustls cannot use as roots are skipped, but a source
+/// without one usable is an error).
+pub fn trust_roots<'a>(sources: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Result<usize, String> {
+  let mut extra = RootCertStore::empty();
+  for (name, pem) in sources {
+    add(&mut extra, pem).map_err(|e| format!("trusted roots {name}: {e}"))?;
+  }
   if ROOTS.get().is_some() {
     return Err("too late: outbound TLS has started with the roots it had".into());
   }
-  EXTRA_ROOTS.set(certificates).map_err(|_| "the trusted roots were set already".to_string())?;
+  let added = extra.len();
+  EXTRA_ROOTS.set(extra).map_err(|_| "the trusted roots were set already".to_string())?;
   Ok(added)
 }
 
-/// How many usable root certificates `pem` holds; an error when it holds none.
-pub fn check_roots(pem: &[u8]) -> Result<usize, String> {
-  parse(pem).map(|(_, added)| added)
-}
-
-fn parse(pem: &[u8]) -> Result<(Vec<CertificateDer<'static>>, usize), String> {
+/// Adds the usable root certificates of `pem` to `store`; an error when it holds none.
+fn add(store: &mut RootCertStore, pem: &[u8]) -> Result<(), String> {
   let certificates = CertificateDer::pem_slice_iter(pem)
     .collect::<Result<Vec<_>, _>>()
     .map_err(|e| format!("not a PEM certificate: {e}"))?;
-  let mut check = RootCertStore::empty();
-  let (added, _) = check.add_parsable_certificates(certificates.iter().cloned());
+  let (added, _) = store.add_parsable_certificates(certificates);
   if added == 0 {
     return Err("no usable root certificate in it (PEM, `-----BEGIN CERTIFICATE-----`)".into());
   }
-  Ok((certificates, added))
+  Ok(())
 }
 
 /// deno_fetch's view of [`roots`].

@@ -136,17 +136,15 @@ pub fn trust_roots(files: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
   if files.is_empty() {
     return Ok(Vec::new());
   }
-  let mut pem = Vec::new();
-  for file in files {
-    let text =
-      std::fs::read(file).with_context(|| format!("cannot read the trusted roots {}", file.display()))?;
-    edge_runtime::check_roots(&text)
-      .map_err(anyhow::Error::msg)
-      .with_context(|| format!("trusted roots {}", file.display()))?;
-    pem.extend_from_slice(&text);
-    pem.push(b'\n');
-  }
-  let count = edge_runtime::trust_roots(&pem).map_err(anyhow::Error::msg).context("trusted roots")?;
+  let texts = files
+    .iter()
+    .map(|file| {
+      std::fs::read(file).with_context(|| format!("cannot read the trusted roots {}", file.display()))
+    })
+    .collect::<anyhow::Result<Vec<_>>>()?;
+  let names: Vec<String> = files.iter().map(|file| file.display().to_string()).collect();
+  let sources = names.iter().map(String::as_str).zip(texts.iter().map(Vec::as_slice));
+  let count = edge_runtime::trust_roots(sources).map_err(anyhow::Error::msg)?;
   tracing::info!(roots = count, "outbound TLS trusts {count} further root certificates");
   Ok(files.to_vec())
 }

@@ -45,6 +45,9 @@ pub struct Control {
   clock: OnceLock<CpuClock>,
   state: Mutex<State>,
   killed: tokio::sync::Notify,
+  /// Set once the runtime failed inside the isolate (see `crash`): its thread never answers
+  /// again, so its requests stop waiting on this.
+  crashed: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Default)]
@@ -73,6 +76,7 @@ impl Control {
       clock: OnceLock::new(),
       state: Mutex::new(State::default()),
       killed: tokio::sync::Notify::new(),
+      crashed: tokio::sync::watch::channel(false).0,
     })
   }
 
@@ -145,6 +149,17 @@ impl Control {
       isolate.terminate_execution();
     }
     self.killed.notify_one();
+  }
+
+  /// Stops the isolate because the runtime failed inside it (see `crash`).
+  pub fn crash(&self) {
+    self.trip(Termination::Crashed);
+    self.crashed.send_replace(true);
+  }
+
+  /// Resolves once the runtime failed inside the isolate (never, on a healthy one).
+  pub async fn crashed(&self) {
+    let _ = self.crashed.subscribe().wait_for(|crashed| *crashed).await;
   }
 
   /// Why the isolate was stopped, if it was.

@@ -130,6 +130,7 @@ fn isolate_thread(
   assignment: oneshot::Receiver<Assignment>,
   lowered: bool,
 ) {
+  crate::crash::guard(&control);
   let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build();
   let tokio = match tokio {
     Ok(rt) => rt,

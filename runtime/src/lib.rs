@@ -16,7 +16,8 @@
 //! `extension` (all shared with the snapshot build script), `startup` (the embedded
 //! snapshot), [`bundle`] (modules in memory and their loader), `roots` (what outbound TLS
 //! trusts), [`permissions`], `outbound` (outbound WebSockets and TCP sockets), [`body`],
-//! [`error`], [`stats`], `enforcer` (the one place limits are enforced), [`ceiling`] (the node-wide memory
+//! [`error`], [`stats`], `enforcer` (the one place limits are enforced), `crash` (a panic on an isolate thread
+//! stops that isolate, not the process), [`ceiling`] (the node-wide memory
 //! ceiling's ledger), [`options`] (what a
 //! worker is started with and sent), `priority` (threads that prepare isolates below request
 //! work), `isolate` (the isolate thread), [`worker`] (the handle) and [`pool`] (pre-warmed
@@ -51,6 +52,8 @@ pub mod error;
 pub mod stats;
 
 mod enforcer;
+
+mod crash;
 
 pub mod ceiling;
 

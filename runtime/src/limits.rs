@@ -119,6 +119,9 @@ pub enum Termination {
   /// The node's memory ceiling was reached and this isolate was among the largest over its
   /// fair share of it (see `ceiling`).
   NodeMemory,
+  /// The runtime failed inside the isolate (a panic, which the node's log reports); the
+  /// isolate is held, and replaced (see `crash`).
+  Crashed,
 }
 
 impl Termination {
@@ -133,6 +136,7 @@ impl Termination {
       Termination::NodeMemory => {
         "worker was stopped to keep the node under its memory ceiling (it held more than its fair share)"
       }
+      Termination::Crashed => "worker's isolate failed inside the runtime and was replaced",
     }
   }
 }

@@ -11,7 +11,7 @@ use crate::limits::Termination;
 
 static CREATED: AtomicU64 = AtomicU64::new(0);
 static DROPPED: AtomicU64 = AtomicU64::new(0);
-static TERMINATIONS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static TERMINATIONS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
 
 /// A snapshot of the counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,9 @@ pub struct Terminations {
   /// Stopped to keep the node under its memory ceiling.
   #[serde(default)]
   pub node_memory: u64,
+  /// Stopped because the runtime failed inside them (a panic).
+  #[serde(default)]
+  pub crashed: u64,
 }
 
 impl RuntimeStats {
@@ -53,6 +56,7 @@ impl RuntimeStats {
     t.startup += o.startup;
     t.subrequests += o.subrequests;
     t.node_memory += o.node_memory;
+    t.crashed += o.crashed;
   }
 }
 
@@ -71,6 +75,7 @@ pub fn stats() -> RuntimeStats {
       startup: count(Termination::Startup),
       subrequests: count(Termination::Subrequests),
       node_memory: count(Termination::NodeMemory),
+      crashed: count(Termination::Crashed),
     },
   }
 }
@@ -95,5 +100,6 @@ fn index(reason: Termination) -> usize {
     Termination::Startup => 3,
     Termination::Subrequests => 4,
     Termination::NodeMemory => 5,
+    Termination::Crashed => 6,
   }
 }

@@ -209,6 +209,10 @@ impl WorkerHandle {
   /// isolate ends. Waits up to `timeout` for that; returns whether the isolate finished.
   /// Requests still queued behind the stop fail with [`WorkerError::Unavailable`].
   pub async fn shutdown(&self, timeout: std::time::Duration) -> bool {
+    // A crashed isolate's thread is held for good (see `crash`): nothing will finish.
+    if self.control.tripped() == Some(Termination::Crashed) {
+      return true;
+    }
     let _ = self.inbox.send(ops::Message::Stop);
     let mut finished = self.finished.clone();
     let done = async move {
@@ -240,7 +244,12 @@ impl WorkerHandle {
       return Err(WorkerError::Terminated(reason));
     }
     self.inbox.send(ops::Message::Request(incoming)).map_err(|_| self.gone())?;
-    let outcome = match tokio::time::timeout(self.limits.wall(), outcome).await {
+    let outcome = tokio::select! {
+      outcome = tokio::time::timeout(self.limits.wall(), outcome) => outcome,
+      // A crashed isolate never answers nor drops the reply (see `crash`).
+      () = self.control.crashed() => return Err(WorkerError::Terminated(Termination::Crashed)),
+    };
+    let outcome = match outcome {
       Ok(Ok(outcome)) => outcome,
       Ok(Err(_)) => return Err(self.gone()),
       Err(_) => {

@@ -1,5 +1,6 @@
-//! Limits: every kind of runaway worker gets a 503 naming its limit, its isolate is
-//! retired and replaced, and a well-behaved worker in the same process never notices.
+//! Limits: every kind of runaway worker (and one the runtime fails inside) gets a 503 naming
+//! its limit, its isolate is retired and replaced, and a well-behaved worker in the same
+//! process never notices.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
@@ -242,5 +243,35 @@ async fn running_out_of_memory_inside_a_host_call_stops_the_isolate_not_the_node
       assert_eq!((after.status, after.body.as_str()), (200, "ok"), "after {path} (round {round})");
     }
   }
+  assert!(server.stop_with("TERM").success(), "the node exits cleanly:\n{}", server.log.text());
+}
+
+#[tokio::test]
+async fn an_isolate_the_runtime_fails_inside_is_replaced_and_the_node_goes_on() {
+  // Each dispatch runs the listener, which dispatches again, until the engine's stack is
+  // spent inside deno_core's own error handling: a panic that cannot unwind.
+  let dir = worker_dir(&[(
+    "worker.js",
+    r#"export default {
+  fetch(request) {
+    if (new URL(request.url).pathname === "/recurse") {
+      const target = new EventTarget();
+      target.addEventListener("again", () => target.dispatchEvent(new Event("again")));
+      target.dispatchEvent(new Event("again"));
+    }
+    return new Response("ok");
+  },
+};
+"#,
+  )]);
+  let mut server = DevServer::start(dir.path());
+  for round in 0..3 {
+    let reply = get(&server.at("/recurse")).await;
+    assert_eq!(reply.status, 503, "round {round}: {}", reply.body);
+    assert!(reply.body.contains("worker's isolate failed inside the runtime"), "{}", reply.body);
+    let after = get(&server.at("/")).await;
+    assert_eq!((after.status, after.body.as_str()), (200, "ok"), "after round {round}");
+  }
+  server.log.wait_for(&["an isolate crashed inside the runtime"]);
   assert!(server.stop_with("TERM").success(), "the node exits cleanly:\n{}", server.log.text());
 }

@@ -13,6 +13,7 @@ pub mod routing;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 
 use sha2::Digest as _;
@@ -33,7 +34,14 @@ pub struct Deployment {
   /// Deployed through the deploy API (kept in the data directory), not read from the workers
   /// folder: a reload of the folder leaves it alone.
   pub from_store: bool,
+  /// Its isolates the runtime failed inside (`Termination::Crashed`): past
+  /// [`MAX_CRASHES`] it starts no more isolates (each crashed one stays held until the process
+  /// exits), until it is deployed again.
+  pub crashes: AtomicU32,
 }
+
+/// The crashed isolates after which a deployment starts no more (see [`Deployment::crashes`]).
+pub const MAX_CRASHES: u32 = 3;
 
 /// The key of a deployment in the warm-worker cache.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -48,7 +56,7 @@ impl Deployment {
   /// A deployment of `worker` with sequence number `sequence`.
   pub fn new(worker: LoadedWorker, sequence: u64) -> Deployment {
     let hash = content_hash(&worker);
-    Deployment { worker, sequence, hash, from_store: false }
+    Deployment { worker, sequence, hash, from_store: false, crashes: AtomicU32::new(0) }
   }
 
   pub fn name(&self) -> &str {

@@ -186,7 +186,13 @@ impl DeployApi {
     let dir = self.store.version_dir(name, version)?;
     let mut worker = manifest::load_worker(&dir, &self.limits).map_err(|e| anyhow::anyhow!("{e}"))?;
     self.add_secrets(&mut worker).await?;
-    Ok(Deployment { worker, sequence: version.sequence, hash: version.hash.clone(), from_store: true })
+    Ok(Deployment {
+      worker,
+      sequence: version.sequence,
+      hash: version.hash.clone(),
+      from_store: true,
+      crashes: Default::default(),
+    })
   }
 
   /// Puts the worker's secrets on its `env` (a secret replaces a variable of its name) and

@@ -192,7 +192,13 @@ impl DeployApi {
     if let Some(cluster) = self.cluster()? {
       // Started here under a sequence number no version has, then handed to the cluster;
       // every node, this one too, starts it again as it activates it.
-      let candidate = Arc::new(Deployment { worker, sequence: 0, hash: String::new(), from_store: true });
+      let candidate = Arc::new(Deployment {
+        worker,
+        sequence: 0,
+        hash: String::new(),
+        from_store: true,
+        crashes: Default::default(),
+      });
       let started = start(node, &candidate).await;
       node.cache().invalidate(&candidate.key()).await;
       started?;
@@ -205,8 +211,13 @@ impl DeployApi {
     }
     let sequence = self.store.versions(name).map_err(ApiError::store)?.last().map_or(1, |v| v.sequence + 1);
     let id = VersionId { sequence, hash: crate::state::store::content_hash(&files) };
-    let deployment =
-      Arc::new(Deployment { worker, sequence: id.sequence, hash: id.hash.clone(), from_store: true });
+    let deployment = Arc::new(Deployment {
+      worker,
+      sequence: id.sequence,
+      hash: id.hash.clone(),
+      from_store: true,
+      crashes: Default::default(),
+    });
     start(node, &deployment).await?;
     let stored = self.store.put_version(name, &files).map_err(ApiError::store)?;
     debug_assert_eq!(stored, id);

@@ -239,6 +239,12 @@ impl WorkerSlot {
   }
 
   async fn start_instance(&self) -> Result<Instance, LoadError> {
+    let crashes = self.deployment.crashes.load(Ordering::Relaxed);
+    if crashes >= crate::catalog::MAX_CRASHES {
+      return Err(LoadError::Isolate(format!(
+        "the runtime failed inside {crashes} of this version's isolates, which stay held: it starts no more until it is deployed again"
+      )));
+    }
     let LoadedWorker { bundle, options, kv, services, queue_producers, .. } = &self.deployment.worker;
     Ok(match &self.runner {
       Runner::Pool(pool) => {
@@ -270,6 +276,9 @@ impl WorkerSlot {
   async fn stop(&self, instance: Instance) {
     self.metrics.isolate_stopped();
     if let Some(reason) = instance.terminated() {
+      if reason == Termination::Crashed {
+        self.deployment.crashes.fetch_add(1, Ordering::Relaxed);
+      }
       self.metrics.termination(self.name(), reason);
       tracing::info!(worker = self.name(), version = self.deployment.version(), "isolate retired: {reason}");
     }

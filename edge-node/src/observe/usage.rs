@@ -429,7 +429,13 @@ mod tests {
       let worker =
         crate::manifest::load_bundle(Path::new(name), name, &files, &edge_runtime::Limits::default())
           .unwrap();
-      Arc::new(Deployment { worker, sequence, hash: hash.to_owned(), from_store: true })
+      Arc::new(Deployment {
+        worker,
+        sequence,
+        hash: hash.to_owned(),
+        from_store: true,
+        crashes: Default::default(),
+      })
     };
     let (first, second, other) =
       (deployment("w", 1, "a"), deployment("w", 2, "b"), deployment("other", 1, "c"));

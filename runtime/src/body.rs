@@ -3,6 +3,7 @@
 //! Both directions are bounded channels of chunks, so a slow reader holds back the writer
 //! (back-pressure) instead of buffering a whole body in memory.
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
@@ -16,6 +17,7 @@ use http_body::Frame;
 use tokio::sync::mpsc;
 
 use crate::ops::BodyChunks;
+use crate::ops::Gone;
 use crate::ops::ResponseBodySource;
 use crate::ops::BODY_CHANNEL_CHUNKS;
 
@@ -94,7 +96,7 @@ pub struct ResponseBody(Inner);
 enum Inner {
   Empty,
   Full(Option<Bytes>),
-  Stream(mpsc::Receiver<Result<Bytes, String>>, Arc<AtomicBool>),
+  Stream(mpsc::Receiver<Result<Bytes, String>>, Arc<AtomicBool>, Option<Gone>),
 }
 
 /// A streamed response body that the worker aborted (its stream errored).
@@ -107,8 +109,16 @@ impl ResponseBody {
     ResponseBody(match source {
       ResponseBodySource::Empty => Inner::Empty,
       ResponseBodySource::Full(bytes) => Inner::Full(Some(bytes)),
-      ResponseBodySource::Stream(rx, completed) => Inner::Stream(rx, completed),
+      ResponseBodySource::Stream(rx, completed) => Inner::Stream(rx, completed, None),
     })
+  }
+
+  /// A streamed body that fails once `gone` resolves, if the isolate has not ended it by then.
+  pub(crate) fn ends_when(mut self, gone: impl FnOnce() -> Gone) -> Self {
+    if let Inner::Stream(_, _, slot) = &mut self.0 {
+      *slot = Some(gone());
+    }
+    self
   }
 
   /// A body with the given bytes (used for responses made by the host, such as errors).
@@ -144,7 +154,7 @@ impl http_body::Body for ResponseBody {
     match &mut self.0 {
       Inner::Empty => Poll::Ready(None),
       Inner::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-      Inner::Stream(rx, completed) => match rx.poll_recv(cx) {
+      Inner::Stream(rx, completed, gone) => match rx.poll_recv(cx) {
         Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
         Poll::Ready(Some(Err(message))) => Poll::Ready(Some(Err(BodyError(message)))),
         Poll::Ready(None) if completed.load(Ordering::Acquire) => Poll::Ready(None),
@@ -153,7 +163,17 @@ impl http_body::Body for ResponseBody {
           completed.store(true, Ordering::Release);
           Poll::Ready(Some(Err(BodyError("the worker stopped before finishing the response".into()))))
         }
-        Poll::Pending => Poll::Pending,
+        Poll::Pending => {
+          let ended = gone.as_mut().is_some_and(|gone| Pin::new(gone).poll(cx).is_ready());
+          if !ended {
+            return Poll::Pending;
+          }
+          // Nothing more will come: the next poll ends the body.
+          *gone = None;
+          completed.store(true, Ordering::Release);
+          rx.close();
+          Poll::Ready(Some(Err(BodyError("the worker's isolate failed inside the runtime".into()))))
+        }
       },
     }
   }

@@ -197,6 +197,13 @@ impl WorkerHandle {
     self.control.tripped()
   }
 
+  /// Resolves once the runtime failed inside the isolate: its thread keeps the ends of the
+  /// channels it answers through, which would otherwise stay open (see `crash`).
+  fn crashed(&self) -> ops::Gone {
+    let control = self.control.clone();
+    ops::Gone::new(async move { control.crashed().await })
+  }
+
   /// The error for a request whose isolate went away.
   fn gone(&self) -> WorkerError {
     match self.control.tripped() {
@@ -259,13 +266,15 @@ impl WorkerHandle {
     };
     match outcome {
       ops::Outcome::Response { status, headers, body, cpu, subrequests, sockets } => {
-        let mut response = build_response(status, headers, body)?;
+        let mut response =
+          build_response(status, headers, body)?.map(|body| body.ends_when(|| self.crashed()));
         response.extensions_mut().insert(CpuTime(cpu));
         response.extensions_mut().insert(Subrequests(subrequests));
         response.extensions_mut().insert(sockets);
         Ok(response)
       }
-      ops::Outcome::WebSocket { headers, ends, cpu, subrequests, sockets } => {
+      ops::Outcome::WebSocket { headers, mut ends, cpu, subrequests, sockets } => {
+        ends.to_client.ends_when(self.crashed());
         let mut response = build_response(101, headers, ops::ResponseBodySource::Empty)?;
         response.extensions_mut().insert(AcceptedWebSocket(Arc::new(std::sync::Mutex::new(Some(ends)))));
         response.extensions_mut().insert(CpuTime(cpu));

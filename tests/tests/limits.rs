@@ -282,3 +282,72 @@ async fn an_isolate_the_runtime_fails_inside_is_replaced_until_the_version_crash
   server.log.wait_for(&["it starts no more until it is deployed again"]);
   assert!(server.stop_with("TERM").success(), "the node exits cleanly:\n{}", server.log.text());
 }
+
+/// A worker whose isolate the runtime fails inside after its response head: mid-body, or
+/// with a WebSocket open.
+const CRASHES_LATER: &str = r#"
+function crash() {
+  const target = new EventTarget();
+  target.addEventListener("again", () => target.dispatchEvent(new Event("again")));
+  target.dispatchEvent(new Event("again"));
+}
+export default {
+  fetch(request) {
+    if (new URL(request.url).pathname === "/socket") {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener("message", (event) => {
+        if (event.data === "crash") crash();
+        else if (event.data === "later") setTimeout(crash, 10);
+        else server.send(`echo: ${event.data}`);
+      });
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    const { readable, writable } = new TransformStream();
+    const writer = writable.getWriter();
+    writer.write(new TextEncoder().encode("first\n")).then(() => setTimeout(crash, 10));
+    return new Response(readable);
+  },
+};
+"#;
+
+#[tokio::test]
+async fn a_body_or_websocket_of_an_isolate_the_runtime_fails_inside_ends() {
+  let dir = worker_dir(&[("worker.js", CRASHES_LATER)]);
+  let server = DevServer::start(dir.path());
+  // curl, a real client: the body it got, then a transfer cut short.
+  let output =
+    std::process::Command::new("curl").args(["-sS", &server.at("/stream")]).output().expect("run curl");
+  assert_eq!(String::from_utf8_lossy(&output.stdout), "first\n");
+  assert!(!output.status.success(), "the body ended as if complete: {:?}", output.status);
+  // The WebSocket is closed with 1011 and the reason, in a message handler or out of one.
+  let url = format!("{}/socket", server.url.replacen("http://", "ws://", 1));
+  let events = websocket_session(serde_json::json!([
+    ["connect", "a", url],
+    ["send", "a", "hi"],
+    ["recv", "a"],
+    ["send", "a", "crash"],
+    ["recv", "a"],
+  ]))
+  .await;
+  assert_eq!(
+    events,
+    vec![
+      serde_json::json!(["a", "open"]),
+      serde_json::json!(["a", "text", "echo: hi"]),
+      serde_json::json!(["a", "closed", 1011, "worker's isolate failed inside the runtime and was replaced"]),
+    ]
+  );
+  // (Out of one, a timer: the socket's channel from the isolate is never closed by the held
+  // thread, and ends when the crash is signalled.)
+  let events =
+    websocket_session(serde_json::json!([["connect", "b", url], ["send", "b", "later"], ["recv", "b"]]))
+      .await;
+  assert_eq!(
+    events,
+    vec![
+      serde_json::json!(["b", "open"]),
+      serde_json::json!(["b", "closed", 1011, "worker's isolate failed inside the runtime and was replaced"]),
+    ]
+  );
+}

@@ -59,6 +59,31 @@ pub struct Incoming {
   pub request_id: Option<Arc<str>>,
 }
 
+/// Resolves when the isolate is gone without closing its channels (the runtime failed inside
+/// it, see `crash`): the host's ends of those channels wait on it too. In a mutex only to be
+/// `Sync`; polled through `&mut`.
+pub struct Gone(std::sync::Mutex<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>);
+
+impl Gone {
+  pub fn new(gone: impl std::future::Future<Output = ()> + Send + 'static) -> Gone {
+    Gone(std::sync::Mutex::new(Box::pin(gone)))
+  }
+}
+
+impl std::future::Future for Gone {
+  type Output = ();
+
+  fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    self.0.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut().poll(cx)
+  }
+}
+
+impl std::fmt::Debug for Gone {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.write_str("Gone")
+  }
+}
+
 /// What the worker made of one request.
 #[derive(Debug)]
 pub enum Outcome {

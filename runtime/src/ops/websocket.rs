@@ -99,16 +99,34 @@ impl Queued {
 pub struct Outgoing {
   messages: mpsc::UnboundedReceiver<SocketMessage>,
   queued: Queued,
+  /// Resolves when the isolate is gone without closing its channels (the runtime failed
+  /// inside it, see `crash`).
+  gone: Option<super::Gone>,
 }
 
 impl Outgoing {
   /// The next message; `None` once the isolate is gone.
   pub async fn recv(&mut self) -> Option<SocketMessage> {
-    let message = self.messages.recv().await;
+    let (message, gone) = match self.gone.as_mut() {
+      None => (self.messages.recv().await, false),
+      Some(gone) => tokio::select! {
+        message = self.messages.recv() => (message, false),
+        () = gone => (None, true),
+      },
+    };
+    if gone {
+      self.gone = None;
+      self.messages.close();
+    }
     if let Some(message) = &message {
       self.queued.taken(message.len());
     }
     message
+  }
+
+  /// Ends the messages once `gone` resolves, if the isolate has not ended them by then.
+  pub(crate) fn ends_when(&mut self, gone: super::Gone) {
+    self.gone = Some(gone);
   }
 }
 
@@ -182,7 +200,7 @@ fn open_socket(
       trace,
     },
   );
-  (socket_id, WebSocketEnds { to_client: Outgoing { messages: to_client, queued }, from_client })
+  (socket_id, WebSocketEnds { to_client: Outgoing { messages: to_client, queued, gone: None }, from_client })
 }
 
 /// Answers request `id` with `101 Switching Protocols` and the WebSocket the worker returned;

@@ -18,6 +18,10 @@ fn worker(i: usize) -> (WorkerBundle, WorkerOptions) {
   let name = format!("w{i}");
   let options = WorkerOptions {
     env: [("NAME".to_string(), name.clone().into())].into_iter().collect(),
+    // This is about density, not the CPU limit: with a thousand isolate threads on two cores,
+    // a request's CPU clock also counts the page faults of an isolate untouched for long (a
+    // CI run saw one of 2,000 requests pass the default 50 ms).
+    limits: edge_runtime::Limits { cpu_ms: 1000, ..Default::default() },
     ..Default::default()
   };
   (
